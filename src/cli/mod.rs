@@ -1,0 +1,169 @@
+//! The command-line edge: parse arguments, run the pipeline, print.
+//!
+//! The only module that knows clap and anyhow and writes to stdout/stderr.
+//! [`run`] takes its writers as arguments so tests call it in-process.
+//! Exit codes follow ../shared/docs/cli.md: 0 success, 1 changes/findings,
+//! 2 meshsim could not do what was asked (including any input document that
+//! failed to load, reported after everything else was done, ripgrep's way).
+
+mod args;
+mod proxies;
+mod proxy_config;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::diag::{Diagnostics, Severity};
+use crate::load::{self, Loaded};
+use crate::model::{self, Store};
+use crate::registry::{self, Mesh};
+
+pub use args::{Cli, ColorChoice, Command, GlobalArgs};
+
+/// The outcome of a command, as an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success = 0,
+    /// `diff`: changes found; `validate`: invalid objects found.
+    Findings = 1,
+    Error = 2,
+}
+
+pub fn main() -> ExitCode {
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let status = run(
+        std::env::args_os(),
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+    );
+    ExitCode::from(status as u8)
+}
+
+/// Run meshsim with `argv`, writing to the given streams.
+pub fn run<I, T>(argv: I, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            return if e.use_stderr() {
+                let _ = err.write_all(text.as_bytes());
+                ExitStatus::Error
+            } else {
+                let _ = out.write_all(text.as_bytes());
+                ExitStatus::Success
+            };
+        }
+    };
+    match dispatch(&cli, out, err) {
+        Ok(status) => status,
+        Err(e) if is_broken_pipe(&e) => ExitStatus::Success,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e:#}");
+            ExitStatus::Error
+        }
+    }
+}
+
+/// `meshsim pc POD | head` ends quietly.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<ExitStatus> {
+    match &cli.command {
+        Command::Proxies(a) => proxies::run(&cli.global, a, out, err),
+        Command::ProxyConfig(a) => proxy_config::run(&cli.global, a, out, err),
+        Command::Kinds => {
+            out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+/// Everything read and derived from the inputs of one run.
+pub struct Session {
+    pub loaded: Loaded,
+    pub store: Store,
+    pub mesh: Mesh,
+    pub diags: Diagnostics,
+}
+
+impl Session {
+    /// Load, type and derive the mesh from the global flags.
+    pub fn open(global: &GlobalArgs) -> anyhow::Result<Session> {
+        let mut diags = Diagnostics::default();
+        let paths = if global.files.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            global.files.clone()
+        };
+        let loaded = load::load(&paths, &mut diags);
+        let store = model::build(
+            &loaded.documents,
+            &model::BuildOptions {
+                default_namespace: global.namespace.clone(),
+            },
+            &mut diags,
+        );
+        let mesh_config = match &global.mesh_config {
+            Some(path) => Some(registry::read_mesh_config_file(path, &mut diags)?),
+            None => None,
+        };
+        let mesh = registry::build(
+            &store,
+            &registry::Options {
+                implicit_injection: !global.no_implicit_injection,
+                mesh_config,
+            },
+            &mut diags,
+        );
+        Ok(Session {
+            loaded,
+            store,
+            mesh,
+            diags,
+        })
+    }
+
+    /// Print diagnostics to stderr as the verbosity flags ask, and say whether
+    /// any input failed (which makes the run exit 2 once its output is done).
+    pub fn report(&self, global: &GlobalArgs, err: &mut dyn Write) -> io::Result<bool> {
+        print_diagnostics(&self.diags, global, err)?;
+        Ok(self.diags.has_errors())
+    }
+}
+
+pub fn print_diagnostics(
+    diags: &Diagnostics,
+    global: &GlobalArgs,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let floor = if global.quiet {
+        Severity::Error
+    } else if global.verbose {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
+    for d in diags.iter().filter(|d| d.severity >= floor) {
+        writeln!(err, "{d}")?;
+    }
+    Ok(())
+}
+
+/// The exit status of a command that printed its output: 2 when any input
+/// document failed to load, else `ok`.
+pub fn finish(had_errors: bool, ok: ExitStatus) -> ExitStatus {
+    if had_errors { ExitStatus::Error } else { ok }
+}

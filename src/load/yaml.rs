@@ -1,0 +1,397 @@
+//! The YAML reader: the one module that names `serde_yaml`.
+//!
+//! serde_yaml is deprecated upstream; keeping it behind this file makes a swap
+//! (serde_norway has the same API) a one-file change. Everything that turns
+//! document text into values goes through [`decode`], which also reports every
+//! field the target type does not have (via serde_ignored) instead of dropping it.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use super::locate::{FieldPath, Segment};
+use super::{DumpKind, Document, Format, Header};
+
+/// A document that is not valid YAML/JSON or does not fit its type. `line`
+/// and `col` are 1-based within the text decoded (0 when unknown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl DecodeError {
+    fn from_yaml(e: &serde_yaml::Error) -> Self {
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        DecodeError {
+            line,
+            col,
+            message: strip_position(&e.to_string()),
+        }
+    }
+
+    fn from_json(e: &serde_json::Error) -> Self {
+        DecodeError {
+            line: e.line(),
+            col: e.column(),
+            message: strip_position(&e.to_string()),
+        }
+    }
+}
+
+/// Both parsers append " at line X column Y"; we print positions ourselves.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn to_field_path(path: &serde_ignored::Path<'_>) -> FieldPath {
+    fn walk(path: &serde_ignored::Path<'_>, out: &mut Vec<Segment>) {
+        match path {
+            serde_ignored::Path::Root => {}
+            serde_ignored::Path::Seq { parent, index } => {
+                walk(parent, out);
+                out.push(Segment::Index(*index));
+            }
+            serde_ignored::Path::Map { parent, key } => {
+                walk(parent, out);
+                out.push(Segment::Key(key.clone()));
+            }
+            serde_ignored::Path::Some { parent }
+            | serde_ignored::Path::NewtypeStruct { parent }
+            | serde_ignored::Path::NewtypeVariant { parent } => walk(parent, out),
+        }
+    }
+    let mut segments = Vec::new();
+    walk(path, &mut segments);
+    FieldPath(segments)
+}
+
+/// Decode a text into `T`, calling `unknown` with the path of every field `T`
+/// has no place for.
+pub fn decode_text<T: DeserializeOwned>(
+    text: &str,
+    format: Format,
+    unknown: &mut dyn FnMut(FieldPath),
+) -> Result<T, DecodeError> {
+    let mut callback = |p: serde_ignored::Path<'_>| unknown(to_field_path(&p));
+    match format {
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = serde_ignored::deserialize(&mut de, &mut callback)
+                .map_err(|e| DecodeError::from_json(&e))?;
+            de.end().map_err(|e| DecodeError::from_json(&e))?;
+            Ok(value)
+        }
+        Format::Yaml => {
+            let de = serde_yaml::Deserializer::from_str(text);
+            serde_ignored::deserialize(de, &mut callback).map_err(|e| DecodeError::from_yaml(&e))
+        }
+    }
+}
+
+/// Decode a whole document.
+pub fn decode<T: DeserializeOwned>(
+    doc: &Document,
+    unknown: &mut dyn FnMut(FieldPath),
+) -> Result<T, DecodeError> {
+    decode_text(&doc.text, doc.format, unknown)
+}
+
+#[derive(Deserialize)]
+struct HeaderDoc {
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    metadata: Option<HeaderMeta>,
+}
+
+#[derive(Deserialize)]
+struct HeaderMeta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+/// Read `apiVersion`, `kind`, `metadata.name` and `metadata.namespace`.
+/// `Ok(None)` when the document is no Kubernetes object (no kind).
+///
+/// Block-style YAML is read by a line scan, which costs a small fraction of a
+/// parse; anything else (JSON, flow style, anchors) goes through the parser.
+pub fn read_header(doc: &Document) -> Result<Option<Header>, DecodeError> {
+    if doc.format == Format::Yaml
+        && let Some(h) = scan_header(&doc.text)
+    {
+        return Ok(Some(h));
+    }
+    let h: HeaderDoc = match doc.format {
+        Format::Json => serde_json::from_str(&doc.text).map_err(|e| DecodeError::from_json(&e))?,
+        Format::Yaml => {
+            serde_yaml::from_str(&doc.text).map_err(|e| DecodeError::from_yaml(&e))?
+        }
+    };
+    Ok(match (h.api_version, h.kind) {
+        (Some(api_version), Some(kind)) if !kind.is_empty() => {
+            let meta = h.metadata.unwrap_or(HeaderMeta {
+                name: None,
+                namespace: None,
+            });
+            Some(Header {
+                api_version,
+                kind,
+                name: meta.name.unwrap_or_default(),
+                namespace: meta.namespace.filter(|n| !n.is_empty()),
+            })
+        }
+        _ => None,
+    })
+}
+
+/// A plain or simply quoted scalar; `None` for anything the scan should not
+/// guess at (anchors, tags, block scalars, flow collections).
+fn simple_scalar(raw: &str) -> Option<String> {
+    let v = match raw.find(" #") {
+        Some(i) => &raw[..i],
+        None => raw,
+    }
+    .trim();
+    if v.is_empty() || v.starts_with(['&', '*', '!', '|', '>', '[', '{', '%', '@', '`']) {
+        return None;
+    }
+    if let Some(inner) = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        return (!inner.contains('\\')).then(|| inner.to_string());
+    }
+    if let Some(inner) = v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return (!inner.contains('\'')).then(|| inner.to_string());
+    }
+    if v.starts_with(['"', '\'']) {
+        return None;
+    }
+    Some(v.to_string())
+}
+
+fn scan_header(text: &str) -> Option<Header> {
+    let mut api_version = None;
+    let mut kind = None;
+    let mut name = None;
+    let mut namespace = None;
+    let mut in_meta = false;
+    let mut meta_indent = None;
+    for line in text.lines() {
+        if line.is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if indent == 0 {
+            in_meta = false;
+            if line.starts_with('\t') || line.starts_with("- ") {
+                return None;
+            }
+            if let Some(v) = line.strip_prefix("apiVersion:") {
+                api_version = Some(simple_scalar(v)?);
+            } else if let Some(v) = line.strip_prefix("kind:") {
+                kind = Some(simple_scalar(v)?);
+            } else if let Some(v) = line.strip_prefix("metadata:") {
+                let rest = v.trim();
+                if !(rest.is_empty() || rest.starts_with('#')) {
+                    // `metadata: {name: x}`: let the parser read it.
+                    return None;
+                }
+                in_meta = true;
+            }
+            continue;
+        }
+        if in_meta {
+            let m = *meta_indent.get_or_insert(indent);
+            if indent != m {
+                continue;
+            }
+            let body = &line[indent..];
+            if let Some(v) = body.strip_prefix("name:") {
+                name = Some(simple_scalar(v)?);
+            } else if let Some(v) = body.strip_prefix("namespace:") {
+                namespace = Some(simple_scalar(v)?);
+            }
+        }
+    }
+    Some(Header {
+        api_version: api_version?,
+        kind: kind?,
+        name: name.unwrap_or_default(),
+        namespace: namespace.filter(|n| !n.is_empty()),
+    })
+}
+
+#[derive(Deserialize)]
+struct JsonList<'a> {
+    #[serde(borrow, default)]
+    items: Vec<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ValueList {
+    #[serde(default)]
+    items: Vec<serde_json::Value>,
+}
+
+/// The items of a `kind: List` document, each a document of its own.
+pub fn list_items(list: &Document) -> Result<Vec<Document>, DecodeError> {
+    let item = |text: Arc<str>, line: usize, exact: bool, format: Format| Document {
+        file: list.file.clone(),
+        text,
+        line,
+        exact_lines: exact,
+        format,
+        header: Header::default(),
+    };
+    match list.format {
+        Format::Json => {
+            let parsed: JsonList<'_> =
+                serde_json::from_str(&list.text).map_err(|e| DecodeError::from_json(&e))?;
+            let base = list.text.as_ptr() as usize;
+            Ok(parsed
+                .items
+                .into_iter()
+                .map(|raw| {
+                    let offset = raw.get().as_ptr() as usize - base;
+                    let line = list.line + list.text[..offset].matches('\n').count();
+                    item(Arc::from(raw.get()), line, true, Format::Json)
+                })
+                .collect())
+        }
+        Format::Yaml => {
+            if let Some(items) = split_block_list(&list.text) {
+                return Ok(items
+                    .into_iter()
+                    .map(|(rel, text)| item(Arc::from(text), list.line + rel, true, Format::Yaml))
+                    .collect());
+            }
+            let parsed: ValueList =
+                serde_yaml::from_str(&list.text).map_err(|e| DecodeError::from_yaml(&e))?;
+            Ok(parsed
+                .items
+                .into_iter()
+                .map(|v| item(Arc::from(v.to_string()), list.line, false, Format::Json))
+                .collect())
+        }
+    }
+}
+
+/// Split `items:` of a block-style list into item texts re-based to column 0,
+/// each with its line offset from the list's first line. `None` when the list
+/// is not written in plain block style.
+fn split_block_list(text: &str) -> Option<Vec<(usize, String)>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| l.starts_with("items:"))?;
+    let rest = lines[start]["items:".len()..].trim();
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    let mut items: Vec<(usize, String)> = Vec::new();
+    let mut col = None;
+    for (i, line) in lines.iter().enumerate().skip(start + 1) {
+        let trimmed = line.trim_start_matches(' ');
+        let indent = line.len() - trimmed.len();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            if let Some((_, cur)) = items.last_mut() {
+                cur.push('\n');
+            }
+            continue;
+        }
+        let c = *col.get_or_insert(indent);
+        if indent < c || (indent == c && !trimmed.starts_with('-')) {
+            break;
+        }
+        // Keys of an item sit two columns right of its dash: dedent by that.
+        let body = if indent == c {
+            let after = trimmed.strip_prefix('-')?;
+            if !(after.is_empty() || after.starts_with(' ')) {
+                return None;
+            }
+            items.push((i, String::new()));
+            after.strip_prefix(' ').unwrap_or(after)
+        } else {
+            line.get(c + 2..).unwrap_or(trimmed)
+        };
+        let (_, cur) = items.last_mut()?;
+        cur.push_str(body);
+        cur.push('\n');
+    }
+    Some(items)
+}
+
+#[derive(Deserialize)]
+struct DumpProbe {
+    #[serde(default)]
+    configs: Option<IgnoredAny>,
+    #[serde(default)]
+    cluster_statuses: Option<IgnoredAny>,
+    #[serde(default)]
+    kind: Option<IgnoredAny>,
+}
+
+/// Is this JSON an Envoy admin dump, and which?
+pub fn envoy_dump_kind(text: &str) -> Option<DumpKind> {
+    let probe: DumpProbe = serde_json::from_str(text).ok()?;
+    if probe.kind.is_some() {
+        return None;
+    }
+    if probe.configs.is_some() {
+        Some(DumpKind::ConfigDump)
+    } else if probe.cluster_statuses.is_some() {
+        Some(DumpKind::Clusters)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_scan_reads_block_yaml() {
+        let h = scan_header("apiVersion: apps/v1 # c\nkind: \"Deployment\"\nmetadata:\n  labels:\n    name: no\n  name: 'web'\n  namespace: shop\nspec: {}\n").expect("header");
+        assert_eq!(h.api_version, "apps/v1");
+        assert_eq!(h.kind, "Deployment");
+        assert_eq!(h.name, "web");
+        assert_eq!(h.namespace.as_deref(), Some("shop"));
+    }
+
+    #[test]
+    fn header_scan_defers_to_parser_on_flow_metadata() {
+        assert!(scan_header("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n").is_none());
+    }
+
+    #[test]
+    fn decode_reports_unknown_fields_with_paths() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default)]
+            #[expect(dead_code, reason = "only its absence from the report matters")]
+            a: Vec<Inner>,
+        }
+        #[derive(Deserialize)]
+        struct Inner {
+            #[serde(default)]
+            #[expect(dead_code, reason = "only its absence from the report matters")]
+            b: Option<String>,
+        }
+        let mut seen = Vec::new();
+        let _: T = decode_text("a:\n- b: x\n  c: y\nz: 1\n", Format::Yaml, &mut |p| {
+            seen.push(p.to_string())
+        })
+        .expect("decodes");
+        assert_eq!(seen, vec!["a[0].c", "z"]);
+    }
+}

@@ -1,0 +1,6 @@
+//! Output: istioctl's proxy-config tables, JSON and YAML, and meshsim's own
+//! tables. Knows formats, not semantics.
+
+pub mod kinds;
+pub mod proxies;
+pub mod table;

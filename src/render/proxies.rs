@@ -1,0 +1,1 @@
+//! meshsim's own `proxies` table.
