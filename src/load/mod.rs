@@ -246,7 +246,7 @@ pub fn load_text(file: Arc<Path>, text: String, loaded: &mut Loaded, diags: &mut
         loaded.dumps.push(EnvoyDump { file, kind, text });
         return;
     }
-    if text.contains("{{") && looks_like_go_template(&text) {
+    if text.contains("{{") && yaml::is_go_template(&text) {
         loaded.skipped.push(Skipped {
             file,
             reason: "Go template (a Helm chart source): render it first",
@@ -307,15 +307,6 @@ pub fn load_text(file: Arc<Path>, text: String, loaded: &mut Loaded, diags: &mut
             format!("{without_kind} document(s) without apiVersion/kind skipped"),
         );
     }
-}
-
-/// `{{ .Values.x }}` and friends; a `{{` inside a quoted string of a real
-/// manifest (a Prometheus template, say) does not count on its own.
-fn looks_like_go_template(text: &str) -> bool {
-    text.lines().any(|l| {
-        let t = l.trim_start();
-        t.starts_with("{{") || t.contains("{{ .") || t.contains("{{- ") || t.contains("{{-")
-    })
 }
 
 fn is_list_kind(h: &Header) -> bool {

@@ -1,4 +1,4 @@
-//! The YAML reader: the one module that names `serde_yaml`.
+//! The YAML reader (and writer): the one module that names `serde_yaml`.
 //!
 //! serde_yaml is deprecated upstream; keeping it behind this file makes a swap
 //! (serde_norway has the same API) a one-file change. Everything that turns
@@ -328,6 +328,19 @@ fn split_block_list(text: &str) -> Option<Vec<(usize, String)>> {
         cur.push('\n');
     }
     Some(items)
+}
+
+/// A file with `{{` that is not valid YAML is a Go (Helm) template source. A
+/// real manifest may hold `{{` inside strings (the injector's templates, a
+/// Prometheus rule) and still parse, so the parse decides, not the braces.
+pub fn is_go_template(text: &str) -> bool {
+    serde_yaml::Deserializer::from_str(text).any(|doc| IgnoredAny::deserialize(doc).is_err())
+}
+
+/// Write a value as YAML (meshsim's own views; istioctl's YAML has its own
+/// writer in render, which must match Go byte for byte).
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(value)
 }
 
 #[derive(Deserialize)]

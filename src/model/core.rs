@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::meta::{IntOrString, LabelSelector, ObjectMeta, kube_kind};
+use super::meta::{IntOrString, LabelSelector, ObjectMeta, kube_kind, nullable};
 
 kube_kind!(
     /// core/v1 Namespace.
@@ -35,11 +35,11 @@ pub struct PodTemplateSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub containers: Vec<Container>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub init_containers: Vec<Container>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub ephemeral_containers: Vec<Value>,
     #[serde(default)]
     pub service_account_name: Option<String>,
@@ -66,7 +66,7 @@ pub struct PodSpec {
     pub set_hostname_as_fqdn: Option<bool>,
     #[serde(default)]
     pub share_process_namespace: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub node_selector: BTreeMap<String, String>,
     #[serde(default)]
     pub volumes: Option<Value>,
@@ -127,15 +127,15 @@ pub struct Container {
     pub image: Option<String>,
     #[serde(default)]
     pub image_pull_policy: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub command: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub args: Vec<String>,
     #[serde(default)]
     pub working_dir: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub ports: Vec<ContainerPort>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub env: Vec<EnvVar>,
     #[serde(default)]
     pub env_from: Option<Value>,
@@ -200,7 +200,7 @@ pub struct EnvVar {
 pub struct PodStatus {
     #[serde(default)]
     pub phase: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub conditions: Vec<PodCondition>,
     #[serde(default, rename = "podIP")]
     pub pod_ip: Option<String>,
@@ -265,7 +265,7 @@ kube_kind!(
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub ports: Vec<ServicePort>,
     /// `None` (no selector) means endpoints are managed by hand.
     #[serde(default)]
@@ -286,7 +286,7 @@ pub struct ServiceSpec {
     pub session_affinity_config: Option<Value>,
     #[serde(default, rename = "loadBalancerIP")]
     pub load_balancer_ip: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub load_balancer_source_ranges: Vec<String>,
     #[serde(default)]
     pub load_balancer_class: Option<String>,
@@ -298,7 +298,7 @@ pub struct ServiceSpec {
     pub health_check_node_port: Option<i64>,
     #[serde(default)]
     pub publish_not_ready_addresses: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub ip_families: Vec<String>,
     #[serde(default)]
     pub ip_family_policy: Option<String>,
@@ -332,11 +332,11 @@ kube_kind!(
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointSubset {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub addresses: Vec<EndpointAddress>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub not_ready_addresses: Vec<EndpointAddress>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub ports: Vec<EndpointPort>,
 }
 
@@ -396,7 +396,7 @@ kube_kind!(
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SliceEndpoint {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub addresses: Vec<String>,
     #[serde(default)]
     pub conditions: SliceConditions,
@@ -600,7 +600,7 @@ pub struct Webhook {
     pub name: String,
     #[serde(default)]
     pub client_config: WebhookClientConfig,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub rules: Vec<RuleWithOperations>,
     #[serde(default)]
     pub failure_policy: Option<String>,
@@ -614,7 +614,7 @@ pub struct Webhook {
     pub side_effects: Option<String>,
     #[serde(default)]
     pub timeout_seconds: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub admission_review_versions: Vec<String>,
     /// Mutating webhooks only.
     #[serde(default)]
@@ -650,13 +650,13 @@ pub struct ServiceReference {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleWithOperations {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub operations: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub api_groups: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub api_versions: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub resources: Vec<String>,
     #[serde(default)]
     pub scope: Option<String>,
@@ -677,7 +677,7 @@ pub struct CrdSpec {
     pub names: CrdNames,
     #[serde(default)]
     pub scope: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub versions: Vec<CrdVersion>,
     #[serde(default)]
     pub conversion: Option<Value>,
@@ -694,11 +694,11 @@ pub struct CrdNames {
     pub plural: Option<String>,
     #[serde(default)]
     pub singular: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub short_names: Vec<String>,
     #[serde(default)]
     pub list_kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub categories: Vec<String>,
 }
 
@@ -737,9 +737,9 @@ pub struct IngressSpec {
     pub ingress_class_name: Option<String>,
     #[serde(default)]
     pub default_backend: Option<IngressBackend>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub tls: Vec<IngressTls>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub rules: Vec<IngressRule>,
 }
 
@@ -772,7 +772,7 @@ pub struct ServiceBackendPort {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressTls {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub hosts: Vec<String>,
     #[serde(default)]
     pub secret_name: Option<String>,
@@ -790,7 +790,7 @@ pub struct IngressRule {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpIngressRuleValue {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub paths: Vec<HttpIngressPath>,
 }
 
@@ -833,13 +833,13 @@ pub struct CsrSpec {
     pub signer_name: Option<String>,
     #[serde(default)]
     pub expiration_seconds: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub usages: Vec<String>,
     #[serde(default)]
     pub username: Option<String>,
     #[serde(default)]
     pub uid: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub groups: Vec<String>,
     #[serde(default)]
     pub extra: Option<Value>,

@@ -16,11 +16,11 @@ pub struct ObjectMeta {
     pub generate_name: Option<String>,
     #[serde(default)]
     pub namespace: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub labels: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub annotations: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub owner_references: Vec<OwnerReference>,
     #[serde(default)]
     pub creation_timestamp: Option<String>,
@@ -34,7 +34,7 @@ pub struct ObjectMeta {
     pub resource_version: Option<String>,
     #[serde(default)]
     pub generation: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub finalizers: Vec<String>,
     #[serde(default)]
     pub self_link: Option<String>,
@@ -64,9 +64,9 @@ pub struct OwnerReference {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelector {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub match_labels: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub match_expressions: Vec<LabelSelectorRequirement>,
 }
 
@@ -75,7 +75,7 @@ pub struct LabelSelector {
 pub struct LabelSelectorRequirement {
     pub key: String,
     pub operator: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub values: Vec<String>,
 }
 
@@ -109,6 +109,16 @@ impl LabelSelectorRequirement {
 pub enum IntOrString {
     Int(i64),
     String(String),
+}
+
+/// For collections: `key:` with nothing after it (YAML null) means empty, as
+/// the API server reads it; serde alone would reject the null.
+pub fn nullable<'de, D, T>(de: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
 }
 
 /// A `{ key: value }` map with string values, as labels, selectors and

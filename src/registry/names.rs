@@ -40,12 +40,10 @@ pub fn template_hash(namespace: &str, deployment: &str) -> String {
     encode(fnv1a(&["Deployment", namespace, deployment]), 10)
 }
 
-/// A generated pod-name suffix (5 characters), for replica `index` of `owner`.
-pub fn pod_suffix(owner_kind: &str, namespace: &str, owner: &str, index: usize) -> String {
-    encode(
-        fnv1a(&[owner_kind, namespace, owner, &index.to_string()]),
-        5,
-    )
+/// A generated pod-name suffix (5 characters) for one pod of `owner`;
+/// `which` tells its pods apart (a replica index, a node name).
+pub fn pod_suffix(owner_kind: &str, namespace: &str, owner: &str, which: &str) -> String {
+    encode(fnv1a(&[owner_kind, namespace, owner, which]), 5)
 }
 
 /// An IPv4 range handed out by hash.
@@ -134,7 +132,7 @@ mod tests {
         assert!(h.bytes().all(|b| ALPHABET.contains(&b)));
         assert_eq!(h, template_hash("shop", "reviews-v1"));
         assert_ne!(h, template_hash("shop", "reviews-v2"));
-        assert_eq!(pod_suffix("ReplicaSet", "shop", "x", 0).len(), 5);
+        assert_eq!(pod_suffix("ReplicaSet", "shop", "x", "0").len(), 5);
     }
 
     #[test]

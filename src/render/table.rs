@@ -3,7 +3,7 @@
 use comfy_table::{Table, presets};
 
 /// A borderless table with the given header.
-pub fn plain<const N: usize>(header: [&str; N]) -> Table {
+pub fn plain(header: Vec<&str>) -> Table {
     let mut table = Table::new();
     table.load_style(presets::NOTHING);
     table.set_header(header);
