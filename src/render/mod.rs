@@ -4,3 +4,5 @@
 pub mod kinds;
 pub mod proxies;
 pub mod table;
+pub mod gosort;
+pub mod tabwriter;
