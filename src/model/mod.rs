@@ -124,6 +124,8 @@ pub trait Typed: Sized {
 }
 
 use self::core as k8s;
+use self::gateway_api as gw;
+use self::istio as ist;
 
 kinds! {
     Namespace(k8s::Namespace), Cluster, Used, "labels decide sidecar injection",
@@ -179,6 +181,68 @@ kinds! {
     PodDisruptionBudget(k8s::PodDisruptionBudget), Namespaced, NoEffect, "eviction policy; no proxy config",
         [("policy", "PodDisruptionBudget", ["v1"])];
     // Istio and Gateway API kinds: see istio.rs and gateway_api.rs.
+    VirtualService(ist::VirtualService), Namespaced, NotYet, "HTTP, TLS and TCP routing for hosts and gateways",
+        [("networking.istio.io", "VirtualService", ["v1", "v1beta1", "v1alpha3"])];
+    DestinationRule(ist::DestinationRule), Namespaced, NotYet, "subsets and client-side policy (LB, pools, outlier detection, TLS) of clusters",
+        [("networking.istio.io", "DestinationRule", ["v1", "v1beta1", "v1alpha3"])];
+    IstioGateway(ist::Gateway), Namespaced, NotYet, "servers (ports, hosts, TLS) of the gateway proxies it selects",
+        [("networking.istio.io", "Gateway", ["v1", "v1beta1", "v1alpha3"])];
+    ServiceEntry(ist::ServiceEntry), Namespaced, NotYet, "adds services (often external) to the registry",
+        [("networking.istio.io", "ServiceEntry", ["v1", "v1beta1", "v1alpha3"])];
+    WorkloadEntry(ist::WorkloadEntry), Namespaced, Used, "a workload outside Kubernetes (VM); an endpoint of the services that select it",
+        [("networking.istio.io", "WorkloadEntry", ["v1", "v1beta1", "v1alpha3"])];
+    WorkloadGroup(ist::WorkloadGroup), Namespaced, NoEffect, "VM auto-registration template; no effect offline",
+        [("networking.istio.io", "WorkloadGroup", ["v1", "v1beta1", "v1alpha3"])];
+    Sidecar(ist::Sidecar), Namespaced, NotYet, "limits the hosts a proxy sees; custom ingress/egress listeners",
+        [("networking.istio.io", "Sidecar", ["v1", "v1beta1", "v1alpha3"])];
+    EnvoyFilter(ist::EnvoyFilter), Namespaced, NotYet, "patches generated listeners, routes and clusters",
+        [("networking.istio.io", "EnvoyFilter", ["v1alpha3"])];
+    ProxyConfig(ist::ProxyConfig), Namespaced, NotYet, "bootstrap settings (concurrency, env, image) of selected proxies",
+        [("networking.istio.io", "ProxyConfig", ["v1beta1"])];
+    AuthorizationPolicy(ist::AuthorizationPolicy), Namespaced, NotYet, "RBAC (or ext_authz for CUSTOM) filters on selected proxies",
+        [("security.istio.io", "AuthorizationPolicy", ["v1", "v1beta1"])];
+    RequestAuthentication(ist::RequestAuthentication), Namespaced, NotYet, "jwt_authn filter on selected proxies",
+        [("security.istio.io", "RequestAuthentication", ["v1", "v1beta1"])];
+    PeerAuthentication(ist::PeerAuthentication), Namespaced, NotYet, "inbound mTLS mode (STRICT, PERMISSIVE, DISABLE)",
+        [("security.istio.io", "PeerAuthentication", ["v1", "v1beta1"])];
+    Telemetry(ist::Telemetry), Namespaced, NotYet, "access logging, tracing and metrics settings",
+        [("telemetry.istio.io", "Telemetry", ["v1", "v1alpha1"])];
+    WasmPlugin(ist::WasmPlugin), Namespaced, NotYet, "a Wasm filter delivered via ECDS",
+        [("extensions.istio.io", "WasmPlugin", ["v1alpha1"])];
+    TrafficExtension(ist::TrafficExtension), Namespaced, NotYet, "a Wasm or Lua filter delivered via ECDS",
+        [("extensions.istio.io", "TrafficExtension", ["v1alpha1"])];
+    GatewayClass(gw::GatewayClass), Cluster, Used, "names the controller; class `istio` gets `<gateway>-istio` deployments",
+        [("gateway.networking.k8s.io", "GatewayClass", ["v1", "v1beta1"])];
+    K8sGateway(gw::Gateway), Namespaced, Used, "the registry synthesizes its `<name>-istio` router deployment",
+        [("gateway.networking.k8s.io", "Gateway", ["v1", "v1beta1"])];
+    ListenerSet(gw::ListenerSet), Namespaced, NotYet,
+        "extra listeners on a parent Gateway (XListenerSet: the pre-1.6 experimental name, which Istio 1.31 no longer reads)",
+        [("gateway.networking.k8s.io", "ListenerSet", ["v1"]), ("gateway.networking.x-k8s.io", "XListenerSet", ["v1alpha1"])];
+    HttpRoute(gw::HttpRoute), Namespaced, NotYet, "translated to VirtualService http routes",
+        [("gateway.networking.k8s.io", "HTTPRoute", ["v1", "v1beta1"])];
+    GrpcRoute(gw::GrpcRoute), Namespaced, NotYet, "translated to VirtualService http routes",
+        [("gateway.networking.k8s.io", "GRPCRoute", ["v1"])];
+    TcpRoute(gw::TcpRoute), Namespaced, NotYet, "translated to VirtualService tcp routes",
+        [("gateway.networking.k8s.io", "TCPRoute", ["v1", "v1alpha2"])];
+    TlsRoute(gw::TlsRoute), Namespaced, NotYet, "translated to VirtualService tls routes",
+        [("gateway.networking.k8s.io", "TLSRoute", ["v1", "v1alpha3", "v1alpha2"])];
+    UdpRoute(gw::UdpRoute), Namespaced, NoEffect, "not supported by Istio; ignored",
+        [("gateway.networking.k8s.io", "UDPRoute", ["v1", "v1alpha2"])];
+    ReferenceGrant(gw::ReferenceGrant), Namespaced, NotYet, "permits cross-namespace references of routes and gateways",
+        [("gateway.networking.k8s.io", "ReferenceGrant", ["v1", "v1beta1"])];
+    BackendTlsPolicy(gw::BackendTlsPolicy), Namespaced, NotYet, "TLS to the backend, as a DestinationRule",
+        [("gateway.networking.k8s.io", "BackendTLSPolicy", ["v1", "v1alpha3"])];
+    XBackendTrafficPolicy(gw::XBackendTrafficPolicy), Namespaced, NotYet,
+        "retry budget in a DestinationRule; only with PILOT_ENABLE_ALPHA_GATEWAY_API",
+        [("gateway.networking.x-k8s.io", "XBackendTrafficPolicy", ["v1alpha1"])];
+    XBackend(gw::XBackend), Namespaced, NotYet, "an external hostname as a backendRef; only with PILOT_ENABLE_ALPHA_GATEWAY_API",
+        [("gateway.networking.x-k8s.io", "XBackend", ["v1alpha1"])];
+    InferencePool(gw::InferencePool), Namespaced, NotYet,
+        "shadow Service and ext_proc endpoint picker; only with ENABLE_GATEWAY_API_INFERENCE_EXTENSION",
+        [("inference.networking.k8s.io", "InferencePool", ["v1"])];
+    InferencePoolV1alpha2(gw::InferencePoolV1alpha2), Namespaced, NoEffect,
+        "alpha InferencePool (CRDs up to inference-extension 1.4); Istio 1.31 reads only the v1 group",
+        [("inference.networking.x-k8s.io", "InferencePool", ["v1alpha2"])];
 }
 
 /// Built-in kinds outside the seed's list: loaded, named, and reported as
