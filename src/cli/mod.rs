@@ -35,11 +35,7 @@ pub enum ExitStatus {
 pub fn main() -> ExitCode {
     let stdout = io::stdout();
     let stderr = io::stderr();
-    let status = run(
-        std::env::args_os(),
-        &mut stdout.lock(),
-        &mut stderr.lock(),
-    );
+    let status = run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock());
     ExitCode::from(status as u8)
 }
 
@@ -156,7 +152,16 @@ pub fn print_diagnostics(
     } else {
         Severity::Warning
     };
-    for d in diags.iter().filter(|d| d.severity >= floor) {
+    // In file order, so each file's problems read top to bottom whatever stage
+    // found them; diagnostics about no place in particular come last.
+    let mut shown: Vec<_> = diags.iter().filter(|d| d.severity >= floor).collect();
+    shown.sort_by(|a, b| match (&a.span, &b.span) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    for d in shown {
         writeln!(err, "{d}")?;
     }
     Ok(())

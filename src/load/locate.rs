@@ -180,8 +180,14 @@ mod tests {
 
     #[test]
     fn finds_keys_inside_sequences() {
-        assert_eq!(find_yaml(DOC, &path(&["spec", "ports", "1", "bogus"])), Some((10, 5)));
-        assert_eq!(find_yaml(DOC, &path(&["spec", "ports", "1", "port"])), Some((9, 5)));
+        assert_eq!(
+            find_yaml(DOC, &path(&["spec", "ports", "1", "bogus"])),
+            Some((10, 5))
+        );
+        assert_eq!(
+            find_yaml(DOC, &path(&["spec", "ports", "1", "port"])),
+            Some((9, 5))
+        );
         assert_eq!(find_yaml(DOC, &path(&["spec", "bogus"])), Some((13, 3)));
     }
 
@@ -198,6 +204,9 @@ mod tests {
 
     #[test]
     fn displays_like_jsonpath() {
-        assert_eq!(path(&["spec", "ports", "0", "name"]).to_string(), "spec.ports[0].name");
+        assert_eq!(
+            path(&["spec", "ports", "0", "name"]).to_string(),
+            "spec.ports[0].name"
+        );
     }
 }

@@ -363,9 +363,18 @@ pub fn split_documents(text: &str, format: Format) -> Vec<(usize, std::ops::Rang
     let mut start_line = 1usize;
     let mut offset = 0usize;
     let mut line_no = 0usize;
-    let push = |docs: &mut Vec<_>, line: usize, range: std::ops::Range<usize>| {
-        if has_content(&text[range.clone()]) {
-            docs.push((line, range));
+    // A document starts at its first line of content, so its line (and every
+    // "defined at") points at the object, not at the comments above it.
+    let push = |docs: &mut Vec<_>, mut line: usize, range: std::ops::Range<usize>| {
+        let mut start = range.start;
+        for l in text[range.clone()].split_inclusive('\n') {
+            let t = l.trim();
+            if !t.is_empty() && !t.starts_with('#') {
+                docs.push((line, start..range.end));
+                return;
+            }
+            start += l.len();
+            line += 1;
         }
     };
     for line in text.split_inclusive('\n') {
@@ -397,13 +406,6 @@ pub fn split_documents(text: &str, format: Format) -> Vec<(usize, std::ops::Rang
     }
     push(&mut docs, start_line, start..text.len());
     docs
-}
-
-fn has_content(text: &str) -> bool {
-    text.lines().any(|l| {
-        let t = l.trim();
-        !t.is_empty() && !t.starts_with('#')
-    })
 }
 
 #[cfg(test)]
@@ -482,7 +484,9 @@ mod tests {
 
     #[test]
     fn recognises_envoy_dumps() {
-        let (loaded, _) = load_str("{\"configs\": [{\"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\"}]}");
+        let (loaded, _) = load_str(
+            "{\"configs\": [{\"@type\": \"type.googleapis.com/envoy.admin.v3.BootstrapConfigDump\"}]}",
+        );
         assert_eq!(loaded.dumps.len(), 1);
         assert_eq!(loaded.dumps[0].kind, DumpKind::ConfigDump);
     }

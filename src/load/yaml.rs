@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::locate::{FieldPath, Segment};
-use super::{DumpKind, Document, Format, Header};
+use super::{Document, DumpKind, Format, Header};
 
 /// A document that is not valid YAML/JSON or does not fit its type. `line`
 /// and `col` are 1-based within the text decoded (0 when unknown).
@@ -44,12 +44,21 @@ impl DecodeError {
     }
 }
 
-/// Both parsers append " at line X column Y"; we print positions ourselves.
+/// Both parsers write " at line X column Y" into messages (relative to the
+/// document, so wrong for the file); we print positions ourselves.
 fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let skip = after
+            .find(|c: char| !(c.is_ascii_digit() || c == ' ' || "column".contains(c)))
+            .unwrap_or(after.len());
+        rest = &after[skip..];
     }
+    out.push_str(rest);
+    out
 }
 
 fn to_field_path(path: &serde_ignored::Path<'_>) -> FieldPath {
@@ -136,9 +145,7 @@ pub fn read_header(doc: &Document) -> Result<Option<Header>, DecodeError> {
     }
     let h: HeaderDoc = match doc.format {
         Format::Json => serde_json::from_str(&doc.text).map_err(|e| DecodeError::from_json(&e))?,
-        Format::Yaml => {
-            serde_yaml::from_str(&doc.text).map_err(|e| DecodeError::from_yaml(&e))?
-        }
+        Format::Yaml => serde_yaml::from_str(&doc.text).map_err(|e| DecodeError::from_yaml(&e))?,
     };
     Ok(match (h.api_version, h.kind) {
         (Some(api_version), Some(kind)) if !kind.is_empty() => {

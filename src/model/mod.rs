@@ -268,7 +268,10 @@ const OTHER_BUILTIN_KINDS: &[(&str, &str)] = &[
     ("storage.k8s.io", "CSIDriver"),
     ("scheduling.k8s.io", "PriorityClass"),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
     ("apiregistration.k8s.io", "APIService"),
 ];
 
@@ -339,6 +342,15 @@ pub fn describe(kind: &str, namespace: &str, name: &str) -> String {
 /// (group, kind, namespace, name): what "the same object" means.
 type Identity = (&'static str, &'static str, String, String);
 
+/// Objects of one type among `objects`, with their records.
+pub fn typed<'a, T: Typed + 'a>(
+    objects: &'a [Object],
+) -> impl Iterator<Item = (&'a Object, &'a T)> {
+    objects
+        .iter()
+        .filter_map(|o| T::from_body(&o.body).map(|t| (o, t)))
+}
+
 /// A document of a kind meshsim has no model for.
 #[derive(Debug, Clone)]
 pub struct Unmodelled {
@@ -363,9 +375,7 @@ impl Store {
 
     /// Objects of one type, with their records, in load order.
     pub fn of<'a, T: Typed + 'a>(&'a self) -> impl Iterator<Item = (&'a Object, &'a T)> {
-        self.objects
-            .iter()
-            .filter_map(|o| T::from_body(&o.body).map(|t| (o, t)))
+        typed(&self.objects)
     }
 
     /// Count of objects per kind, for summaries.
@@ -495,7 +505,10 @@ pub fn build(docs: &[Document], opts: &BuildOptions, diags: &mut Diagnostics) ->
                     "duplicate",
                     Some(object.span.clone()),
                     Some(object.describe()),
-                    format!("replaces the same object defined at {}", store.objects[i].span),
+                    format!(
+                        "replaces the same object defined at {}",
+                        store.objects[i].span
+                    ),
                 );
                 store.objects[i] = object;
             }
@@ -522,8 +535,9 @@ fn report_unmodelled(store: &mut Store, docs: &[&Document], diags: &mut Diagnost
     for doc in docs {
         let h = &doc.header;
         let (group, kind) = (h.group(), h.kind.as_str());
-        let (severity, code, reason) = if let Some((_, _, why)) =
-            TOOLING_KINDS.iter().find(|(g, k, _)| *g == group && *k == kind)
+        let (severity, code, reason) = if let Some((_, _, why)) = TOOLING_KINDS
+            .iter()
+            .find(|(g, k, _)| *g == group && *k == kind)
         {
             (Severity::Info, "no-effect", (*why).to_string())
         } else if OTHER_BUILTIN_KINDS.contains(&(group, kind)) {
@@ -536,7 +550,9 @@ fn report_unmodelled(store: &mut Store, docs: &[&Document], diags: &mut Diagnost
             (
                 Severity::Info,
                 "no-effect",
-                format!("{kind} is declared by a loaded CRD; meshsim has no model of it and it has no effect on proxies"),
+                format!(
+                    "{kind} is declared by a loaded CRD; meshsim has no model of it and it has no effect on proxies"
+                ),
             )
         } else {
             (
@@ -548,7 +564,13 @@ fn report_unmodelled(store: &mut Store, docs: &[&Document], diags: &mut Diagnost
                 ),
             )
         };
-        diags.report(severity, code, Some(doc.span()), Some(h.describe()), reason.clone());
+        diags.report(
+            severity,
+            code,
+            Some(doc.span()),
+            Some(h.describe()),
+            reason.clone(),
+        );
         store.unmodelled.push(Unmodelled {
             group: group.to_string(),
             kind: kind.to_string(),
@@ -558,3 +580,6 @@ fn report_unmodelled(store: &mut Store, docs: &[&Document], diags: &mut Diagnost
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -42,13 +42,19 @@ pub fn build(store: &Store, services: &[Service], workloads: &[Workload]) -> Vec
         .enumerate()
         .map(|(i, w)| ((w.namespace.as_str(), w.name.as_str()), i))
         .collect();
-    let by_ip: BTreeMap<IpAddr, usize> = workloads.iter().enumerate().map(|(i, w)| (w.ip, i)).collect();
+    let by_ip: BTreeMap<IpAddr, usize> = workloads
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.ip, i))
+        .collect();
     let find = |ns: &str, target: Option<&ObjectReference>, ip: IpAddr| {
         target
             .filter(|t| t.kind.as_deref().is_none_or(|k| k == "Pod"))
             .and_then(|t| {
                 let name = t.name.as_deref()?;
-                by_name.get(&(t.namespace.as_deref().unwrap_or(ns), name)).copied()
+                by_name
+                    .get(&(t.namespace.as_deref().unwrap_or(ns), name))
+                    .copied()
             })
             .or_else(|| by_ip.get(&ip).copied())
     };
@@ -56,11 +62,16 @@ pub fn build(store: &Store, services: &[Service], workloads: &[Workload]) -> Vec
     let mut slices: BTreeMap<(&str, &str), Vec<&EndpointSlice>> = BTreeMap::new();
     for (o, s) in store.of::<EndpointSlice>() {
         if let Some(svc) = o.meta().labels.get("kubernetes.io/service-name") {
-            slices.entry((o.namespace(), svc.as_str())).or_default().push(s);
+            slices
+                .entry((o.namespace(), svc.as_str()))
+                .or_default()
+                .push(s);
         }
     }
-    let legacy: BTreeMap<(&str, &str), &Endpoints> =
-        store.of::<Endpoints>().map(|(o, e)| ((o.namespace(), o.name()), e)).collect();
+    let legacy: BTreeMap<(&str, &str), &Endpoints> = store
+        .of::<Endpoints>()
+        .map(|(o, e)| ((o.namespace(), o.name()), e))
+        .collect();
 
     let mut out = Vec::new();
     for (si, svc) in services.iter().enumerate() {
@@ -70,10 +81,17 @@ pub fn build(store: &Store, services: &[Service], workloads: &[Workload]) -> Vec
                 for ep in &slice.endpoints {
                     let ready = svc.publish_not_ready || ep.conditions.ready.unwrap_or(true);
                     for addr in &ep.addresses {
-                        let Ok(ip) = addr.parse::<IpAddr>() else { continue };
+                        let Ok(ip) = addr.parse::<IpAddr>() else {
+                            continue;
+                        };
                         for sp in &slice.ports {
-                            let Some(port) = sp.port.and_then(|p| u16::try_from(p).ok()) else { continue };
-                            let Some(service_port) = port_by_name(&svc.ports, sp.name.as_deref()) else { continue };
+                            let Some(port) = sp.port.and_then(|p| u16::try_from(p).ok()) else {
+                                continue;
+                            };
+                            let Some(service_port) = port_by_name(&svc.ports, sp.name.as_deref())
+                            else {
+                                continue;
+                            };
                             out.push(Endpoint {
                                 service: si,
                                 service_port: service_port.port,
@@ -90,16 +108,24 @@ pub fn build(store: &Store, services: &[Service], workloads: &[Workload]) -> Vec
             }
         } else if let Some(eps) = legacy.get(&key) {
             for subset in &eps.subsets {
-                let addrs = subset
-                    .addresses
-                    .iter()
-                    .map(|a| (a, true))
-                    .chain(subset.not_ready_addresses.iter().map(|a| (a, svc.publish_not_ready)));
+                let addrs = subset.addresses.iter().map(|a| (a, true)).chain(
+                    subset
+                        .not_ready_addresses
+                        .iter()
+                        .map(|a| (a, svc.publish_not_ready)),
+                );
                 for (addr, ready) in addrs {
-                    let Ok(ip) = addr.ip.parse::<IpAddr>() else { continue };
+                    let Ok(ip) = addr.ip.parse::<IpAddr>() else {
+                        continue;
+                    };
                     for sp in &subset.ports {
-                        let Some(port) = sp.port.and_then(|p| u16::try_from(p).ok()) else { continue };
-                        let Some(service_port) = port_by_name(&svc.ports, sp.name.as_deref()) else { continue };
+                        let Some(port) = sp.port.and_then(|p| u16::try_from(p).ok()) else {
+                            continue;
+                        };
+                        let Some(service_port) = port_by_name(&svc.ports, sp.name.as_deref())
+                        else {
+                            continue;
+                        };
                         out.push(Endpoint {
                             service: si,
                             service_port: service_port.port,

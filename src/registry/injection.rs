@@ -20,7 +20,7 @@ use crate::model::core::{ConfigMap, MutatingWebhookConfiguration};
 use crate::model::meta::{LabelSelector, LabelSelectorRequirement};
 use crate::model::{Labels, Store};
 
-use super::workloads::Workload;
+use super::workloads::{Origin, Workload};
 
 /// The two kinds of proxy istiod distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -101,22 +101,27 @@ fn sel(reqs: Vec<LabelSelectorRequirement>) -> LabelSelector {
 /// chart's mutatingwebhook template).
 fn default_webhooks() -> Vec<InjectorWebhook> {
     let rev = "default";
-    let wh = |ns: Vec<LabelSelectorRequirement>, obj: Vec<LabelSelectorRequirement>| {
-        InjectorWebhook {
+    let wh =
+        |ns: Vec<LabelSelectorRequirement>, obj: Vec<LabelSelectorRequirement>| InjectorWebhook {
             revision: rev.to_string(),
             namespace_selector: sel(ns),
             object_selector: sel(obj),
-        }
-    };
+        };
     vec![
         // rev.namespace: namespaces labelled istio.io/rev=default.
         wh(
-            vec![req(REV, "In", &[rev]), req(INJECTION_NS, "DoesNotExist", &[])],
+            vec![
+                req(REV, "In", &[rev]),
+                req(INJECTION_NS, "DoesNotExist", &[]),
+            ],
             vec![req(INJECT, "NotIn", &["false"])],
         ),
         // rev.object: pods labelled istio.io/rev=default in unlabelled namespaces.
         wh(
-            vec![req(REV, "DoesNotExist", &[]), req(INJECTION_NS, "DoesNotExist", &[])],
+            vec![
+                req(REV, "DoesNotExist", &[]),
+                req(INJECTION_NS, "DoesNotExist", &[]),
+            ],
             vec![req(INJECT, "NotIn", &["false"]), req(REV, "In", &[rev])],
         ),
         // namespace: the classic istio-injection=enabled.
@@ -126,7 +131,10 @@ fn default_webhooks() -> Vec<InjectorWebhook> {
         ),
         // object: pods labelled sidecar.istio.io/inject=true in unlabelled namespaces.
         wh(
-            vec![req(INJECTION_NS, "DoesNotExist", &[]), req(REV, "DoesNotExist", &[])],
+            vec![
+                req(INJECTION_NS, "DoesNotExist", &[]),
+                req(REV, "DoesNotExist", &[]),
+            ],
             vec![req(INJECT, "In", &["true"]), req(REV, "DoesNotExist", &[])],
         ),
     ]
@@ -205,6 +213,11 @@ impl Injector {
 
     /// Decide for one workload in a namespace with `ns_labels`.
     pub fn decide(&self, w: &Workload, ns_labels: &Labels) -> Decision {
+        if w.origin == Origin::WorkloadEntry {
+            return Decision::None(
+                "a WorkloadEntry: its proxy, if any, runs outside Kubernetes".to_string(),
+            );
+        }
         if let Some(proxy) = w.containers.iter().find(|c| c.name == "istio-proxy") {
             if proxy.args.iter().any(|a| a == "router") {
                 return proxy_of(ProxyType::Router, w);
@@ -292,7 +305,7 @@ fn not_selected_reason(w: &Workload, ns_labels: &Labels) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::workloads::{ContainerFacts, Origin};
+    use crate::registry::workloads::ContainerFacts;
     use std::net::{IpAddr, Ipv4Addr};
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
@@ -336,7 +349,13 @@ mod tests {
     }
 
     fn is_sidecar(d: &Decision) -> bool {
-        matches!(d, Decision::Proxy { kind: ProxyType::Sidecar, .. })
+        matches!(
+            d,
+            Decision::Proxy {
+                kind: ProxyType::Sidecar,
+                ..
+            }
+        )
     }
 
     #[test]
@@ -347,10 +366,14 @@ mod tests {
         let rev = labels(&[("istio.io/rev", "default")]);
         let none = labels(&[]);
         assert!(is_sidecar(&inj.decide(&mk_workload(&[]), &enabled)));
-        assert!(!is_sidecar(&inj.decide(&mk_workload(&[(INJECT, "false")]), &enabled)));
+        assert!(!is_sidecar(
+            &inj.decide(&mk_workload(&[(INJECT, "false")]), &enabled)
+        ));
         assert!(is_sidecar(&inj.decide(&mk_workload(&[]), &rev)));
         assert!(!is_sidecar(&inj.decide(&mk_workload(&[]), &none)));
-        assert!(is_sidecar(&inj.decide(&mk_workload(&[(INJECT, "true")]), &none)));
+        assert!(is_sidecar(
+            &inj.decide(&mk_workload(&[(INJECT, "true")]), &none)
+        ));
         assert_eq!(
             inj.decide(&mk_workload(&[(INJECT, "true")]), &disabled),
             Decision::None("namespace shop has istio-injection=disabled".into())
@@ -374,7 +397,10 @@ mod tests {
             .insert("inject.istio.io/templates".into(), "gateway".into());
         assert!(matches!(
             inj.decide(&w, &labels(&[])),
-            Decision::Proxy { kind: ProxyType::Router, .. }
+            Decision::Proxy {
+                kind: ProxyType::Router,
+                ..
+            }
         ));
         w.host_network = true;
         assert!(matches!(inj.decide(&w, &labels(&[])), Decision::None(_)));

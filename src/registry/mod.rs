@@ -6,6 +6,7 @@
 //! name), so everything downstream iterates deterministically.
 
 pub mod endpoints;
+pub mod gateways;
 pub mod injection;
 pub mod names;
 pub mod resolve;
@@ -19,8 +20,9 @@ use crate::diag::{Diagnostics, Severity, Span};
 use crate::load::Format;
 use crate::load::yaml::decode_text;
 use crate::model::core::{ConfigMap, Namespace};
+use crate::model::istio::WorkloadEntry;
 use crate::model::mesh_config::{MeshConfig, MeshNetworks};
-use crate::model::{Labels, Store};
+use crate::model::{Labels, Object, Store, Typed, typed};
 
 pub use endpoints::Endpoint;
 pub use injection::{Decision, ProxyType};
@@ -89,8 +91,9 @@ pub fn build(store: &Store, opts: &Options, diags: &mut Diagnostics) -> Mesh {
     let (mesh_config, mesh_networks) = mesh_config(store, opts, diags);
     let namespaces = namespaces(store, opts.implicit_injection, diags);
     let injector = injection::Injector::from_store(store, diags);
-    let workloads = workloads::build(store, Vec::new(), diags);
-    let services = services::build(store, DOMAIN_SUFFIX, diags);
+    let synthesized = gateways::auto_deployments(store, diags);
+    let workloads = workloads::build(store, &synthesized, workload_entries(store, diags), diags);
+    let services = services::build(store, &synthesized, DOMAIN_SUFFIX, diags);
     let endpoints = endpoints::build(store, &services, &workloads);
     let empty = Labels::new();
     let decisions = workloads
@@ -109,6 +112,73 @@ pub fn build(store: &Store, opts: &Options, diags: &mut Diagnostics) -> Mesh {
         decisions,
         endpoints,
     }
+}
+
+/// Objects of one type from the store and from those the registry
+/// synthesized (gateway deployments), as one sequence.
+fn all_of<'a, T: Typed + 'a>(
+    store: &'a Store,
+    synthesized: &'a [Object],
+) -> impl Iterator<Item = (&'a Object, &'a T)> {
+    store.of::<T>().chain(typed::<T>(synthesized))
+}
+
+/// WorkloadEntries as workloads: labels from the spec under the object's own
+/// (which win), the address as given.
+fn workload_entries(store: &Store, diags: &mut Diagnostics) -> Vec<workloads::ExtraWorkload> {
+    let mut out = Vec::new();
+    for (o, we) in store.of::<WorkloadEntry>() {
+        let spec = &we.spec;
+        let address = spec.address.as_deref().unwrap_or("");
+        let ip = match address.parse() {
+            Ok(ip) => ip,
+            Err(_) => {
+                diags.report(
+                    Severity::Warning,
+                    "unsupported",
+                    Some(o.span.clone()),
+                    Some(o.describe()),
+                    format!("address `{address}` is not an IP address; DNS names and Unix sockets are not resolved offline, so this entry has no endpoint"),
+                );
+                continue;
+            }
+        };
+        let mut labels = spec.labels.clone();
+        labels.extend(o.meta().labels.clone());
+        out.push(workloads::ExtraWorkload {
+            workload: Workload {
+                name: o.name().to_string(),
+                namespace: o.namespace().to_string(),
+                origin: workloads::Origin::WorkloadEntry,
+                controller: None,
+                labels,
+                annotations: o.meta().annotations.clone(),
+                ip,
+                node: None,
+                service_account: spec
+                    .service_account
+                    .clone()
+                    .unwrap_or_else(|| "default".to_string()),
+                ports: spec
+                    .ports
+                    .iter()
+                    .filter_map(|(name, port)| {
+                        Some(workloads::ContainerPort {
+                            name: Some(name.clone()),
+                            port: u16::try_from(*port).ok()?,
+                            protocol: "TCP".to_string(),
+                        })
+                    })
+                    .collect(),
+                containers: Vec::new(),
+                ready: true,
+                host_network: false,
+                span: o.span.clone(),
+            },
+            ip: Some(ip),
+        });
+    }
+    out
 }
 
 /// Declared namespaces with their labels, plus every namespace an object
@@ -166,7 +236,11 @@ fn namespaces(
 }
 
 /// MeshConfig: Istio's defaults, then the `istio` ConfigMap, then `--mesh-config`.
-fn mesh_config(store: &Store, opts: &Options, diags: &mut Diagnostics) -> (MeshConfig, MeshNetworks) {
+fn mesh_config(
+    store: &Store,
+    opts: &Options,
+    diags: &mut Diagnostics,
+) -> (MeshConfig, MeshNetworks) {
     let mut config = MeshConfig::default();
     let mut networks = MeshNetworks::default();
     // istiod reads the ConfigMap of its own namespace; with none named
@@ -178,7 +252,11 @@ fn mesh_config(store: &Store, opts: &Options, diags: &mut Diagnostics) -> (MeshC
     let chosen = candidates
         .iter()
         .find(|(o, _)| o.namespace() == "istio-system")
-        .or(if candidates.len() == 1 { candidates.first() } else { None });
+        .or(if candidates.len() == 1 {
+            candidates.first()
+        } else {
+            None
+        });
     if let Some((o, cm)) = chosen {
         let at = |key: &str| format!("{}: data.{key}", o.describe());
         if let Some(text) = cm.data.get("mesh") {
@@ -187,7 +265,8 @@ fn mesh_config(store: &Store, opts: &Options, diags: &mut Diagnostics) -> (MeshC
             }
         }
         if let Some(text) = cm.data.get("meshNetworks")
-            && let Some(n) = decode_embedded::<MeshNetworks>(text, &o.span, &at("meshNetworks"), diags)
+            && let Some(n) =
+                decode_embedded::<MeshNetworks>(text, &o.span, &at("meshNetworks"), diags)
         {
             networks = n;
         }
@@ -244,7 +323,10 @@ pub enum MeshConfigError {
 }
 
 /// `--mesh-config FILE`: a MeshConfig YAML document.
-pub fn read_mesh_config_file(path: &Path, diags: &mut Diagnostics) -> Result<MeshConfig, MeshConfigError> {
+pub fn read_mesh_config_file(
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> Result<MeshConfig, MeshConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| MeshConfigError::Read {
         path: path.display().to_string(),
         source,

@@ -50,7 +50,8 @@ impl Mesh {
             if matches!(prefix, "pod" | "pods" | "po") {
                 return self.resolve_name(name, ns);
             }
-            let kind = controller_kind(prefix).ok_or_else(|| ResolveError::UnknownType(prefix.to_string()))?;
+            let kind = controller_kind(prefix)
+                .ok_or_else(|| ResolveError::UnknownType(prefix.to_string()))?;
             // The first replica by name, as a stable stand-in for kubectl's choice.
             return self
                 .workloads

@@ -71,9 +71,13 @@ impl Service {
     }
 }
 
-pub fn build(store: &Store, domain_suffix: &str, diags: &mut Diagnostics) -> Vec<Service> {
-    let mut out: Vec<Service> = store
-        .of::<KubeService>()
+pub fn build(
+    store: &Store,
+    synthesized: &[Object],
+    domain_suffix: &str,
+    diags: &mut Diagnostics,
+) -> Vec<Service> {
+    let mut out: Vec<Service> = super::all_of::<KubeService>(store, synthesized)
         .filter_map(|(o, s)| convert(o, s, domain_suffix, diags))
         .collect();
     let taken = out.iter().filter_map(|s| match s.cluster_ip {
@@ -82,7 +86,11 @@ pub fn build(store: &Store, domain_suffix: &str, diags: &mut Diagnostics) -> Vec
     });
     let mut pool = IpPool::new(Range::SERVICES, taken);
     let needs_ip = |s: &Service| {
-        s.cluster_ip.is_none() && matches!(s.kind, ServiceKind::ClusterIp | ServiceKind::NodePort | ServiceKind::LoadBalancer)
+        s.cluster_ip.is_none()
+            && matches!(
+                s.kind,
+                ServiceKind::ClusterIp | ServiceKind::NodePort | ServiceKind::LoadBalancer
+            )
     };
     for s in out.iter().filter(|s| needs_ip(s)) {
         pool.want(format!("{}/{}", s.namespace, s.name));
@@ -100,12 +108,26 @@ pub fn build(store: &Store, domain_suffix: &str, diags: &mut Diagnostics) -> Vec
     out
 }
 
-fn convert(o: &Object, s: &KubeService, domain_suffix: &str, diags: &mut Diagnostics) -> Option<Service> {
+fn convert(
+    o: &Object,
+    s: &KubeService,
+    domain_suffix: &str,
+    diags: &mut Diagnostics,
+) -> Option<Service> {
     let spec = &s.spec;
     let warn = |diags: &mut Diagnostics, msg: String| {
-        diags.report(Severity::Warning, "invalid-service", Some(o.span.clone()), Some(o.describe()), msg)
+        diags.report(
+            Severity::Warning,
+            "invalid-service",
+            Some(o.span.clone()),
+            Some(o.describe()),
+            msg,
+        )
     };
-    let given_ip = spec.cluster_ip.as_deref().or(spec.cluster_ips.first().map(String::as_str));
+    let given_ip = spec
+        .cluster_ip
+        .as_deref()
+        .or(spec.cluster_ips.first().map(String::as_str));
     let kind = match (spec.type_.as_deref(), given_ip) {
         (Some("ExternalName"), _) => ServiceKind::ExternalName,
         (_, Some("None")) => ServiceKind::Headless,
@@ -113,7 +135,10 @@ fn convert(o: &Object, s: &KubeService, domain_suffix: &str, diags: &mut Diagnos
         (Some("LoadBalancer"), _) => ServiceKind::LoadBalancer,
         (None | Some("ClusterIP"), _) => ServiceKind::ClusterIp,
         (Some(other), _) => {
-            warn(diags, format!("spec.type `{other}` is not a Service type; taken as ClusterIP"));
+            warn(
+                diags,
+                format!("spec.type `{other}` is not a Service type; taken as ClusterIP"),
+            );
             ServiceKind::ClusterIp
         }
     };
@@ -122,13 +147,21 @@ fn convert(o: &Object, s: &KubeService, domain_suffix: &str, diags: &mut Diagnos
         Some(ip) => match ip.parse() {
             Ok(ip) => Some(ip),
             Err(_) => {
-                warn(diags, format!("spec.clusterIP `{ip}` is not an IP address; a synthesized one is used"));
+                warn(
+                    diags,
+                    format!(
+                        "spec.clusterIP `{ip}` is not an IP address; a synthesized one is used"
+                    ),
+                );
                 None
             }
         },
     };
     if kind == ServiceKind::ExternalName && spec.external_name.is_none() {
-        warn(diags, "ExternalName Service without spec.externalName".to_string());
+        warn(
+            diags,
+            "ExternalName Service without spec.externalName".to_string(),
+        );
     }
     let ports = spec
         .ports
@@ -136,7 +169,13 @@ fn convert(o: &Object, s: &KubeService, domain_suffix: &str, diags: &mut Diagnos
         .enumerate()
         .filter_map(|(i, p)| {
             let Ok(port) = u16::try_from(p.port) else {
-                warn(diags, format!("spec.ports[{i}].port {} is out of range; port skipped", p.port));
+                warn(
+                    diags,
+                    format!(
+                        "spec.ports[{i}].port {} is out of range; port skipped",
+                        p.port
+                    ),
+                );
                 return None;
             };
             let target = match &p.target_port {

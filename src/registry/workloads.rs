@@ -97,7 +97,12 @@ struct Pending {
 }
 
 /// Derive every workload of the store.
-pub fn build(store: &Store, extra: Vec<ExtraWorkload>, diags: &mut Diagnostics) -> Vec<Workload> {
+pub fn build(
+    store: &Store,
+    synthesized: &[Object],
+    extra: Vec<ExtraWorkload>,
+    diags: &mut Diagnostics,
+) -> Vec<Workload> {
     let replica_sets: BTreeMap<(&str, &str), &ReplicaSet> = store
         .of::<ReplicaSet>()
         .map(|(o, rs)| ((o.namespace(), o.name()), rs))
@@ -129,7 +134,11 @@ pub fn build(store: &Store, extra: Vec<ExtraWorkload>, diags: &mut Diagnostics) 
         let ip = pod
             .status
             .as_ref()
-            .and_then(|s| s.pod_ip.as_deref().or(s.pod_ips.first().map(|p| p.ip.as_str())))
+            .and_then(|s| {
+                s.pod_ip
+                    .as_deref()
+                    .or(s.pod_ips.first().map(|p| p.ip.as_str()))
+            })
             .and_then(|ip| parse_ip(ip, o, diags));
         let ready = pod_ready(pod);
         pending.push(Pending {
@@ -172,7 +181,7 @@ pub fn build(store: &Store, extra: Vec<ExtraWorkload>, diags: &mut Diagnostics) 
         }
     };
 
-    for (o, d) in store.of::<Deployment>() {
+    for (o, d) in super::all_of::<Deployment>(store, synthesized) {
         let replicas = replicas(o, d.spec.replicas, &hpa_min, "Deployment");
         let hash = names::template_hash(o.namespace(), o.name());
         let rs_name = format!("{}-{hash}", o.name());
@@ -209,7 +218,11 @@ pub fn build(store: &Store, extra: Vec<ExtraWorkload>, diags: &mut Diagnostics) 
         let selector = &ds.spec.template.spec.node_selector;
         let chosen: Vec<String> = nodes
             .iter()
-            .filter(|(n, _)| selector.iter().all(|(k, v)| n.meta().labels.get(k) == Some(v)))
+            .filter(|(n, _)| {
+                selector
+                    .iter()
+                    .all(|(k, v)| n.meta().labels.get(k) == Some(v))
+            })
             .map(|(n, _)| n.name().to_string())
             .collect();
         let (ns, name) = (o.namespace(), o.name().to_string());
@@ -269,10 +282,9 @@ fn assign_ips(pending: Vec<Pending>) -> Vec<Workload> {
         .into_iter()
         .map(|p| {
             let mut w = p.w;
-            w.ip = p
-                .ip
-                .or_else(|| assigned.get(&ip_key(&w)).copied().map(IpAddr::V4))
-                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+            w.ip =
+                p.ip.or_else(|| assigned.get(&ip_key(&w)).copied().map(IpAddr::V4))
+                    .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
             w
         })
         .collect();
@@ -384,7 +396,11 @@ fn replicas(
     match given {
         Some(n) => n.max(0) as usize,
         None => hpa
-            .get(&(o.namespace().to_string(), kind.to_string(), o.name().to_string()))
+            .get(&(
+                o.namespace().to_string(),
+                kind.to_string(),
+                o.name().to_string(),
+            ))
             .copied()
             .unwrap_or(1),
     }
