@@ -1,6 +1,17 @@
-//! `meshsim proxy-config`: istioctl's proxy-config views.
+//! `meshsim proxy-config` (alias `pc`): istioctl's proxy-config views.
+//!
+//! Reads an Envoy `/config_dump` (or `/clusters?format=json` for the endpoint
+//! view) given with `-f`, and prints it exactly as `istioctl proxy-config
+//! --file` would. Generating the config of a POD from manifests comes later.
 
+use std::io::Write;
+
+use anyhow::{Context, bail};
 use clap::Args;
+
+use super::{ExitStatus, GlobalArgs, Session, finish};
+use crate::load::DumpKind;
+use crate::render::istioctl::{self, Input, Options, Output, View, cert};
 
 #[derive(Debug, Args)]
 pub struct ProxyConfigArgs {
@@ -8,17 +19,210 @@ pub struct ProxyConfigArgs {
     /// secret, bootstrap or ecds (and istioctl's aliases); POD alone means all.
     #[arg(value_name = "TYPE|POD", num_args = 0..=2)]
     pub args: Vec<String>,
+
+    /// Output format: short, json or yaml (bootstrap defaults to json).
+    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+    pub output: Option<String>,
+
+    /// cluster: keep clusters whose name contains this FQDN.
+    #[arg(long, default_value = "")]
+    pub fqdn: String,
+
+    /// cluster/listener/endpoint/eds: keep this port.
+    #[arg(long, default_value_t = 0)]
+    pub port: u32,
+
+    /// cluster: keep clusters whose name contains this subset.
+    #[arg(long, default_value = "")]
+    pub subset: String,
+
+    /// cluster: keep clusters whose name contains this direction.
+    #[arg(long, default_value = "")]
+    pub direction: String,
+
+    /// listener: keep listeners of this type (HTTP, TCP, HTTP+TCP, UNKNOWN).
+    #[arg(long = "type", default_value = "")]
+    pub r#type: String,
+
+    /// listener/endpoint/eds: keep this address.
+    #[arg(long, default_value = "")]
+    pub address: String,
+
+    /// route: keep the route configuration with this name.
+    #[arg(long, default_value = "")]
+    pub name: String,
+
+    /// endpoint/eds: keep this cluster.
+    #[arg(long, default_value = "")]
+    pub cluster: String,
+
+    /// endpoint/eds: keep endpoints with this health status.
+    #[arg(long, default_value = "")]
+    pub status: String,
+
+    /// listener/route/all: the detailed table (default true; `--verbose=false`
+    /// for the summary). Inside proxy-config this is istioctl's flag, not
+    /// meshsim's `-v` (it shares its name, so clap keeps one value for both).
+    #[arg(
+        long,
+        action = clap::ArgAction::Set,
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub verbose: bool,
+
+    /// all: print a title before each section.
+    #[arg(long)]
+    pub with_headers: bool,
+
+    /// The time certificate validity is judged at (RFC 3339); default: now.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
 }
 
-use std::io::Write;
-
-use super::{ExitStatus, GlobalArgs};
-
 pub fn run(
-    _global: &GlobalArgs,
-    _args: &ProxyConfigArgs,
-    _out: &mut dyn Write,
-    _err: &mut dyn Write,
+    global: &GlobalArgs,
+    args: &ProxyConfigArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("proxy-config is not built yet")
+    let (view, pod) = match args.args.as_slice() {
+        [] => (View::All, None),
+        [one] => match View::from_name(one) {
+            Some(v) => (v, None),
+            None => (View::All, Some(one.as_str())),
+        },
+        [kind, pod] => match View::from_name(kind) {
+            Some(v) => (v, Some(pod.as_str())),
+            None => bail!("unknown proxy-config type {kind:?}"),
+        },
+        _ => bail!("too many arguments"),
+    };
+    let output = match &args.output {
+        Some(o) => {
+            Output::from_name(o).with_context(|| format!("output format {o:?} not supported"))?
+        }
+        None => view.default_output(),
+    };
+    let now = match &args.now {
+        Some(t) => cert::parse_rfc3339(t)
+            .with_context(|| format!("--now {t:?} is not an RFC 3339 time"))?,
+        None => system_now(),
+    };
+    let opts = Options {
+        output,
+        fqdn: args.fqdn.clone(),
+        port: args.port,
+        subset: args.subset.clone(),
+        direction: args.direction.clone(),
+        r#type: args.r#type.clone(),
+        address: args.address.clone(),
+        name: args.name.clone(),
+        cluster: args.cluster.clone(),
+        status: args.status.clone(),
+        verbose: args.verbose,
+        with_headers: args.with_headers,
+        now,
+    };
+
+    let session = Session::open(global)?;
+    let had_errors = session.report(global, err)?;
+    let dumps = &session.loaded.dumps;
+    let command = command_name(view);
+    let text: String;
+    let input = if dumps.is_empty() {
+        match empty_response(&session, global)? {
+            Some(t) => {
+                text = t;
+                Input::ConfigDump(&text)
+            }
+            None if pod.is_some() => bail!(
+                "generating a proxy's config from manifests is not available yet; \
+                 pass an Envoy config dump (istioctl proxy-config --file input) with -f"
+            ),
+            None => bail!("{command} requires pod name or --file parameter"),
+        }
+    } else {
+        if pod.is_some() {
+            bail!("{command} requires pod name or --file parameter");
+        }
+        // The endpoint view reads /clusters; every other view a config dump.
+        let wanted = if view == View::Endpoint {
+            DumpKind::Clusters
+        } else {
+            DumpKind::ConfigDump
+        };
+        let dump = dumps.iter().find(|d| d.kind == wanted).unwrap_or(&dumps[0]);
+        if dumps.len() > 1 {
+            writeln!(
+                err,
+                "warning: {} dumps given; showing {}",
+                dumps.len(),
+                dump.file.display()
+            )?;
+        }
+        match dump.kind {
+            DumpKind::ConfigDump => Input::ConfigDump(&dump.text),
+            DumpKind::Clusters => Input::Clusters(&dump.text),
+        }
+    };
+
+    let mut rendered = String::new();
+    let result = istioctl::render(input, view, &opts, &mut rendered);
+    out.write_all(rendered.as_bytes())?;
+    result?;
+    Ok(finish(had_errors, ExitStatus::Success))
+}
+
+/// istioctl's name for the subcommand in its usage errors.
+fn command_name(view: View) -> &'static str {
+    match view {
+        View::All => "all",
+        View::Cluster => "cluster",
+        View::Listener => "listener",
+        View::Route => "route",
+        View::Endpoint => "endpoints",
+        View::Eds => "eds",
+        View::Secret => "secret",
+        View::Bootstrap => "bootstrap",
+        View::Ecds => "ecds",
+    }
+}
+
+/// An `-f` file holding just `{}` is an empty Envoy response (istioctl reads
+/// it as a dump without sections); any other file that is neither manifests
+/// nor a dump is an error.
+fn empty_response(session: &Session, global: &GlobalArgs) -> anyhow::Result<Option<String>> {
+    for skipped in &session.loaded.skipped {
+        let named = global.files.iter().any(|f| f.as_path() == &*skipped.file);
+        if !named {
+            continue;
+        }
+        let text = std::fs::read_to_string(&skipped.file)
+            .with_context(|| format!("cannot read {}", skipped.file.display()))?;
+        let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+        if value
+            .as_ref()
+            .and_then(|v| v.as_object())
+            .is_some_and(|m| m.is_empty())
+        {
+            return Ok(Some(text));
+        }
+        bail!(
+            "{} is neither Kubernetes manifests nor an Envoy dump \
+             (no apiVersion/kind, no \"configs\", no \"cluster_statuses\"): {}",
+            skipped.file.display(),
+            skipped.reason
+        );
+    }
+    Ok(None)
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }

@@ -338,7 +338,10 @@ mod tests {
             count += 1;
             if got != want {
                 failures += 1;
-                eprintln!("mismatch (n={}): {input:?}\n got {got:?}\nwant {want:?}", input.len());
+                eprintln!(
+                    "mismatch (n={}): {input:?}\n got {got:?}\nwant {want:?}",
+                    input.len()
+                );
             }
         }
         assert_eq!(failures, 0, "{failures} of {count} cases differ");

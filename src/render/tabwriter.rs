@@ -163,7 +163,9 @@ mod tests {
             let want = case["go_output"].as_str().expect("go_output");
             let got = format(input, Params::padding(padding));
             if got != want {
-                failures.push(format!("{name} (padding {padding}):\n{got:?}\n!=\n{want:?}"));
+                failures.push(format!(
+                    "{name} (padding {padding}):\n{got:?}\n!=\n{want:?}"
+                ));
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -1,0 +1,493 @@
+//! Proto-JSON machinery shared by every Envoy type in this module.
+//!
+//! Envoy's `/config_dump` writes proto field names (snake_case) in field-number
+//! order; istioctl reads both snake_case and lowerCamelCase, and prints
+//! lowerCamelCase in declaration order with unset fields left out. The
+//! [`message!`] macro gives each type exactly that: a reader that takes either
+//! spelling, a writer in declaration order, and an [`Unknown`] bag that keeps
+//! every field the type does not model as the raw JSON it was read as, so a
+//! round trip loses nothing and reading stays cheap (unknown parts are only
+//! scanned, never built into trees).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::{self, SerializeMap};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// A proto message: read from a JSON object's entries, written as entries of
+/// a JSON object (an `Any` writes `@type` first, then the message's entries).
+pub trait Message: Sized {
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+    fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+}
+
+/// Whether a field holds its proto3 default, which proto-JSON leaves out.
+pub trait Field {
+    fn is_unset(&self) -> bool;
+}
+
+impl Field for String {
+    fn is_unset(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Field for bool {
+    fn is_unset(&self) -> bool {
+        !*self
+    }
+}
+
+macro_rules! numeric_field {
+    ($($t:ty),*) => {$(
+        impl Field for $t {
+            fn is_unset(&self) -> bool {
+                *self == 0
+            }
+        }
+    )*};
+}
+numeric_field!(u32, i32, i64);
+
+impl<T> Field for Option<T> {
+    fn is_unset(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl<T> Field for Vec<T> {
+    fn is_unset(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<K, V> Field for BTreeMap<K, V> {
+    fn is_unset(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+/// Serde visitor that reads any [`Message`].
+pub struct MessageVisitor<T>(PhantomData<T>);
+
+impl<T> MessageVisitor<T> {
+    pub fn new() -> Self {
+        MessageVisitor(PhantomData)
+    }
+}
+
+impl<T> Default for MessageVisitor<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'de, T: Message> Visitor<'de> for MessageVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::from_map(map)
+    }
+}
+
+/// Define an Envoy message: fields in proto declaration order, each with its
+/// proto name and its JSON (lowerCamelCase) name.
+macro_rules! message {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $proto:literal | $json:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+            /// Fields this type does not model, as the input wrote them.
+            pub unknown: $crate::xds::proto::Unknown,
+        }
+
+        impl $crate::xds::proto::Message for $name {
+            fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                let mut out = Self::default();
+                while let Some(key) = map.next_key::<$crate::xds::proto::Key<'de>>()? {
+                    #[allow(unreachable_patterns, reason = "one-word fields have a single name")]
+                    match key.as_str() {
+                        $( $proto | $json => out.$field = map.next_value()?, )*
+                        _ => {
+                            let raw = map.next_value()?;
+                            out.unknown.push_raw(key.into_string(), raw);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            #[allow(unused_imports, reason = "a message may have no modelled field")]
+            fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+                use $crate::xds::proto::Field as _;
+                $( if !self.$field.is_unset() { map.serialize_entry($json, &self.$field)?; } )*
+                self.unknown.serialize_fields(map)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                let mut map = s.serialize_map(None)?;
+                $crate::xds::proto::Message::serialize_fields(self, &mut map)?;
+                map.end()
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_map($crate::xds::proto::MessageVisitor::<Self>::new())
+            }
+        }
+    };
+}
+pub(crate) use message;
+
+message! {
+    /// A message meshsim carries but does not model: all of it is [`Unknown`].
+    pub struct Opaque {}
+}
+
+/// Define a proto enum: its values by name; the first is the default (0).
+/// Names not listed are kept as [`Other`](#variant.Other) text.
+macro_rules! proto_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $first:ident = $first_name:literal $(, $variant:ident = $vname:literal)* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub enum $name {
+            #[default]
+            $first,
+            $($variant,)*
+            /// A value this enum does not list (a newer name, or a number).
+            Other(String),
+        }
+
+        impl $name {
+            /// The enum value's proto name.
+            pub fn name(&self) -> &str {
+                match self {
+                    $name::$first => $first_name,
+                    $($name::$variant => $vname,)*
+                    $name::Other(s) => s,
+                }
+            }
+
+            fn from_name(s: &str) -> Self {
+                match s {
+                    $first_name => $name::$first,
+                    $($vname => $name::$variant,)*
+                    other => $name::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl $crate::xds::proto::Field for $name {
+            fn is_unset(&self) -> bool {
+                *self == $name::$first
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = $crate::xds::proto::EnumValue::deserialize(d)?;
+                Ok(match v {
+                    $crate::xds::proto::EnumValue::Name(s) => $name::from_name(&s),
+                    $crate::xds::proto::EnumValue::Number(n) => {
+                        const NAMES: &[&str] = &[$first_name $(, $vname)*];
+                        // Envoy's enums used here number their values 0..n.
+                        match usize::try_from(n).ok().and_then(|i| NAMES.get(i)) {
+                            Some(name) => $name::from_name(name),
+                            None => $name::Other(n.to_string()),
+                        }
+                    }
+                })
+            }
+        }
+    };
+}
+pub(crate) use proto_enum;
+
+/// An enum value as JSON may hold it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum EnumValue {
+    Name(String),
+    Number(i64),
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+pub struct Key<'de>(Cow<'de, str>);
+
+impl Key<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Fields a type does not model, in input order, each as its raw JSON text.
+///
+/// Written out under their lowerCamelCase names (see [`json_name`]), after the
+/// modelled fields: declaration order is only known for modelled fields.
+#[derive(Debug, Clone, Default)]
+pub struct Unknown(Vec<(String, Box<RawValue>)>);
+
+impl PartialEq for Unknown {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.get() == v2.get())
+    }
+}
+
+impl Unknown {
+    pub fn push_raw(&mut self, key: String, value: Box<RawValue>) {
+        self.0.push((key, value));
+    }
+
+    /// Set a field by its proto name (for code that builds config).
+    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), serde_json::Error> {
+        let raw = serde_json::value::to_raw_value(value)?;
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = raw,
+            None => self.0.push((key.to_string(), raw)),
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&RawValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| &**v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), &**v))
+    }
+
+    /// Whether any of the raw values contains `needle` in its text.
+    pub fn text_contains(&self, needle: &str) -> bool {
+        self.0.iter().any(|(_, v)| v.get().contains(needle))
+    }
+
+    pub fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        for (key, raw) in &self.0 {
+            let mut value: Value = serde_json::from_str(raw.get()).map_err(ser::Error::custom)?;
+            camelize(&mut value);
+            map.serialize_entry(json_name(key).as_ref(), &value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Objects whose keys are data (proto maps, Structs), not field names.
+const DATA_KEYED: &[&str] = &[
+    "filter_metadata",
+    "filterMetadata",
+    "key_values",
+    "keyValues",
+    "static_layer",
+    "staticLayer",
+];
+
+/// The proto-JSON name of a proto field name: `typed_config` → `typedConfig`.
+/// Only lower-case snake_case names are converted, so map keys such as
+/// `ISTIO_VERSION` or `build.type` met in unmodelled parts stay as they are.
+pub fn json_name(key: &str) -> Cow<'_, str> {
+    let snake = key.contains('_')
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !snake {
+        return Cow::Borrowed(key);
+    }
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Rename the field names of an unmodelled JSON tree to proto-JSON names.
+fn camelize(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let is_struct_any = map
+                .get("@type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.ends_with("google.protobuf.Struct"));
+            let old = std::mem::take(map);
+            for (k, mut v) in old {
+                let data_keyed =
+                    DATA_KEYED.contains(&k.as_str()) || (is_struct_any && k == "value");
+                if !data_keyed {
+                    camelize(&mut v);
+                }
+                map.insert(json_name(&k).into_owned(), v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(camelize),
+        _ => {}
+    }
+}
+
+/// `google.protobuf.Struct`: a JSON object, written with sorted keys.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Struct(pub Map<String, Value>);
+
+impl Struct {
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(Value::as_str)
+    }
+}
+
+impl Serialize for Struct {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        let mut entries: Vec<_> = self.0.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in entries {
+            map.serialize_entry(k, &SortedValue(v))?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Struct {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Map::deserialize(d).map(Struct)
+    }
+}
+
+/// A `google.protobuf.Value` inside a Struct: objects written with sorted keys.
+struct SortedValue<'a>(&'a Value);
+
+impl Serialize for SortedValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                let mut entries: Vec<_> = m.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                for (k, v) in entries {
+                    map.serialize_entry(k, &SortedValue(v))?;
+                }
+                map.end()
+            }
+            Value::Array(items) => s.collect_seq(items.iter().map(SortedValue)),
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// A 64-bit integer field: a quoted decimal in proto-JSON, read from either form.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct U64(pub u64);
+
+impl Field for U64 {
+    fn is_unset(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl Serialize for U64 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for U64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            N(u64),
+            S(String),
+        }
+        match Either::deserialize(d)? {
+            Either::N(n) => Ok(U64(n)),
+            Either::S(s) => s.parse().map(U64).map_err(de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_names() {
+        assert_eq!(json_name("typed_config"), "typedConfig");
+        assert_eq!(
+            json_name("tls_certificate_sds_secret_configs"),
+            "tlsCertificateSdsSecretConfigs"
+        );
+        assert_eq!(json_name("name"), "name");
+        assert_eq!(json_name("ISTIO_VERSION"), "ISTIO_VERSION");
+        assert_eq!(json_name("@type"), "@type");
+    }
+}
