@@ -293,12 +293,20 @@ api_struct!(HttpRouteTimeouts { request: Option<String>, backend_request: Option
 
 api_struct!(HttpRouteRetry { codes: Vec<i32>, attempts: Option<i32>, backoff: Option<String> });
 
-api_struct!(SessionPersistence {
-    r#type: Option<String>,
-    absolute_timeout: Option<String>,
-    cookie: Option<SessionCookie>,
-    header: Option<SessionHeader>,
-});
+api_struct!(
+    /// Gateway API v1.6.0 (which Istio 1.31 builds on) writes `sessionName`
+    /// and `cookieConfig`; later experimental CRDs `cookie` and `header`.
+    /// Both shapes are accepted.
+    SessionPersistence {
+        r#type: Option<String>,
+        session_name: Option<String>,
+        absolute_timeout: Option<String>,
+        idle_timeout: Option<String>,
+        cookie_config: Option<SessionCookie>,
+        cookie: Option<SessionCookie>,
+        header: Option<SessionHeader>,
+    }
+);
 
 api_struct!(SessionCookie { lifetime_type: Option<String>, name: Option<String>, path: Option<String> });
 
@@ -417,6 +425,7 @@ api_struct!(
     /// How to verify a backend's certificate (BackendTLSPolicy and XBackend).
     BackendTlsValidation {
         ca_certificate_refs: Vec<LocalObjectReference>,
+        #[serde(rename = "wellKnownCACertificates")]
         well_known_ca_certificates: Option<String>,
         hostname: Option<String>,
         subject_alt_names: Vec<SubjectAltName>,

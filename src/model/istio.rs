@@ -12,12 +12,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::meta::kube_kind;
 
 /// Declares a plain API message: every field optional on input (the struct's
-/// `Default` fills what is missing), camelCase on the wire. Shared by the
+/// `Default` fills what is missing, and `field:` with no value counts as
+/// missing, as the API server reads it), camelCase on the wire. Shared by the
 /// Istio, Gateway API and MeshConfig models.
 macro_rules! api_struct {
     ($(#[$attr:meta])* $name:ident { $($(#[$fattr:meta])* $field:ident : $ty:ty),* $(,)? }) => {
@@ -25,7 +27,11 @@ macro_rules! api_struct {
         #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
         #[serde(default, rename_all = "camelCase")]
         pub struct $name {
-            $($(#[$fattr])* pub $field: $ty,)*
+            $(
+                $(#[$fattr])*
+                #[serde(deserialize_with = "crate::model::meta::nullable")]
+                pub $field: $ty,
+            )*
         }
     };
 }
@@ -104,9 +110,11 @@ api_struct!(HttpRoute {
     fault: Option<HttpFaultInjection>,
     mirror: Option<Destination>,
     mirrors: Vec<HttpMirrorPolicy>,
-    /// Deprecated; the CRD also serves the snake_case spelling.
-    #[serde(alias = "mirror_percent")]
+    /// Deprecated; `mirrorPercentage` replaces it.
     mirror_percent: Option<u32>,
+    /// The same, spelled as the CRD also serves it.
+    #[serde(rename = "mirror_percent")]
+    mirror_percent_snake: Option<u32>,
     mirror_percentage: Option<Percent>,
     cors_policy: Option<CorsPolicy>,
     headers: Option<Headers>,
@@ -263,6 +271,7 @@ api_struct!(LoadBalancerSettings {
     zone_aware_lb_setting: Option<ZoneAwareLbSetting>,
     warmup_duration_secs: Option<String>,
     warmup: Option<Warmup>,
+    backend_utilization: Option<BackendUtilization>,
 });
 
 api_struct!(ConsistentHashLb {
@@ -301,6 +310,17 @@ api_struct!(ZoneAwareLbSetting {
     failover_priority: Vec<String>,
     min_cluster_size: Option<u64>,
 });
+
+api_struct!(
+    /// Client-side weighted round robin from backends' reported utilization.
+    BackendUtilization {
+        error_utilization_penalty_percent: Option<u32>,
+        metric_names_for_computing_utilization: Vec<String>,
+        weight_expiration_period: Option<String>,
+        weight_stabilization_period: Option<String>,
+        weight_update_period: Option<String>,
+    }
+);
 
 api_struct!(Warmup { duration: Option<String>, minimum_percent: Option<f64>, aggression: Option<f64> });
 
@@ -402,6 +422,7 @@ api_struct!(
         min_protocol_version: Option<String>,
         max_protocol_version: Option<String>,
         cipher_suites: Vec<String>,
+        ecdh_curves: Vec<String>,
         ca_cert_credential_name: Option<String>,
         insecure_skip_verify: Option<bool>,
     }
@@ -579,6 +600,7 @@ api_struct!(FilterChainMatch {
     name: Option<String>,
     sni: Option<String>,
     transport_protocol: Option<String>,
+    transport_socket: Option<String>,
     application_protocols: Option<String>,
     filter: Option<FilterMatch>,
     destination_port: Option<u32>,
@@ -698,9 +720,10 @@ api_struct!(RequestAuthenticationSpec {
 api_struct!(JwtRule {
     issuer: Option<String>,
     audiences: Vec<String>,
-    /// The CRD also serves the snake_case spelling.
-    #[serde(alias = "jwks_uri")]
     jwks_uri: Option<String>,
+    /// The same, spelled as the CRD also serves it.
+    #[serde(rename = "jwks_uri")]
+    jwks_uri_snake: Option<String>,
     jwks: Option<String>,
     from_headers: Vec<JwtHeader>,
     from_params: Vec<String>,
@@ -710,6 +733,8 @@ api_struct!(JwtRule {
     output_claim_to_headers: Vec<ClaimToHeader>,
     timeout: Option<String>,
     space_delimited_claims: Vec<String>,
+    /// `OPTIONAL` or `REQUIRED` (new in 1.31).
+    presence: Option<String>,
 });
 
 api_struct!(JwtHeader { name: String, prefix: Option<String> });
@@ -728,8 +753,37 @@ api_struct!(PeerAuthenticationSpec {
     selector: Option<MatchLabelsSelector>,
     mtls: Option<MutualTls>,
     /// Port number → mode.
-    port_level_mtls: BTreeMap<u32, MutualTls>,
+    port_level_mtls: BTreeMap<PortKey, MutualTls>,
 });
+
+/// A port number used as a map key: YAML writes it `9080:` or `"9080":`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct PortKey(pub u32);
+
+impl<'de> Deserialize<'de> for PortKey {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = PortKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a port number")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PortKey, E> {
+                u32::try_from(v).map(PortKey).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<PortKey, E> {
+                u32::try_from(v).map(PortKey).map_err(E::custom)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PortKey, E> {
+                v.parse()
+                    .map(PortKey)
+                    .map_err(|_| E::custom(format!("`{v}` is not a port number")))
+            }
+        }
+        de.deserialize_any(Visit)
+    }
+}
 
 api_struct!(MutualTls { mode: Option<String> });
 
