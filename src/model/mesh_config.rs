@@ -671,13 +671,17 @@ impl MeshConfig {
             .unwrap_or("istio-ingressgateway")
     }
 
-    /// The value of label `istio` that Ingress-generated Gateways select;
-    /// Istio uses `ingressgateway` when the field is unset or empty.
+    /// The value of label `istio` that Ingress-generated Gateways select:
+    /// `ingressSelector`, else a non-default `ingressService`, else
+    /// `ingressgateway`.
     pub fn ingress_selector(&self) -> &str {
-        self.ingress_selector
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .unwrap_or("ingressgateway")
+        if let Some(s) = self.ingress_selector.as_deref().filter(|s| !s.is_empty()) {
+            return s;
+        }
+        match self.ingress_service.as_deref() {
+            Some(svc) if !svc.is_empty() && svc != "istio-ingressgateway" => svc,
+            _ => "ingressgateway",
+        }
     }
 
     pub fn default_service_export_to(&self) -> Vec<&str> {

@@ -910,6 +910,12 @@ extensionProviders:
     assert_eq!(d.ingress_class(), "istio");
     assert_eq!(d.ingress_controller_mode(), "STRICT");
     assert_eq!(d.ingress_service(), "istio-ingressgateway");
+    assert_eq!(d.ingress_selector(), "ingressgateway");
+    let own = MeshConfig {
+        ingress_service: Some("edge".into()),
+        ..MeshConfig::default()
+    };
+    assert_eq!(own.ingress_selector(), "edge");
     assert_eq!(d.default_service_export_to(), ["*"]);
     assert_eq!(d.default_virtual_service_export_to(), ["*"]);
     assert_eq!(d.default_destination_rule_export_to(), ["*"]);
