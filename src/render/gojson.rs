@@ -5,14 +5,90 @@
 //! object around them.
 
 use std::fmt::Write as _;
+use std::io;
 
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::{Number, Value};
 
 /// `json.MarshalIndent(v, "", "    ")` of an already-ordered value.
 pub fn to_go_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_value(&mut out, value, 0, &mut Vec::new(), &|_| false);
-    out
+    encode_go_json(value).unwrap_or_default()
+}
+
+/// Like [`to_go_json`], serialising `value` straight to text (no tree).
+pub fn encode_go_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut buf = Vec::with_capacity(4096);
+    let formatter = GoFormatter(PrettyFormatter::with_indent(b"    "));
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut buf, formatter,
+    ))?;
+    // The formatter writes only valid UTF-8 (serde_json checks strings).
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// serde_json's pretty printer with Go's HTML-safe escapes and float format.
+struct GoFormatter(PrettyFormatter<'static>);
+
+impl Formatter for GoFormatter {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+        match serde_json::Number::from_f64(value) {
+            Some(n) => w.write_all(go_number(&n).as_bytes()),
+            None => w.write_all(b"null"),
+        }
+    }
+
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}') {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 /// jsonpb with `Indent: "    "`: like [`to_go_json`], except that the values

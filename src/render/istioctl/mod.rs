@@ -17,7 +17,7 @@ mod secrets;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::gojson::to_go_json;
+use super::gojson::encode_go_json;
 use super::goyaml::to_yaml;
 use super::tabwriter::{self, Params};
 use crate::xds::admin::{Clusters, ConfigDump};
@@ -238,10 +238,9 @@ fn encode<T: Serialize + ?Sized>(
     output: Output,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    let value = serde_json::to_value(value)?;
     match output {
-        Output::Yaml => out.push_str(&to_yaml(&value)),
-        _ => out.push_str(&to_go_json(&value)),
+        Output::Yaml => out.push_str(&to_yaml(&serde_json::to_value(value)?)),
+        _ => out.push_str(&encode_go_json(value)?),
     }
     out.push('\n');
     Ok(())
