@@ -24,6 +24,36 @@ pub struct ProxyConfigArgs {
     #[arg(short = 'o', long = "output", value_name = "FORMAT")]
     pub output: Option<String>,
 
+    /// istioctl's filter flags (boxed: they are many strings, and clap's
+    /// command enum should stay small).
+    #[command(flatten)]
+    pub filters: Box<Filters>,
+
+    /// listener/route/all: the detailed table (default true; `--verbose=false`
+    /// for the summary). Inside proxy-config this is istioctl's flag, not
+    /// meshsim's `-v` (it shares its name, so clap keeps one value for both).
+    #[arg(
+        long,
+        action = clap::ArgAction::Set,
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub verbose: bool,
+
+    /// all: print a title before each section.
+    #[arg(long)]
+    pub with_headers: bool,
+
+    /// The time certificate validity is judged at (RFC 3339); default: now.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+}
+
+/// The filters of cluster, listener, route, endpoint and eds.
+#[derive(Debug, Args)]
+pub struct Filters {
     /// cluster: keep clusters whose name contains this FQDN.
     #[arg(long, default_value = "")]
     pub fqdn: String,
@@ -59,27 +89,6 @@ pub struct ProxyConfigArgs {
     /// endpoint/eds: keep endpoints with this health status.
     #[arg(long, default_value = "")]
     pub status: String,
-
-    /// listener/route/all: the detailed table (default true; `--verbose=false`
-    /// for the summary). Inside proxy-config this is istioctl's flag, not
-    /// meshsim's `-v` (it shares its name, so clap keeps one value for both).
-    #[arg(
-        long,
-        action = clap::ArgAction::Set,
-        default_value_t = true,
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "true"
-    )]
-    pub verbose: bool,
-
-    /// all: print a title before each section.
-    #[arg(long)]
-    pub with_headers: bool,
-
-    /// The time certificate validity is judged at (RFC 3339); default: now.
-    #[arg(long, value_name = "RFC3339")]
-    pub now: Option<String>,
 }
 
 pub fn run(
@@ -113,15 +122,15 @@ pub fn run(
     };
     let opts = Options {
         output,
-        fqdn: args.fqdn.clone(),
-        port: args.port,
-        subset: args.subset.clone(),
-        direction: args.direction.clone(),
-        r#type: args.r#type.clone(),
-        address: args.address.clone(),
-        name: args.name.clone(),
-        cluster: args.cluster.clone(),
-        status: args.status.clone(),
+        fqdn: args.filters.fqdn.clone(),
+        port: args.filters.port,
+        subset: args.filters.subset.clone(),
+        direction: args.filters.direction.clone(),
+        r#type: args.filters.r#type.clone(),
+        address: args.filters.address.clone(),
+        name: args.filters.name.clone(),
+        cluster: args.filters.cluster.clone(),
+        status: args.filters.status.clone(),
         verbose: args.verbose,
         with_headers: args.with_headers,
         now,

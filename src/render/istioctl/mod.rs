@@ -214,7 +214,7 @@ fn render_all(dump: &ConfigDump, opts: &Options, out: &mut String) -> Result<(),
 
 /// The last section of the dump with this type (istioctl takes the last).
 fn section<'a, T>(dump: &'a ConfigDump, pick: impl Fn(&'a Any) -> Option<&'a T>) -> Option<&'a T> {
-    dump.configs.iter().filter_map(pick).last()
+    dump.configs.iter().rev().find_map(pick)
 }
 
 /// The type URL named in "has no configuration type" errors.
