@@ -112,6 +112,9 @@ impl Session {
             },
             &mut diags,
         );
+        // The typed store holds all that is needed from here on.
+        let mut loaded = loaded;
+        loaded.documents = Vec::new();
         let mesh_config = match &global.mesh_config {
             Some(path) => Some(registry::read_mesh_config_file(path, &mut diags)?),
             None => None,

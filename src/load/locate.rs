@@ -84,6 +84,9 @@ fn find_yaml(text: &str, path: &FieldPath) -> Option<(usize, usize)> {
         match seg {
             Segment::Key(k) => {
                 let mut hit = None;
+                // Keys of this mapping all sit at the column of its first key;
+                // deeper lines belong to nested values.
+                let mut child_col = None;
                 for (i, line) in lines.iter().enumerate().skip(first) {
                     let t = line.trim_start();
                     if t.is_empty() || t.starts_with('#') {
@@ -93,7 +96,7 @@ fn find_yaml(text: &str, path: &FieldPath) -> Option<(usize, usize)> {
                     if i > at && (col as isize) <= parent_col && !(i == first && same_line) {
                         break;
                     }
-                    if is_key(body, k) && col as isize > parent_col {
+                    if *child_col.get_or_insert(col) == col && is_key(body, k) {
                         hit = Some((i, col));
                         break;
                     }

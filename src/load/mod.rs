@@ -310,7 +310,9 @@ pub fn load_text(file: Arc<Path>, text: String, loaded: &mut Loaded, diags: &mut
 }
 
 fn is_list_kind(h: &Header) -> bool {
-    h.kind == "List" || (h.kind.ends_with("List") && h.api_version == "v1" && h.kind != "List")
+    // `kind: List` from `kubectl get -o yaml`, and typed lists (DeploymentList,
+    // ServiceList...) from the API itself; no real kind ends in "List".
+    h.kind.ends_with("List")
 }
 
 fn expand_list(list: Document, loaded: &mut Loaded, diags: &mut Diagnostics) {
@@ -321,7 +323,11 @@ fn expand_list(list: Document, loaded: &mut Loaded, diags: &mut Diagnostics) {
                     Ok(Some(header)) => {
                         let mut item = item;
                         item.header = header;
-                        loaded.documents.push(item);
+                        if is_list_kind(&item.header) {
+                            expand_list(item, loaded, diags);
+                        } else {
+                            loaded.documents.push(item);
+                        }
                     }
                     Ok(None) => diags.report(
                         Severity::Warning,
@@ -380,8 +386,8 @@ pub fn split_documents(text: &str, format: Format) -> Vec<(usize, std::ops::Rang
     for line in text.split_inclusive('\n') {
         line_no += 1;
         let bare = line.trim_end_matches(['\n', '\r']);
-        let marker = if bare.starts_with("---") {
-            Some(&bare[3..])
+        let marker = if let Some(rest) = bare.strip_prefix("---") {
+            Some(rest)
         } else if bare == "..." {
             Some("")
         } else {

@@ -87,23 +87,14 @@ fn to_field_path(path: &serde_ignored::Path<'_>) -> FieldPath {
 /// has no place for.
 pub fn decode_text<T: DeserializeOwned>(
     text: &str,
-    format: Format,
     unknown: &mut dyn FnMut(FieldPath),
 ) -> Result<T, DecodeError> {
+    // JSON is read by the YAML parser too (JSON is YAML's flow style): one
+    // deserializer instantiated per model type instead of two halves the
+    // build of the hundreds of typed structs, and JSON manifests are rare.
     let mut callback = |p: serde_ignored::Path<'_>| unknown(to_field_path(&p));
-    match format {
-        Format::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let value = serde_ignored::deserialize(&mut de, &mut callback)
-                .map_err(|e| DecodeError::from_json(&e))?;
-            de.end().map_err(|e| DecodeError::from_json(&e))?;
-            Ok(value)
-        }
-        Format::Yaml => {
-            let de = serde_yaml::Deserializer::from_str(text);
-            serde_ignored::deserialize(de, &mut callback).map_err(|e| DecodeError::from_yaml(&e))
-        }
-    }
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_ignored::deserialize(de, &mut callback).map_err(|e| DecodeError::from_yaml(&e))
 }
 
 /// Decode a whole document.
@@ -111,7 +102,7 @@ pub fn decode<T: DeserializeOwned>(
     doc: &Document,
     unknown: &mut dyn FnMut(FieldPath),
 ) -> Result<T, DecodeError> {
-    decode_text(&doc.text, doc.format, unknown)
+    decode_text(&doc.text, unknown)
 }
 
 #[derive(Deserialize)]
@@ -143,9 +134,20 @@ pub fn read_header(doc: &Document) -> Result<Option<Header>, DecodeError> {
     {
         return Ok(Some(h));
     }
-    let h: HeaderDoc = match doc.format {
-        Format::Json => serde_json::from_str(&doc.text).map_err(|e| DecodeError::from_json(&e))?,
-        Format::Yaml => serde_yaml::from_str(&doc.text).map_err(|e| DecodeError::from_yaml(&e))?,
+    let parsed: Result<HeaderDoc, DecodeError> = match doc.format {
+        Format::Json => serde_json::from_str(&doc.text).map_err(|e| DecodeError::from_json(&e)),
+        Format::Yaml => serde_yaml::from_str(&doc.text).map_err(|e| DecodeError::from_yaml(&e)),
+    };
+    let h = match parsed {
+        Ok(h) => h,
+        // Valid YAML/JSON of another shape (a list, `kind: {...}`) is no
+        // Kubernetes object; only text that does not parse at all is an error.
+        Err(e) => {
+            return match serde_yaml::from_str::<IgnoredAny>(&doc.text) {
+                Ok(_) => Ok(None),
+                Err(_) => Err(e),
+            };
+        }
     };
     Ok(match (h.api_version, h.kind) {
         (Some(api_version), Some(kind)) if !kind.is_empty() => {
@@ -408,7 +410,7 @@ mod tests {
             b: Option<String>,
         }
         let mut seen = Vec::new();
-        let _: T = decode_text("a:\n- b: x\n  c: y\nz: 1\n", Format::Yaml, &mut |p| {
+        let _: T = decode_text("a:\n- b: x\n  c: y\nz: 1\n", &mut |p| {
             seen.push(p.to_string())
         })
         .expect("decodes");

@@ -408,9 +408,18 @@ pub fn build(docs: &[Document], opts: &BuildOptions, diags: &mut Diagnostics) ->
     let mut store = Store::default();
     let mut index: HashMap<Identity, usize> = HashMap::new();
     let mut pending_unknown: Vec<&Document> = Vec::new();
-    for doc in docs {
+    // Decoding is nearly all of the cost and each document stands alone, so it
+    // runs on every core; everything order-dependent happens afterwards, in
+    // document order.
+    let decoded = parallel_map(docs, |doc| {
+        let info = kind_info(doc.header.group(), &doc.header.kind)?;
+        let mut unknown = Vec::new();
+        let body = decode_body(info.variant, doc, &mut |p| unknown.push(p));
+        Some((info, body, unknown))
+    });
+    for (doc, decoded) in docs.iter().zip(decoded) {
         let h = &doc.header;
-        let Some(info) = kind_info(h.group(), &h.kind) else {
+        let Some((info, decoded, unknown)) = decoded else {
             pending_unknown.push(doc);
             continue;
         };
@@ -430,8 +439,6 @@ pub fn build(docs: &[Document], opts: &BuildOptions, diags: &mut Diagnostics) ->
                 ),
             );
         }
-        let mut unknown = Vec::new();
-        let decoded = decode_body(info.variant, doc, &mut |p| unknown.push(p));
         let mut body = match decoded {
             Ok(body) => body,
             Err(e) => {
@@ -520,6 +527,31 @@ pub fn build(docs: &[Document], opts: &BuildOptions, diags: &mut Diagnostics) ->
     }
     report_unmodelled(&mut store, &pending_unknown, diags);
     store
+}
+
+/// `f` over `items` on every available core, results in input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                // A panic in a worker is a bug; let it surface as one.
+                Err(payload) => std::panic::resume_unwind(payload),
+            })
+            .collect()
+    })
 }
 
 fn qualified_group(group: &str) -> &str {

@@ -250,10 +250,8 @@ fn seed_mesh_networks_decode() {
     let text = std::fs::read_to_string(crate_dir().join("testdata/seed/meshnetworks.yaml"))
         .expect("seed file");
     let mut unknown = Vec::new();
-    let values: HelmValues = load::yaml::decode_text(&text, load::Format::Yaml, &mut |p| {
-        unknown.push(p.to_string())
-    })
-    .expect("decodes");
+    let values: HelmValues =
+        load::yaml::decode_text(&text, &mut |p| unknown.push(p.to_string())).expect("decodes");
     assert!(unknown.is_empty(), "{unknown:?}");
     let networks = MeshNetworks {
         networks: values.mesh_networks,
@@ -871,10 +869,8 @@ extensionProviders:
   envoyFileAccessLog: {path: /dev/stdout, logFormat: {labels: {code: "%RESPONSE_CODE%"}}}
 "#;
     let mut unknown = Vec::new();
-    let mesh: MeshConfig = load::yaml::decode_text(text, load::Format::Yaml, &mut |p| {
-        unknown.push(p.to_string())
-    })
-    .expect("decodes");
+    let mesh: MeshConfig =
+        load::yaml::decode_text(text, &mut |p| unknown.push(p.to_string())).expect("decodes");
     assert!(unknown.is_empty(), "{unknown:?}");
     assert_eq!(
         mesh.mesh_mtls
@@ -996,20 +992,17 @@ fn istio_configmap_mesh_decodes() {
         match key.as_str() {
             "mesh" => {
                 let mesh: MeshConfig =
-                    load::yaml::decode_text(text, load::Format::Yaml, &mut |p| {
-                        unknown.push(p.to_string())
-                    })
-                    .expect("mesh decodes");
+                    load::yaml::decode_text(text, &mut |p| unknown.push(p.to_string()))
+                        .expect("mesh decodes");
                 assert_eq!(
                     mesh.default_providers().metrics,
                     Some(vec!["prometheus".to_string()])
                 );
             }
             "meshNetworks" => {
-                let _: MeshNetworks = load::yaml::decode_text(text, load::Format::Yaml, &mut |p| {
-                    unknown.push(p.to_string())
-                })
-                .expect("meshNetworks decodes");
+                let _: MeshNetworks =
+                    load::yaml::decode_text(text, &mut |p| unknown.push(p.to_string()))
+                        .expect("meshNetworks decodes");
             }
             _ => {}
         }

@@ -140,7 +140,8 @@ pub fn build(store: &Store, services: &[Service], workloads: &[Workload]) -> Vec
                 }
             }
         } else {
-            for (wi, w) in workloads.iter().enumerate() {
+            let (first, same_ns) = super::in_namespace(workloads, &svc.namespace, |w| &w.namespace);
+            for (wi, w) in same_ns.iter().enumerate().map(|(i, w)| (first + i, w)) {
                 if !svc.selects(&w.namespace, &w.labels) {
                     continue;
                 }

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::diag::{Diagnostics, Severity};
-use crate::load::Format;
 use crate::load::yaml::decode_text;
 use crate::model::core::{ConfigMap, MutatingWebhookConfiguration};
 use crate::model::meta::{LabelSelector, LabelSelectorRequirement};
@@ -191,7 +190,7 @@ impl Injector {
             && let Some(text) = cm.data.get("config")
         {
             // The template parts of this config are Go templates, not ours to read.
-            match decode_text::<InjectorConfig>(text, Format::Yaml, &mut |_| {}) {
+            match decode_text::<InjectorConfig>(text, &mut |_| {}) {
                 Ok(c) => config = c,
                 Err(e) => diags.report(
                     Severity::Warning,

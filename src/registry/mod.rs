@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::diag::{Diagnostics, Severity, Span};
-use crate::load::Format;
 use crate::load::yaml::decode_text;
 use crate::model::core::{ConfigMap, Namespace};
 use crate::model::istio::WorkloadEntry;
@@ -76,7 +75,8 @@ impl Mesh {
 
     /// Services whose selector picks the workload.
     pub fn services_of(&self, w: &Workload) -> impl Iterator<Item = &Service> {
-        self.services
+        let (_, same_ns) = in_namespace(&self.services, &w.namespace, |s| &s.namespace);
+        same_ns
             .iter()
             .filter(move |s| s.selects(&w.namespace, &w.labels))
     }
@@ -112,6 +112,15 @@ pub fn build(store: &Store, opts: &Options, diags: &mut Diagnostics) -> Mesh {
         decisions,
         endpoints,
     }
+}
+
+/// The run of `items` (sorted by namespace first) in namespace `ns`, with
+/// the index it starts at: selectors never cross namespaces, so matching
+/// within the run keeps the work linear in the mesh.
+pub fn in_namespace<'a, T>(items: &'a [T], ns: &str, ns_of: fn(&T) -> &String) -> (usize, &'a [T]) {
+    let start = items.partition_point(|x| ns_of(x).as_str() < ns);
+    let len = items[start..].partition_point(|x| ns_of(x).as_str() == ns);
+    (start, &items[start..start + len])
 }
 
 /// Objects of one type from the store and from those the registry
@@ -286,7 +295,7 @@ fn decode_embedded<T: serde::de::DeserializeOwned>(
     diags: &mut Diagnostics,
 ) -> Option<T> {
     let mut unknown = Vec::new();
-    let result = decode_text::<T>(text, Format::Yaml, &mut |p| unknown.push(p));
+    let result = decode_text::<T>(text, &mut |p| unknown.push(p));
     for path in unknown {
         diags.report(
             Severity::Warning,

@@ -372,16 +372,16 @@ fn pod_controller(
 fn hpa_min_replicas(store: &Store) -> BTreeMap<(String, String, String), usize> {
     store
         .of::<HorizontalPodAutoscaler>()
-        .filter_map(|(o, h)| {
+        .map(|(o, h)| {
             let min = h.spec.min_replicas.unwrap_or(1).max(0) as usize;
-            Some((
+            (
                 (
                     o.namespace().to_string(),
                     h.spec.scale_target_ref.kind.clone(),
                     h.spec.scale_target_ref.name.clone(),
                 ),
                 min,
-            ))
+            )
         })
         .collect()
 }

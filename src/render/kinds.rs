@@ -3,7 +3,14 @@
 use crate::model::{Effect, KINDS, Scope};
 
 pub fn render_kinds() -> String {
-    let mut table = super::table::plain(vec!["GROUP", "KIND", "VERSIONS", "SCOPE", "EFFECT", "WHAT MESHSIM DOES"]);
+    let mut table = super::table::plain(vec![
+        "GROUP",
+        "KIND",
+        "VERSIONS",
+        "SCOPE",
+        "EFFECT",
+        "WHAT MESHSIM DOES",
+    ]);
     for k in KINDS {
         table.add_row([
             if k.group.is_empty() { "core" } else { k.group },

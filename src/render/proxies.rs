@@ -36,7 +36,9 @@ pub fn rows(mesh: &Mesh, all: bool) -> Vec<ProxyRow> {
         .filter(|(_, d)| all || matches!(d, Decision::Proxy { .. }))
         .map(|(w, d)| {
             let (kind, revision, reason) = match d {
-                Decision::Proxy { kind, revision } => (kind.as_str().to_string(), Some(revision.clone()), None),
+                Decision::Proxy { kind, revision } => {
+                    (kind.as_str().to_string(), Some(revision.clone()), None)
+                }
                 Decision::None(why) => ("none".to_string(), None, Some(why.clone())),
             };
             ProxyRow {

@@ -325,14 +325,20 @@ fn bookinfo_with_istio_install_lists_six_sidecars_and_the_ingress_gateway() {
 /// Summary of loading one directory: what a person checks first.
 fn load_summary(dir: &Path) -> String {
     let (mesh, diags) = mesh_of(&[dir.to_path_buf()]);
+    let mut codes = std::collections::BTreeMap::new();
+    for d in diags.iter().filter(|d| d.severity > Severity::Info) {
+        *codes.entry(d.code).or_insert(0) += 1;
+    }
+    let codes: Vec<String> = codes.iter().map(|(c, n)| format!("{c}={n}")).collect();
     format!(
-        "errors={} warnings={} infos={} workloads={} proxies={} services={}",
+        "errors={} warnings={} infos={} workloads={} proxies={} services={} [{}]",
         diags.count(Severity::Error),
         diags.count(Severity::Warning),
         diags.count(Severity::Info),
         mesh.workloads.len(),
         mesh.proxies().count(),
         mesh.services.len(),
+        codes.join(" "),
     )
 }
 
