@@ -105,6 +105,15 @@ impl Session {
             global.files.clone()
         };
         let loaded = load::load(&paths, &mut diags);
+        for skipped in &loaded.skipped {
+            diags.report(
+                Severity::Info,
+                "skipped",
+                Some(crate::diag::Span::new(skipped.file.clone(), 1)),
+                None,
+                format!("file skipped: {}", skipped.reason),
+            );
+        }
         let store = model::build(
             &loaded.documents,
             &model::BuildOptions {

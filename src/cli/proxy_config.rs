@@ -147,10 +147,19 @@ pub fn run(
                 text = t;
                 Input::ConfigDump(&text)
             }
-            None if pod.is_some() => bail!(
-                "generating a proxy's config from manifests is not available yet; \
-                 pass an Envoy config dump (istioctl proxy-config --file input) with -f"
-            ),
+            None if let Some(pod) = pod => {
+                let mesh = &session.mesh;
+                let i = mesh.resolve(pod, &global.namespace)?;
+                let w = &mesh.workloads[i];
+                if let crate::registry::Decision::None(why) = &mesh.decisions[i] {
+                    bail!("{} has no proxy: {why}", w.id());
+                }
+                bail!(
+                    "generating {}'s config from manifests is not available yet; \
+                     pass an Envoy config dump (istioctl proxy-config --file input) with -f",
+                    w.id()
+                )
+            }
             None => bail!("{command} requires pod name or --file parameter"),
         }
     } else {

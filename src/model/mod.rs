@@ -493,6 +493,15 @@ pub fn build(docs: &[Document], opts: &BuildOptions, diags: &mut Diagnostics) ->
             );
             continue;
         }
+        if info.effect == Effect::NoEffect {
+            diags.report(
+                Severity::Info,
+                "no-effect",
+                Some(doc.span()),
+                Some(h.describe()),
+                format!("{}: {}", info.kind, info.note),
+            );
+        }
         let object = Object {
             info,
             api_version: h.api_version.clone(),

@@ -514,8 +514,9 @@ spec:
 #[test]
 fn realistic_istio_objects_decode_without_unknown_fields() {
     let (store, diags) = load_text("istio.yaml", ISTIO_OBJECTS);
+    // Notes that a kind has no effect on proxies are fine; problems are not.
     assert!(
-        diags.is_empty(),
+        diags.iter().all(|d| d.severity == Severity::Info),
         "{:#?}",
         diags.iter().map(ToString::to_string).collect::<Vec<_>>()
     );
@@ -667,8 +668,9 @@ spec:
   extensionRef: {name: epp, portNumber: 9002, failureMode: FailOpen}
 "#;
     let (store, diags) = load_text("gw.yaml", text);
+    // Notes that a kind has no effect on proxies are fine; problems are not.
     assert!(
-        diags.is_empty(),
+        diags.iter().all(|d| d.severity == Severity::Info),
         "{:#?}",
         diags.iter().map(ToString::to_string).collect::<Vec<_>>()
     );

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::model::Store;
-use crate::model::core::{EndpointSlice, Endpoints, ObjectReference};
+use crate::model::core::{EndpointPort, EndpointSlice, Endpoints, ObjectReference};
 
 use super::services::{Service, ServicePort, TargetPort};
 use super::workloads::Workload;
@@ -76,33 +76,21 @@ pub fn build(store: &Store, services: &[Service], workloads: &[Workload]) -> Vec
     let mut out = Vec::new();
     for (si, svc) in services.iter().enumerate() {
         let key = (svc.namespace.as_str(), svc.name.as_str());
+        // Addresses the input states, from either object kind, then matched to
+        // Service ports by name in one place.
+        let mut given: Vec<Given<'_>> = Vec::new();
         if let Some(slices) = slices.get(&key) {
             for slice in slices {
                 for ep in &slice.endpoints {
-                    let ready = svc.publish_not_ready || ep.conditions.ready.unwrap_or(true);
-                    for addr in &ep.addresses {
-                        let Ok(ip) = addr.parse::<IpAddr>() else {
-                            continue;
-                        };
-                        for sp in &slice.ports {
-                            let Some(port) = sp.port.and_then(|p| u16::try_from(p).ok()) else {
-                                continue;
-                            };
-                            let Some(service_port) = port_by_name(&svc.ports, sp.name.as_deref())
-                            else {
-                                continue;
-                            };
-                            out.push(Endpoint {
-                                service: si,
-                                service_port: service_port.port,
-                                address: ip,
-                                port,
-                                ready,
-                                workload: find(&svc.namespace, ep.target_ref.as_ref(), ip),
-                                node: ep.node_name.clone(),
-                                source: EndpointSource::EndpointSlice,
-                            });
-                        }
+                    for ip in &ep.addresses {
+                        given.push(Given {
+                            ip,
+                            ready: svc.publish_not_ready || ep.conditions.ready.unwrap_or(true),
+                            target: ep.target_ref.as_ref(),
+                            node: ep.node_name.as_ref(),
+                            ports: &slice.ports,
+                            source: EndpointSource::EndpointSlice,
+                        });
                     }
                 }
             }
@@ -115,28 +103,39 @@ pub fn build(store: &Store, services: &[Service], workloads: &[Workload]) -> Vec
                         .map(|a| (a, svc.publish_not_ready)),
                 );
                 for (addr, ready) in addrs {
-                    let Ok(ip) = addr.ip.parse::<IpAddr>() else {
+                    given.push(Given {
+                        ip: &addr.ip,
+                        ready,
+                        target: addr.target_ref.as_ref(),
+                        node: addr.node_name.as_ref(),
+                        ports: &subset.ports,
+                        source: EndpointSource::Endpoints,
+                    });
+                }
+            }
+        }
+        if slices.contains_key(&key) || legacy.contains_key(&key) {
+            for g in given {
+                let Ok(ip) = g.ip.parse::<IpAddr>() else {
+                    continue;
+                };
+                for sp in g.ports {
+                    let Some(port) = sp.port.and_then(|p| u16::try_from(p).ok()) else {
                         continue;
                     };
-                    for sp in &subset.ports {
-                        let Some(port) = sp.port.and_then(|p| u16::try_from(p).ok()) else {
-                            continue;
-                        };
-                        let Some(service_port) = port_by_name(&svc.ports, sp.name.as_deref())
-                        else {
-                            continue;
-                        };
-                        out.push(Endpoint {
-                            service: si,
-                            service_port: service_port.port,
-                            address: ip,
-                            port,
-                            ready,
-                            workload: find(&svc.namespace, addr.target_ref.as_ref(), ip),
-                            node: addr.node_name.clone(),
-                            source: EndpointSource::Endpoints,
-                        });
-                    }
+                    let Some(service_port) = port_by_name(&svc.ports, sp.name.as_deref()) else {
+                        continue;
+                    };
+                    out.push(Endpoint {
+                        service: si,
+                        service_port: service_port.port,
+                        address: ip,
+                        port,
+                        ready: g.ready,
+                        workload: find(&svc.namespace, g.target, ip),
+                        node: g.node.cloned(),
+                        source: g.source,
+                    });
                 }
             }
         } else {
@@ -169,6 +168,16 @@ pub fn build(store: &Store, services: &[Service], workloads: &[Workload]) -> Vec
         }
     }
     out
+}
+
+/// An address an EndpointSlice or Endpoints object states for a Service.
+struct Given<'a> {
+    ip: &'a str,
+    ready: bool,
+    target: Option<&'a ObjectReference>,
+    node: Option<&'a String>,
+    ports: &'a [EndpointPort],
+    source: EndpointSource,
 }
 
 /// The Service port an EndpointSlice/Endpoints port belongs to: same name

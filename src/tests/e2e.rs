@@ -432,3 +432,52 @@ fn readme_lists_the_kinds_meshsim_models() {
         }
     }
 }
+
+#[test]
+fn a_cluster_export_is_taken_as_it_is() {
+    let (mesh, diags) = mesh_of(&[Path::new(ROOT).join("testdata/export")]);
+    assert!(diags.is_empty(), "{:?}", diags.iter().collect::<Vec<_>>());
+    let names: Vec<String> = mesh.workloads.iter().map(|w| w.id()).collect();
+    // The Deployment's two pods are the given ones, not two more synthesized.
+    assert_eq!(
+        names,
+        ["api-5d8f7c9b6-q7w9z.web", "api-5d8f7c9b6-x2k4p.web"]
+    );
+    let first = mesh.resolve("deploy/api", "web").expect("deploy/api");
+    assert_eq!(mesh.workloads[first].name, "api-5d8f7c9b6-q7w9z");
+    assert!(mesh.proxies().all(|(_, _, t)| t.as_str() == "sidecar"));
+    let svc = &mesh.services[0];
+    assert_eq!(
+        svc.cluster_ip.map(|ip| ip.to_string()).as_deref(),
+        Some("10.100.7.7")
+    );
+    assert!(!svc.cluster_ip_synthesized);
+    let eps: Vec<(String, u16, bool, Option<String>)> = mesh
+        .endpoints_of(0)
+        .map(|e| {
+            (
+                e.address.to_string(),
+                e.port,
+                e.ready,
+                e.workload.map(|i| mesh.workloads[i].name.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        eps,
+        [
+            (
+                "10.20.0.11".to_string(),
+                8080,
+                true,
+                Some("api-5d8f7c9b6-x2k4p".to_string())
+            ),
+            (
+                "10.20.0.12".to_string(),
+                8080,
+                false,
+                Some("api-5d8f7c9b6-q7w9z".to_string())
+            ),
+        ]
+    );
+}
