@@ -114,6 +114,19 @@ impl Session {
                 format!("file skipped: {}", skipped.reason),
             );
         }
+        diags.report(
+            Severity::Info,
+            "summary",
+            None,
+            None,
+            format!(
+                "read {} files: {} documents, {} Envoy dumps, {} files skipped",
+                loaded.files_read,
+                loaded.documents.len(),
+                loaded.dumps.len(),
+                loaded.skipped.len()
+            ),
+        );
         let store = model::build(
             &loaded.documents,
             &model::BuildOptions {

@@ -322,7 +322,7 @@ fn decode_embedded<T: serde::de::DeserializeOwned>(
 
 #[derive(Debug, thiserror::Error)]
 pub enum MeshConfigError {
-    #[error("cannot read --mesh-config {path}: {source}")]
+    #[error("cannot read --mesh-config {path}")]
     Read {
         path: String,
         source: std::io::Error,
