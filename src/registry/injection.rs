@@ -304,15 +304,9 @@ fn not_selected_reason(w: &Workload, ns_labels: &Labels) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::meta::labels;
     use crate::registry::workloads::ContainerFacts;
     use std::net::{IpAddr, Ipv4Addr};
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect()
-    }
 
     fn mk_workload(pod_labels: &[(&str, &str)]) -> Workload {
         Workload {
