@@ -21,4 +21,5 @@ pub mod load;
 pub mod model;
 pub mod registry;
 pub mod render;
+pub mod session;
 pub mod xds;

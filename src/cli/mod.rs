@@ -11,15 +11,12 @@ mod proxies;
 mod proxy_config;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::diag::{Diagnostics, Severity};
-use crate::load::{self, Loaded};
-use crate::model::{self, Store};
-use crate::registry::{self, Mesh};
+use crate::session::{Inputs, Session};
 
 pub use args::{Cli, ColorChoice, Command, GlobalArgs};
 
@@ -87,82 +84,22 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
     }
 }
 
-/// Everything read and derived from the inputs of one run.
-pub struct Session {
-    pub loaded: Loaded,
-    pub store: Store,
-    pub mesh: Mesh,
-    pub diags: Diagnostics,
+/// Open the session the global flags describe.
+pub fn open_session(global: &GlobalArgs) -> anyhow::Result<Session> {
+    Ok(Session::open(&Inputs {
+        paths: global.files.clone(),
+        namespace: global.namespace.clone(),
+        mesh_config: global.mesh_config.clone(),
+        implicit_injection: !global.no_implicit_injection,
+    })?)
 }
 
-impl Session {
-    /// Load, type and derive the mesh from the global flags.
-    pub fn open(global: &GlobalArgs) -> anyhow::Result<Session> {
-        let mut diags = Diagnostics::default();
-        let paths = if global.files.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            global.files.clone()
-        };
-        let loaded = load::load(&paths, &mut diags);
-        for skipped in &loaded.skipped {
-            diags.report(
-                Severity::Info,
-                "skipped",
-                Some(crate::diag::Span::new(skipped.file.clone(), 1)),
-                None,
-                format!("file skipped: {}", skipped.reason),
-            );
-        }
-        diags.report(
-            Severity::Info,
-            "summary",
-            None,
-            None,
-            format!(
-                "read {} files: {} documents, {} Envoy dumps, {} files skipped",
-                loaded.files_read,
-                loaded.documents.len(),
-                loaded.dumps.len(),
-                loaded.skipped.len()
-            ),
-        );
-        let store = model::build(
-            &loaded.documents,
-            &model::BuildOptions {
-                default_namespace: global.namespace.clone(),
-            },
-            &mut diags,
-        );
-        // The typed store holds all that is needed from here on.
-        let mut loaded = loaded;
-        loaded.documents = Vec::new();
-        let mesh_config = match &global.mesh_config {
-            Some(path) => Some(registry::read_mesh_config_file(path, &mut diags)?),
-            None => None,
-        };
-        let mesh = registry::build(
-            &store,
-            &registry::Options {
-                implicit_injection: !global.no_implicit_injection,
-                mesh_config,
-            },
-            &mut diags,
-        );
-        Ok(Session {
-            loaded,
-            store,
-            mesh,
-            diags,
-        })
-    }
-
-    /// Print diagnostics to stderr as the verbosity flags ask, and say whether
-    /// any input failed (which makes the run exit 2 once its output is done).
-    pub fn report(&self, global: &GlobalArgs, err: &mut dyn Write) -> io::Result<bool> {
-        print_diagnostics(&self.diags, global, err)?;
-        Ok(self.diags.has_errors())
-    }
+/// Print a session's diagnostics to stderr as the verbosity flags ask, and
+/// say whether any input failed (which makes the run exit 2 once its output
+/// is done).
+pub fn report(session: &Session, global: &GlobalArgs, err: &mut dyn Write) -> io::Result<bool> {
+    print_diagnostics(&session.diags, global, err)?;
+    Ok(session.diags.has_errors())
 }
 
 pub fn print_diagnostics(

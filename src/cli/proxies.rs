@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 
-use super::{ExitStatus, GlobalArgs, Session, finish};
+use super::{ExitStatus, GlobalArgs, finish};
 use crate::render::proxies::{render_table, rows};
 
 #[derive(Debug, Args)]
@@ -32,8 +32,8 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let session = Session::open(global)?;
-    let had_errors = session.report(global, err)?;
+    let session = super::open_session(global)?;
+    let had_errors = super::report(&session, global, err)?;
     let rows = rows(&session.mesh, args.all);
     let text = match args.output {
         ListFormat::Table => render_table(&rows, args.all),

@@ -136,8 +136,8 @@ pub fn run(
         now,
     };
 
-    let session = Session::open(global)?;
-    let had_errors = session.report(global, err)?;
+    let session = super::open_session(global)?;
+    let had_errors = super::report(&session, global, err)?;
     let dumps = &session.loaded.dumps;
     let command = command_name(view);
     let text: String;

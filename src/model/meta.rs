@@ -137,11 +137,11 @@ macro_rules! kube_kind {
             pub api_version: Option<String>,
             #[serde(default, skip_serializing)]
             pub kind: Option<String>,
-            #[serde(default)]
+            #[serde(default, deserialize_with = "crate::model::meta::nullable")]
             pub metadata: $crate::model::meta::ObjectMeta,
             $(
                 $(#[$fattr])*
-                #[serde(default)]
+                #[serde(default, deserialize_with = "crate::model::meta::nullable")]
                 pub $field: $ty,
             )*
         }

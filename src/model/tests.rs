@@ -1011,3 +1011,16 @@ fn istio_configmap_mesh_decodes() {
         assert!(unknown.is_empty(), "{key}: {unknown:?}");
     }
 }
+
+#[test]
+fn null_top_level_fields_read_as_empty() {
+    let (store, diags) = load_text(
+        "null.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec: ~\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: v\nspec:\n",
+    );
+    assert!(
+        diags.iter().all(|d| d.severity != Severity::Error),
+        "{diags:?}"
+    );
+    assert_eq!(store.objects().len(), 2);
+}

@@ -1,0 +1,95 @@
+//! One run's inputs, read and derived: what every command starts from.
+//!
+//! Runs the pipeline's first three stages (load, model, registry) once, in
+//! order, collecting every diagnostic; the CLI and the tests both start here.
+
+use std::path::PathBuf;
+
+use crate::diag::{Diagnostics, Severity, Span};
+use crate::load::{self, Loaded};
+use crate::model::{self, Store};
+use crate::registry::{self, Mesh, MeshConfigError};
+
+/// What to read and how.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// Files, directories or `-`; empty means the current directory.
+    pub paths: Vec<PathBuf>,
+    /// Namespace for namespaced objects that name none.
+    pub namespace: String,
+    /// `--mesh-config`.
+    pub mesh_config: Option<PathBuf>,
+    /// Take undeclared namespaces as injection-enabled.
+    pub implicit_injection: bool,
+}
+
+/// Everything read and derived from the inputs of one run.
+pub struct Session {
+    /// What was read; its documents are dropped once typed (the store holds
+    /// all that is needed), its Envoy dumps kept.
+    pub loaded: Loaded,
+    pub store: Store,
+    pub mesh: Mesh,
+    pub diags: Diagnostics,
+}
+
+impl Session {
+    /// Load, type and derive the mesh.
+    pub fn open(inputs: &Inputs) -> Result<Session, MeshConfigError> {
+        let mut diags = Diagnostics::default();
+        let paths = if inputs.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            inputs.paths.clone()
+        };
+        let mut loaded = load::load(&paths, &mut diags);
+        for skipped in &loaded.skipped {
+            diags.report(
+                Severity::Info,
+                "skipped",
+                Some(Span::new(skipped.file.clone(), 1)),
+                None,
+                format!("file skipped: {}", skipped.reason),
+            );
+        }
+        diags.report(
+            Severity::Info,
+            "summary",
+            None,
+            None,
+            format!(
+                "read {} files: {} documents, {} Envoy dumps, {} files skipped",
+                loaded.files_read,
+                loaded.documents.len(),
+                loaded.dumps.len(),
+                loaded.skipped.len()
+            ),
+        );
+        let store = model::build(
+            &loaded.documents,
+            &model::BuildOptions {
+                default_namespace: inputs.namespace.clone(),
+            },
+            &mut diags,
+        );
+        loaded.documents = Vec::new();
+        let mesh_config = match &inputs.mesh_config {
+            Some(path) => Some(registry::read_mesh_config_file(path, &mut diags)?),
+            None => None,
+        };
+        let mesh = registry::build(
+            &store,
+            &registry::Options {
+                implicit_injection: inputs.implicit_injection,
+                mesh_config,
+            },
+            &mut diags,
+        );
+        Ok(Session {
+            loaded,
+            store,
+            mesh,
+            diags,
+        })
+    }
+}
