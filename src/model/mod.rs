@@ -325,10 +325,6 @@ impl Object {
     pub fn describe(&self) -> String {
         describe(self.info.kind, self.namespace(), self.name())
     }
-
-    pub fn get<T: Typed>(&self) -> Option<&T> {
-        T::from_body(&self.body)
-    }
 }
 
 pub fn describe(kind: &str, namespace: &str, name: &str) -> String {
