@@ -318,6 +318,7 @@ mod tests {
             annotations: Labels::new(),
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             node: None,
+            locality: None,
             service_account: "default".into(),
             ports: vec![],
             containers: vec![ContainerFacts {

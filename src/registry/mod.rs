@@ -18,7 +18,7 @@ use std::path::Path;
 
 use crate::diag::{Diagnostics, Severity, Span};
 use crate::load::yaml::decode_text;
-use crate::model::core::{ConfigMap, Namespace};
+use crate::model::core::{ConfigMap, Namespace, Node};
 use crate::model::istio::WorkloadEntry;
 use crate::model::mesh_config::{MeshConfig, MeshNetworks};
 use crate::model::{Labels, Object, Store, Typed, typed};
@@ -92,7 +92,20 @@ pub fn build(store: &Store, opts: &Options, diags: &mut Diagnostics) -> Mesh {
     let namespaces = namespaces(store, opts.implicit_injection, diags);
     let injector = injection::Injector::from_store(store, diags);
     let synthesized = gateways::auto_deployments(store, diags);
-    let workloads = workloads::build(store, &synthesized, workload_entries(store, diags), diags);
+    let mut workloads =
+        workloads::build(store, &synthesized, workload_entries(store, diags), diags);
+    let nodes: BTreeMap<&str, &Labels> = store
+        .of::<Node>()
+        .map(|(o, _)| (o.name(), &o.meta().labels))
+        .collect();
+    for w in &mut workloads {
+        if w.locality.is_none() {
+            w.locality = locality(
+                &w.labels,
+                w.node.as_deref().and_then(|n| nodes.get(n).copied()),
+            );
+        }
+    }
     let services = services::build(store, &synthesized, DOMAIN_SUFFIX, diags);
     let endpoints = endpoints::build(store, &services, &workloads);
     let empty = Labels::new();
@@ -121,6 +134,40 @@ pub fn in_namespace<'a, T>(items: &'a [T], ns: &str, ns_of: fn(&T) -> &String) -
     let start = items.partition_point(|x| ns_of(x).as_str() < ns);
     let len = items[start..].partition_point(|x| ns_of(x).as_str() == ns);
     (start, &items[start..start + len])
+}
+
+/// A pod's locality as istiod reads it: the `topology.istio.io/locality` (or
+/// legacy `istio-locality`) label (dots for
+/// slashes, as label values allow no `/`), else its Node's region, zone and
+/// Istio subzone labels as `region/zone/subzone`.
+fn locality(pod_labels: &Labels, node_labels: Option<&Labels>) -> Option<String> {
+    if let Some(l) = pod_labels
+        .get("topology.istio.io/locality")
+        .or_else(|| pod_labels.get("istio-locality"))
+        .filter(|l| !l.is_empty())
+    {
+        return Some(l.replace('.', "/"));
+    }
+    let node = node_labels?;
+    let get = |ga: &str, beta: &str| {
+        node.get(ga)
+            .or_else(|| node.get(beta))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let region = get(
+        "topology.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/region",
+    );
+    let zone = get(
+        "topology.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/zone",
+    );
+    let subzone = get("topology.istio.io/subzone", "topology.istio.io/subzone");
+    if region.is_empty() && zone.is_empty() && subzone.is_empty() {
+        return None;
+    }
+    Some(format!("{region}/{zone}/{subzone}"))
 }
 
 /// Objects of one type from the store and from those the registry
@@ -164,6 +211,7 @@ fn workload_entries(store: &Store, diags: &mut Diagnostics) -> Vec<workloads::Ex
                 annotations: o.meta().annotations.clone(),
                 ip,
                 node: None,
+                locality: spec.locality.clone().filter(|l| !l.is_empty()),
                 service_account: spec
                     .service_account
                     .clone()

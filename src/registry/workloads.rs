@@ -57,6 +57,8 @@ pub struct Workload {
     pub annotations: Labels,
     pub ip: IpAddr,
     pub node: Option<String>,
+    /// `region/zone/subzone`, as istiod derives it (see `registry::locality`).
+    pub locality: Option<String>,
     pub service_account: String,
     pub ports: Vec<ContainerPort>,
     /// Containers by name, for proxy detection (`istio-proxy`).
@@ -435,6 +437,7 @@ fn from_pod_spec(
         annotations: meta.annotations.clone(),
         ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         node: spec.node_name.clone(),
+        locality: None,
         service_account: spec
             .service_account_name
             .clone()

@@ -19,6 +19,8 @@ pub struct ProxyRow {
     pub services: Vec<String>,
     pub ip: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
     /// The controller it was synthesized from, or "Pod" for a given pod.
     pub owner: String,
@@ -49,6 +51,7 @@ pub fn rows(mesh: &Mesh, all: bool) -> Vec<ProxyRow> {
                 service_account: w.service_account.clone(),
                 services: mesh.services_of(w).map(|s| s.name.clone()).collect(),
                 ip: w.ip.to_string(),
+                locality: w.locality.clone(),
                 revision,
                 owner: match &w.controller {
                     Some(c) if !matches!(w.origin, crate::registry::workloads::Origin::Pod) => {

@@ -478,3 +478,24 @@ fn a_cluster_export_is_taken_as_it_is() {
         ]
     );
 }
+
+#[test]
+fn locality_comes_from_the_node_or_the_pod_label() {
+    let mesh = shop();
+    let agent: Vec<Option<&str>> = mesh
+        .workloads
+        .iter()
+        .filter(|w| w.name.starts_with("log-agent-"))
+        .map(|w| w.locality.as_deref())
+        .collect();
+    assert_eq!(agent.len(), 2);
+    assert!(agent.contains(&Some("eu-west1/eu-west1-a/")), "{agent:?}");
+    assert!(agent.contains(&Some("eu-west1/eu-west1-b/")), "{agent:?}");
+    // Deployment pods are not scheduled offline: no node, no locality.
+    assert!(
+        mesh.workloads
+            .iter()
+            .filter(|w| w.name.starts_with("frontend-"))
+            .all(|w| w.locality.is_none())
+    );
+}
