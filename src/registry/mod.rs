@@ -137,9 +137,9 @@ pub fn in_namespace<'a, T>(items: &'a [T], ns: &str, ns_of: fn(&T) -> &String) -
 }
 
 /// A pod's locality as istiod reads it: the `topology.istio.io/locality` (or
-/// legacy `istio-locality`) label (dots for
-/// slashes, as label values allow no `/`), else its Node's region, zone and
-/// Istio subzone labels as `region/zone/subzone`.
+/// legacy `istio-locality`) label, dots for slashes as label values allow no
+/// `/`; else its Node's region, zone and Istio subzone labels, as
+/// `region/zone/subzone` (istiod-sidecar.md §1.6).
 fn locality(pod_labels: &Labels, node_labels: Option<&Labels>) -> Option<String> {
     if let Some(l) = pod_labels
         .get("topology.istio.io/locality")
