@@ -353,7 +353,6 @@ fn load_guarded(dir: &Path) -> Result<String, String> {
 
 /// Every directory one level below each set (and each conformance suite).
 fn units(root: &Path, depth: usize) -> Vec<PathBuf> {
-    let mut out = Vec::new();
     let mut level = vec![root.to_path_buf()];
     for _ in 0..depth {
         let mut next = Vec::new();
@@ -371,8 +370,7 @@ fn units(root: &Path, depth: usize) -> Vec<PathBuf> {
         }
         level = next;
     }
-    out.extend(level);
-    out
+    level
 }
 
 #[test]

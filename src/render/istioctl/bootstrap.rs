@@ -1,18 +1,13 @@
 //! `proxy-config bootstrap` (spec §3.7, §4.3).
 
-use super::{Options, Output, RenderError, section, section_url};
+use super::{Options, Output, RenderError, section_url};
 use crate::render::gojson::to_jsonpb_indented;
 use crate::render::goyaml::to_yaml;
 use crate::render::tabwriter::{self, Params};
-use crate::xds::Any;
 use crate::xds::admin::{BootstrapConfigDump, ConfigDump};
 
 fn find(dump: &ConfigDump) -> Result<&BootstrapConfigDump, RenderError> {
-    section(dump, |a| match a {
-        Any::BootstrapConfigDump(s) => Some(&**s),
-        _ => None,
-    })
-    .ok_or_else(|| RenderError::NoSection(section_url("BootstrapConfigDump")))
+    section!(dump, BootstrapConfigDump, else NoSection)
 }
 
 pub(super) fn render(

@@ -1,8 +1,6 @@
 //! `proxy-config cluster` (spec §3.1).
 
-use super::{
-    ClusterKey, Options, Output, RenderError, encode, management, section, section_url, table,
-};
+use super::{ClusterKey, Options, Output, RenderError, encode, management, section_url, table};
 use crate::render::gosort::sort_slice;
 use crate::render::tabwriter::Params;
 use crate::xds::Any;
@@ -15,11 +13,7 @@ pub(super) fn render(
     all: bool,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    let section = section(dump, |a| match a {
-        Any::ClustersConfigDump(s) => Some(&**s),
-        _ => None,
-    })
-    .ok_or_else(|| RenderError::NoSection(section_url("ClustersConfigDump")))?;
+    let section = section!(dump, ClustersConfigDump, else NoSection)?;
     let mut clusters: Vec<&Cluster> = section
         .dynamic_active_clusters
         .iter()

@@ -1,8 +1,8 @@
 //! `proxy-config endpoint` (from `/clusters`, spec §3.4) and the hidden
-//! `proxy-config eds` (from the dump's EDS section, §3.5), which is also the
+//! `proxy-config eds` (from the dump's EDS §3.5), which is also the
 //! ENDPOINTS section of `all`.
 
-use super::{ClusterKey, Options, Output, RenderError, encode, section, table};
+use super::{ClusterKey, Options, Output, RenderError, encode, table};
 use crate::render::gosort::sort_slice;
 use crate::render::tabwriter::Params;
 use crate::xds::Any;
@@ -109,10 +109,7 @@ pub(super) fn render_eds(
     all: bool,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    let section = section(dump, |a| match a {
-        Any::EndpointsConfigDump(s) => Some(&**s),
-        _ => None,
-    });
+    let section = section!(dump, EndpointsConfigDump);
     let mut assignments: Vec<ClusterLoadAssignment> = section
         .into_iter()
         .flat_map(|s| {

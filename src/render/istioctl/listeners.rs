@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{Options, Output, RenderError, encode, section, section_url, table};
+use super::{Options, Output, RenderError, encode, section_url, table};
 use crate::render::gosort::sort_slice;
 use crate::render::tabwriter::Params;
 use crate::xds::Any;
@@ -28,11 +28,7 @@ pub(super) fn render(
     all: bool,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    let section = section(dump, |a| match a {
-        Any::ListenersConfigDump(s) => Some(&**s),
-        _ => None,
-    })
-    .ok_or_else(|| RenderError::NoListenerSection(section_url("ListenersConfigDump")))?;
+    let section = section!(dump, ListenersConfigDump, else NoListenerSection)?;
     let listeners: Vec<&Listener> = section
         .dynamic_listeners
         .iter()

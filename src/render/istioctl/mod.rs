@@ -5,6 +5,22 @@
 //! unstable sort, see [`super::gosort`]), and prints a tabwriter table, or
 //! JSON/YAML in istioctl's encodings.
 
+/// The last section of a dump with the given type (istioctl takes the
+/// last); with `else Error`, a missing section is that error, naming the
+/// section's type URL as istioctl does.
+macro_rules! section {
+    ($dump:expr, $variant:ident) => {
+        $dump.configs.iter().rev().find_map(|a| match a {
+            crate::xds::Any::$variant(s) => Some(&**s),
+            _ => None,
+        })
+    };
+    ($dump:expr, $variant:ident, else $error:ident) => {
+        section!($dump, $variant)
+            .ok_or_else(|| RenderError::$error(section_url(stringify!($variant))))
+    };
+}
+
 mod bootstrap;
 pub mod cert;
 mod clusters;
@@ -20,8 +36,8 @@ use serde_json::Value;
 use super::gojson::encode_go_json;
 use super::goyaml::to_yaml;
 use super::tabwriter::{self, Params};
+use crate::xds::DumpError;
 use crate::xds::admin::{Clusters, ConfigDump};
-use crate::xds::{Any, DumpError};
 
 /// Which `proxy-config` subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,11 +226,6 @@ fn render_all(dump: &ConfigDump, opts: &Options, out: &mut String) -> Result<(),
         section(dump, opts, true, out)?;
     }
     Ok(())
-}
-
-/// The last section of the dump with this type (istioctl takes the last).
-fn section<'a, T>(dump: &'a ConfigDump, pick: impl Fn(&'a Any) -> Option<&'a T>) -> Option<&'a T> {
-    dump.configs.iter().rev().find_map(pick)
 }
 
 /// The type URL named in "has no configuration type" errors.

@@ -1,6 +1,6 @@
 //! `proxy-config route` (spec §3.3).
 
-use super::{Options, Output, RenderError, encode, management, section, section_url, table};
+use super::{Options, Output, RenderError, encode, management, section_url, table};
 use crate::render::gosort::sort_slice;
 use crate::render::tabwriter::Params;
 use crate::xds::Any;
@@ -13,11 +13,7 @@ pub(super) fn render(
     all: bool,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    let section = section(dump, |a| match a {
-        Any::RoutesConfigDump(s) => Some(&**s),
-        _ => None,
-    })
-    .ok_or_else(|| RenderError::NoSection(section_url("RoutesConfigDump")))?;
+    let section = section!(dump, RoutesConfigDump, else NoSection)?;
     let mut configs: Vec<&RouteConfiguration> = section
         .dynamic_route_configs
         .iter()

@@ -1,7 +1,7 @@
 //! `proxy-config secret` (spec §3.6, §4.3).
 
 use super::cert::{CertInfo, base64_decode, format_utc, parse_pem};
-use super::{Options, Output, RenderError, section, section_url, table};
+use super::{Options, Output, RenderError, section_url, table};
 use crate::render::gojson::to_go_json;
 use crate::render::goyaml::to_yaml;
 use crate::render::tabwriter::Params;
@@ -23,11 +23,7 @@ pub(super) fn render(
     all: bool,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    let section = section(dump, |a| match a {
-        Any::SecretsConfigDump(s) => Some(&**s),
-        _ => None,
-    })
-    .ok_or_else(|| RenderError::NoSection(section_url("SecretsConfigDump")))?;
+    let section = section!(dump, SecretsConfigDump, else NoSection)?;
     if opts.output != Output::Short {
         let value = serde_json::to_value(section)?;
         // No Structs in secrets: jsonpb's layout equals the plain one here.
