@@ -5,10 +5,13 @@
 //! and the mesh configuration. Every collection is sorted by (namespace,
 //! name), so everything downstream iterates deterministically.
 
+pub mod catalog;
+pub mod config;
 pub mod endpoints;
 pub mod gateways;
 pub mod injection;
 pub mod names;
+pub mod protocol;
 pub mod resolve;
 pub mod services;
 pub mod workloads;
@@ -212,10 +215,8 @@ fn workload_entries(store: &Store, diags: &mut Diagnostics) -> Vec<workloads::Ex
                 ip,
                 node: None,
                 locality: spec.locality.clone().filter(|l| !l.is_empty()),
-                service_account: spec
-                    .service_account
-                    .clone()
-                    .unwrap_or_else(|| "default".to_string()),
+                // "" when unset: a WorkloadEntry has no default identity.
+                service_account: spec.service_account.clone().unwrap_or_default(),
                 ports: spec
                     .ports
                     .iter()

@@ -55,6 +55,10 @@ pub struct Service {
     /// `None`: endpoints are managed by hand (EndpointSlices/Endpoints).
     pub selector: Option<Labels>,
     pub publish_not_ready: bool,
+    /// `internalTrafficPolicy: Local`.
+    pub internal_traffic_local: bool,
+    /// `metadata.creationTimestamp` as written.
+    pub creation: Option<String>,
     pub labels: Labels,
     pub annotations: Labels,
     pub span: Span,
@@ -210,6 +214,8 @@ fn convert(
         ports,
         selector: spec.selector.clone(),
         publish_not_ready: spec.publish_not_ready_addresses.unwrap_or(false),
+        internal_traffic_local: spec.internal_traffic_policy.as_deref() == Some("Local"),
+        creation: o.meta().creation_timestamp.clone(),
         labels: o.meta().labels.clone(),
         annotations: o.meta().annotations.clone(),
         span: o.span.clone(),

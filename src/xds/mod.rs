@@ -13,6 +13,7 @@ pub mod any;
 pub mod cluster;
 pub mod core;
 pub mod endpoint;
+pub mod generate;
 pub mod listener;
 pub mod proto;
 pub mod route;

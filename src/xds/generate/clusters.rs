@@ -1,0 +1,1 @@
+//! Outbound clusters and their endpoints (istiod-sidecar.md §7, §8).

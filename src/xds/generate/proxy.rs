@@ -1,0 +1,143 @@
+//! The proxy istiod configures: identity, addresses, labels and metadata of
+//! one pod running Envoy (istiod-sidecar.md §1.6).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use crate::model::Labels;
+use crate::registry::catalog::spiffe;
+use crate::registry::{DOMAIN_SUFFIX, Mesh, ProxyType};
+
+/// How inbound and outbound traffic reaches Envoy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interception {
+    Redirect,
+    Tproxy,
+    /// No capture: only explicitly bound listeners.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    /// Index into `Mesh::workloads`.
+    pub workload: usize,
+    pub kind: ProxyType,
+    /// `name.namespace`.
+    pub id: String,
+    pub name: String,
+    pub namespace: String,
+    /// Pod labels plus the topology labels istiod adds.
+    pub labels: Labels,
+    pub ips: Vec<IpAddr>,
+    /// `<ns>.svc.cluster.local`.
+    pub dns_domain: String,
+    pub interception: Interception,
+    /// Node metadata from `ISTIO_META_*` (annotation `proxy.istio.io/config`
+    /// `proxyMetadata`), e.g. `HTTP10`, `DNS_CAPTURE`.
+    pub metadata: BTreeMap<String, String>,
+    /// `region/zone/subzone`, or "".
+    pub locality: String,
+    pub service_account: String,
+    /// SPIFFE identity.
+    pub identity: String,
+    pub node: Option<String>,
+}
+
+impl Proxy {
+    pub fn new(mesh: &Mesh, workload: usize, kind: ProxyType) -> Proxy {
+        let w = &mesh.workloads[workload];
+        let mut labels = w.labels.clone();
+        labels.insert("topology.istio.io/cluster".into(), "Kubernetes".into());
+        if let Some(node) = &w.node {
+            labels.insert("kubernetes.io/hostname".into(), node.clone());
+        }
+        let locality = w.locality.clone().unwrap_or_default();
+        let mut parts = locality.split('/');
+        for key in [
+            "topology.kubernetes.io/region",
+            "topology.kubernetes.io/zone",
+            "topology.istio.io/subzone",
+        ] {
+            if let Some(v) = parts.next().filter(|v| !v.is_empty()) {
+                labels.insert(key.into(), v.into());
+            }
+        }
+        let interception = match w
+            .annotations
+            .get("sidecar.istio.io/interceptionMode")
+            .map(String::as_str)
+        {
+            Some("TPROXY") => Interception::Tproxy,
+            Some("NONE") => Interception::None,
+            _ => Interception::Redirect,
+        };
+        Proxy {
+            workload,
+            kind,
+            id: w.id(),
+            name: w.name.clone(),
+            namespace: w.namespace.clone(),
+            labels,
+            ips: vec![w.ip],
+            dns_domain: format!("{}.svc.{DOMAIN_SUFFIX}", w.namespace),
+            interception,
+            metadata: proxy_metadata(&w.annotations),
+            locality,
+            service_account: w.service_account.clone(),
+            identity: spiffe(
+                mesh.mesh_config.trust_domain(),
+                &w.namespace,
+                &w.service_account,
+            ),
+            node: w.node.clone(),
+        }
+    }
+
+    pub fn ip(&self) -> IpAddr {
+        self.ips[0]
+    }
+
+    /// Envoy's node id: `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`.
+    pub fn node_id(&self) -> String {
+        let kind = match self.kind {
+            ProxyType::Sidecar => "sidecar",
+            ProxyType::Router => "router",
+        };
+        format!("{kind}~{}~{}~{}", self.ip(), self.id, self.dns_domain)
+    }
+
+    /// Labels ⊇ `selector`?
+    pub fn selected_by(&self, selector: &Labels) -> bool {
+        selector.iter().all(|(k, v)| self.labels.get(k) == Some(v))
+    }
+
+    /// A node-metadata flag set to a true value (`HTTP10: "1"`, `"true"`).
+    pub fn flag(&self, key: &str) -> bool {
+        self.metadata
+            .get(key)
+            .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+    }
+}
+
+/// `proxyMetadata` of the `proxy.istio.io/config` annotation, `ISTIO_META_`
+/// prefixes dropped (that is how they reach the node metadata).
+fn proxy_metadata(annotations: &Labels) -> BTreeMap<String, String> {
+    let Some(text) = annotations.get("proxy.istio.io/config") else {
+        return BTreeMap::new();
+    };
+    let Ok(value) = crate::load::yaml::decode_text::<serde_json::Value>(text, &mut |_| {}) else {
+        return BTreeMap::new();
+    };
+    value
+        .get("proxyMetadata")
+        .and_then(|m| m.as_object())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    let key = k.strip_prefix("ISTIO_META_").unwrap_or(k);
+                    Some((key.to_string(), v.as_str()?.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
