@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use crate::diag::{Diagnostics, Severity, Span};
 use crate::load::{self, Loaded};
 use crate::model::{self, Store};
+use crate::registry::catalog::Catalog;
+use crate::registry::config::IstioConfig;
 use crate::registry::{self, Mesh, MeshConfigError};
+use crate::xds::generate::{self, Context, ProxyConfig};
 
 /// What to read and how.
 #[derive(Debug, Clone)]
@@ -30,6 +33,10 @@ pub struct Session {
     pub loaded: Loaded,
     pub store: Store,
     pub mesh: Mesh,
+    /// Services and endpoints as istiod's push context holds them.
+    pub catalog: Catalog,
+    /// Istio configuration indexed for per-proxy lookups.
+    pub config: IstioConfig,
     pub diags: Diagnostics,
 }
 
@@ -85,11 +92,35 @@ impl Session {
             },
             &mut diags,
         );
+        let catalog = registry::catalog::build(&store, &mesh, &mut diags);
+        let config = registry::config::build(&store, &mesh, &mut diags);
         Ok(Session {
             loaded,
             store,
             mesh,
+            catalog,
+            config,
             diags,
         })
+    }
+}
+
+impl Session {
+    /// What generation reads, borrowed from this session.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            store: &self.store,
+            mesh: &self.mesh,
+            catalog: &self.catalog,
+            config: &self.config,
+        }
+    }
+
+    /// The configuration of workload `i`, if it runs a proxy.
+    pub fn generate(&self, i: usize) -> Option<ProxyConfig> {
+        match &self.mesh.decisions[i] {
+            registry::Decision::Proxy { kind, .. } => Some(generate::generate(&self.context(), i, *kind)),
+            registry::Decision::None(_) => None,
+        }
     }
 }

@@ -154,11 +154,20 @@ pub fn run(
                 if let crate::registry::Decision::None(why) = &mesh.decisions[i] {
                     bail!("{} has no proxy: {why}", w.id());
                 }
-                bail!(
-                    "generating {}'s config from manifests is not available yet; \
-                     pass an Envoy config dump (istioctl proxy-config --file input) with -f",
-                    w.id()
-                )
+                let config = session
+                    .generate(i)
+                    .with_context(|| format!("{} has no proxy", w.id()))?;
+                // The endpoint view reads /clusters; every other view a config dump.
+                text = if view == View::Endpoint {
+                    config.clusters_status().to_string()
+                } else {
+                    config.config_dump().to_string()
+                };
+                if view == View::Endpoint {
+                    Input::Clusters(&text)
+                } else {
+                    Input::ConfigDump(&text)
+                }
             }
             None => bail!("{command} requires pod name or --file parameter"),
         }

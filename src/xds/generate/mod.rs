@@ -6,10 +6,16 @@
 //! them as listener → filter chain → route configuration → virtual host →
 //! route → cluster → endpoints, and the config dump is produced from it.
 
+pub mod bootstrap;
 pub mod clusters;
+pub mod dump;
 pub mod inbound;
+pub mod filters;
+pub mod graph;
 pub mod json;
+pub mod outbound;
 pub mod proxy;
+pub mod rds;
 pub mod route;
 pub mod scope;
 pub mod tls;
@@ -30,4 +36,54 @@ pub struct Context<'a> {
     pub mesh: &'a Mesh,
     pub catalog: &'a Catalog,
     pub config: &'a IstioConfig,
+}
+
+/// One proxy's generated configuration.
+pub struct ProxyConfig {
+    pub proxy: Proxy,
+    pub graph: graph::ConfigGraph,
+}
+
+/// Generate the configuration of the workload `workload` (a proxy).
+pub fn generate(ctx: &Context, workload: usize, kind: crate::registry::ProxyType) -> ProxyConfig {
+    use graph::Origin;
+    let proxy = Proxy::new(ctx.mesh, workload, kind);
+    let scope = scope::build(ctx, &proxy);
+    let inbound = inbound::build(ctx, &proxy);
+    let outbound = outbound::listeners(ctx, &proxy, &scope);
+    let routes: Vec<serde_json::Value> = rds::referenced(&outbound)
+        .iter()
+        .map(|name| rds::route_config(ctx, &proxy, &scope, name))
+        .collect();
+    let mut clusters = clusters::outbound_clusters(ctx, &proxy, &scope.cds_services);
+    clusters.extend(inbound.clusters);
+    let mut seen = std::collections::BTreeSet::new();
+    clusters.retain(|c| seen.insert(c["name"].as_str().unwrap_or_default().to_string()));
+    let endpoints = clusters::load_assignments(ctx, &proxy, &clusters);
+
+    let mut g = graph::ConfigGraph::default();
+    for l in bootstrap::static_listeners() {
+        g.add_listener(l, Origin::Static);
+    }
+    for l in outbound
+        .into_iter()
+        .chain(inbound.virtual_inbound)
+        .chain(inbound.bound_listeners)
+    {
+        g.add_listener(l, Origin::Dynamic);
+    }
+    for rc in routes {
+        g.add_route_config(rc, Origin::Dynamic);
+    }
+    for c in bootstrap::static_clusters() {
+        g.add_cluster(c, Origin::Static);
+    }
+    for c in clusters {
+        g.add_cluster(c, Origin::Dynamic);
+    }
+    for e in endpoints {
+        g.add_endpoints(e);
+    }
+    g.link();
+    ProxyConfig { proxy, graph: g }
 }

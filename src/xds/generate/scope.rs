@@ -2,7 +2,9 @@
 //! resource, the services and VirtualServices of each egress listener, the
 //! services that get clusters, and the outbound traffic policy.
 
-use crate::registry::catalog::{CatalogService, Port};
+use super::{Context, Proxy};
+use crate::model::istio::Destination;
+use crate::registry::catalog::{CatalogService, Port, Registry};
 use crate::registry::config::{SidecarEntry, VirtualServiceEntry};
 use crate::registry::protocol::Protocol;
 
@@ -49,4 +51,319 @@ pub struct SidecarScope<'a> {
     /// plus VirtualService destinations, one per hostname (§3.5, §3.6).
     pub cds_services: Vec<ScopedService<'a>>,
     pub outbound_mode: OutboundMode,
+}
+
+/// Build the scope of one proxy.
+pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
+    let ns = proxy.namespace.as_str();
+    let sidecar = ctx.config.sidecars.for_proxy(ns, &proxy.labels);
+    let default_export: Vec<String> = ctx
+        .mesh
+        .mesh_config
+        .default_service_export_to()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    // Services visible to the namespace: private first, then public, each in
+    // catalog (creation) order (§3.2).
+    let visible: Vec<&'a CatalogService> = {
+        let all = ctx
+            .catalog
+            .services
+            .iter()
+            .filter(|s| s.visible_from(ns, &default_export));
+        let (private, public): (Vec<_>, Vec<_>) =
+            all.partition(|s| s.private_to(ns, &default_export));
+        private.into_iter().chain(public).collect()
+    };
+    let vs_candidates = ctx.config.virtual_services.for_gateway_visible_to("mesh", ns);
+
+    let default_egress = [EgressSpec {
+        port: None,
+        bind: None,
+        capture_none: false,
+        hosts: vec!["*/*".to_string()],
+    }];
+    let written: Vec<EgressSpec> = sidecar
+        .map(|s| {
+            s.spec
+                .egress
+                .iter()
+                .map(|e| EgressSpec {
+                    port: e.port.as_ref().and_then(|p| {
+                        Some(EgressPort {
+                            number: u16::try_from(p.number?).ok()?,
+                            protocol: Protocol::parse(p.protocol.as_deref().unwrap_or("")),
+                            name: p.name.clone().unwrap_or_default(),
+                        })
+                    }),
+                    bind: e.bind.clone().filter(|b| !b.is_empty()),
+                    capture_none: e.capture_mode.as_deref() == Some("NONE"),
+                    hosts: e.hosts.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let specs: &[EgressSpec] = if written.is_empty() {
+        &default_egress
+    } else {
+        &written
+    };
+    // Ported listeners first, the catch-all (no port) last.
+    let mut ordered: Vec<&EgressSpec> = specs.iter().filter(|e| e.port.is_some()).collect();
+    ordered.extend(specs.iter().filter(|e| e.port.is_none()));
+
+    let egress: Vec<EgressListener<'a>> = ordered
+        .into_iter()
+        .map(|spec| {
+            let imports: Vec<Import> = spec.hosts.iter().map(|h| Import::parse(h, ns)).collect();
+            let mut services: Vec<ScopedService<'a>> = Vec::new();
+            for s in &visible {
+                if !imported(&imports, &s.namespace, &s.hostname, false) {
+                    continue;
+                }
+                let ports: Vec<Port> = match &spec.port {
+                    Some(p) if p.protocol != Protocol::HttpProxy => {
+                        s.ports.iter().filter(|sp| sp.port == p.number).cloned().collect()
+                    }
+                    _ => s.ports.clone(),
+                };
+                if ports.is_empty() {
+                    continue;
+                }
+                add_one_per_host(&mut services, ScopedService { service: s, ports }, ns);
+            }
+            let virtual_services = vs_candidates
+                .iter()
+                .copied()
+                .filter(|vs| {
+                    vs.spec
+                        .hosts
+                        .iter()
+                        .any(|h| imported(&imports, &vs.meta.namespace, h, true))
+                })
+                .collect();
+            EgressListener {
+                port: spec.port.clone(),
+                bind: spec.bind.clone(),
+                capture_none: spec.capture_none,
+                services,
+                virtual_services,
+            }
+        })
+        .collect();
+
+    let mut cds: Vec<ScopedService<'a>> = Vec::new();
+    for l in &egress {
+        for s in &l.services {
+            merge_for_cds(&mut cds, s.clone());
+        }
+    }
+    // VirtualService destinations get clusters too, without listeners (§3.5).
+    for l in &egress {
+        for vs in &l.virtual_services {
+            for (host, port) in destinations(vs) {
+                let Some(s) = best_service(ctx, &visible, &host, ns) else {
+                    continue;
+                };
+                let ports: Vec<Port> = match port {
+                    Some(p) => s.ports.iter().filter(|sp| sp.port == p).cloned().collect(),
+                    None => s.ports.clone(),
+                };
+                if !ports.is_empty() {
+                    merge_for_cds(&mut cds, ScopedService { service: s, ports });
+                }
+            }
+        }
+    }
+
+    let mode = sidecar
+        .and_then(|s| s.spec.outbound_traffic_policy.as_ref())
+        .and_then(|p| p.mode.as_deref())
+        .unwrap_or(ctx.mesh.mesh_config.outbound_traffic_policy_mode());
+    SidecarScope {
+        sidecar,
+        egress,
+        cds_services: cds,
+        outbound_mode: if mode == "REGISTRY_ONLY" {
+            OutboundMode::RegistryOnly
+        } else {
+            OutboundMode::AllowAny
+        },
+    }
+}
+
+/// An egress listener as written (or the implicit one).
+struct EgressSpec {
+    port: Option<EgressPort>,
+    bind: Option<String>,
+    capture_none: bool,
+    hosts: Vec<String>,
+}
+
+/// One `ns/dnsName` import of an egress listener.
+struct Import {
+    /// `*`, or a namespace (`.` already resolved).
+    namespace: String,
+    host: String,
+    exclude: bool,
+}
+
+impl Import {
+    fn parse(text: &str, proxy_ns: &str) -> Import {
+        let (ns, host) = text.split_once('/').unwrap_or(("*", text));
+        let (exclude, ns) = match ns.strip_prefix('~') {
+            Some(rest) => (true, rest),
+            None => (false, ns),
+        };
+        let namespace = match ns {
+            "." => proxy_ns.to_string(),
+            "" => "*".to_string(),
+            other => other.to_string(),
+        };
+        Import {
+            namespace,
+            host: host.to_string(),
+            exclude,
+        }
+    }
+}
+
+/// Does `host` (a service hostname, or a VirtualService host when `both_ways`)
+/// of namespace `ns` fall under the imports, exclusions applied?
+fn imported(imports: &[Import], ns: &str, host: &str, both_ways: bool) -> bool {
+    let applies = |i: &Import| {
+        (i.namespace == "*" || i.namespace == ns)
+            && (host_subset(host, &i.host) || (both_ways && host_subset(&i.host, host)))
+    };
+    imports.iter().any(|i| !i.exclude && applies(i)) && !imports.iter().any(|i| i.exclude && applies(i))
+}
+
+/// Is `a` within `b` (wildcards: `*` all, `*.x` any name ending in `.x`)?
+pub fn host_subset(a: &str, b: &str) -> bool {
+    if b == "*" || a == b {
+        return true;
+    }
+    match (a.strip_prefix('*'), b.strip_prefix('*')) {
+        (_, Some(b_suffix)) => a.ends_with(b_suffix) && a.len() > b_suffix.len() - 1,
+        _ => false,
+    }
+}
+
+/// One namespace per hostname for an egress listener: the proxy
+/// namespace's wins, else the first seen, a Kubernetes Service beating a
+/// ServiceEntry (§3.3).
+fn add_one_per_host<'a>(out: &mut Vec<ScopedService<'a>>, s: ScopedService<'a>, proxy_ns: &str) {
+    let Some(at) = out
+        .iter()
+        .position(|o| o.service.hostname == s.service.hostname)
+    else {
+        out.push(s);
+        return;
+    };
+    let existing = out[at].service;
+    if existing.namespace == s.service.namespace {
+        // The per-address copies of one ServiceEntry: the listener side
+        // keeps each (one listener per address).
+        out.push(s);
+        return;
+    }
+    let replace = existing.namespace != proxy_ns
+        && (s.service.namespace == proxy_ns
+            || (s.service.registry == Registry::Kubernetes
+                && existing.registry != Registry::Kubernetes));
+    if replace {
+        out.retain(|o| o.service.hostname != s.service.hostname);
+        out.push(s);
+    }
+}
+
+/// CDS keeps one service per hostname: first wins, a Kubernetes Service
+/// replaces a ServiceEntry, same-namespace duplicates merge ports (§3.6).
+fn merge_for_cds<'a>(out: &mut Vec<ScopedService<'a>>, s: ScopedService<'a>) {
+    match out
+        .iter_mut()
+        .find(|o| o.service.hostname == s.service.hostname)
+    {
+        None => out.push(s),
+        Some(o) => {
+            if s.service.registry == Registry::Kubernetes && o.service.registry != Registry::Kubernetes
+            {
+                *o = s;
+            } else if o.service.namespace == s.service.namespace {
+                for p in s.ports {
+                    if !o.ports.iter().any(|q| q.port == p.port) {
+                        o.ports.push(p);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every destination host of a VirtualService with the port it names.
+fn destinations(vs: &VirtualServiceEntry) -> Vec<(String, Option<u16>)> {
+    let port = |d: &Destination| {
+        d.port
+            .as_ref()
+            .and_then(|p| p.number)
+            .and_then(|n| u16::try_from(n).ok())
+    };
+    let mut out = Vec::new();
+    for h in &vs.spec.http {
+        for r in &h.route {
+            out.push((r.destination.host.clone(), port(&r.destination)));
+        }
+        for m in h.mirror.iter().chain(h.mirrors.iter().map(|m| &m.destination)) {
+            out.push((m.host.clone(), port(m)));
+        }
+    }
+    for t in &vs.spec.tcp {
+        for r in &t.route {
+            out.push((r.destination.host.clone(), port(&r.destination)));
+        }
+    }
+    for t in &vs.spec.tls {
+        for r in &t.route {
+            out.push((r.destination.host.clone(), port(&r.destination)));
+        }
+    }
+    out
+}
+
+/// The service a destination host means: the proxy namespace's, else a
+/// visible Kubernetes Service, else the oldest visible one.
+fn best_service<'a>(
+    ctx: &Context<'a>,
+    visible: &[&'a CatalogService],
+    host: &str,
+    proxy_ns: &str,
+) -> Option<&'a CatalogService> {
+    let candidates: Vec<&'a CatalogService> = ctx
+        .catalog
+        .with_host(host)
+        .map(|(_, s)| s)
+        .filter(|s| visible.iter().any(|v| std::ptr::eq(*v, *s)))
+        .collect();
+    candidates
+        .iter()
+        .find(|s| s.namespace == proxy_ns)
+        .or_else(|| candidates.iter().find(|s| s.registry == Registry::Kubernetes))
+        .or_else(|| candidates.first())
+        .copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_subset;
+
+    #[test]
+    fn host_matching() {
+        assert!(host_subset("a.b.c", "*"));
+        assert!(host_subset("a.b.c", "*.b.c"));
+        assert!(host_subset("*.x.b.c", "*.b.c"));
+        assert!(!host_subset("b.c", "*.b.c"));
+        assert!(!host_subset("*.b.c", "a.b.c"));
+        assert!(host_subset("a.b.c", "a.b.c"));
+    }
 }

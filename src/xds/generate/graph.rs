@@ -1,0 +1,358 @@
+//! One proxy's configuration as a graph: listener → filter chain → route
+//! configuration → virtual host → route → cluster → endpoints.
+//!
+//! Each node holds its resource's own fields; a parent's child lists live
+//! in the edges (in order), so the Envoy resources are reassembled from the
+//! graph, and walks (trace, diff, export) follow the same edges. References
+//! by name (RDS, tcp_proxy and route targets, EDS) are edges too.
+
+use std::collections::BTreeMap;
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Listener,
+    FilterChain,
+    RouteConfig,
+    VirtualHost,
+    Route,
+    Cluster,
+    Endpoints,
+}
+
+/// Whether Envoy got the resource from istiod or from its bootstrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Dynamic,
+    Static,
+    /// A route configuration written inside an HTTP connection manager.
+    Inline,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub kind: Kind,
+    pub name: String,
+    pub origin: Origin,
+    /// The resource without its child lists.
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// A listener's `filter_chains[i]`, a route config's `virtual_hosts[i]`,
+    /// a virtual host's `routes[i]`.
+    Child(usize),
+    /// A listener's `default_filter_chain`.
+    Default,
+    /// An HCM's RDS name or inline route configuration.
+    Routes,
+    /// A tcp_proxy or route target (weight 0 when not weighted).
+    Target(u32),
+    /// A cluster's endpoints.
+    Eds,
+}
+
+#[derive(Debug, Default)]
+pub struct ConfigGraph {
+    pub graph: DiGraph<Node, Edge>,
+    by_name: BTreeMap<(Kind, String), NodeIndex>,
+    /// Top-level resources in the order they were added.
+    pub roots: Vec<NodeIndex>,
+}
+
+impl ConfigGraph {
+    fn add(&mut self, kind: Kind, name: String, origin: Origin, value: Value) -> NodeIndex {
+        let i = self.graph.add_node(Node {
+            kind,
+            name: name.clone(),
+            origin,
+            value,
+        });
+        self.by_name.entry((kind, name)).or_insert(i);
+        i
+    }
+
+    pub fn node(&self, i: NodeIndex) -> &Node {
+        &self.graph[i]
+    }
+
+    pub fn find(&self, kind: Kind, name: &str) -> Option<NodeIndex> {
+        self.by_name.get(&(kind, name.to_string())).copied()
+    }
+
+    /// Add a listener; its chains become nodes.
+    pub fn add_listener(&mut self, mut l: Value, origin: Origin) -> NodeIndex {
+        let chains = take_array(&mut l, "filter_chains");
+        let default = l.as_object_mut().and_then(|m| m.remove("default_filter_chain"));
+        let name = str_field(&l, "name");
+        let li = self.add(Kind::Listener, name.clone(), origin, l);
+        self.roots.push(li);
+        for (i, c) in chains.into_iter().enumerate() {
+            let ci = self.add(Kind::FilterChain, format!("{name}/{i}"), origin, c);
+            self.graph.add_edge(li, ci, Edge::Child(i));
+        }
+        if let Some(c) = default {
+            let ci = self.add(Kind::FilterChain, format!("{name}/default"), origin, c);
+            self.graph.add_edge(li, ci, Edge::Default);
+        }
+        li
+    }
+
+    /// Add a route configuration; virtual hosts and routes become nodes.
+    pub fn add_route_config(&mut self, mut rc: Value, origin: Origin) -> NodeIndex {
+        let vhosts = take_array(&mut rc, "virtual_hosts");
+        let name = str_field(&rc, "name");
+        let ri = self.add(Kind::RouteConfig, name.clone(), origin, rc);
+        if origin != Origin::Inline {
+            self.roots.push(ri);
+        }
+        for (i, mut vh) in vhosts.into_iter().enumerate() {
+            let routes = take_array(&mut vh, "routes");
+            let vname = format!("{name}/{}", str_field(&vh, "name"));
+            let vi = self.add(Kind::VirtualHost, vname.clone(), origin, vh);
+            self.graph.add_edge(ri, vi, Edge::Child(i));
+            for (j, r) in routes.into_iter().enumerate() {
+                let n = format!("{vname}/{j}");
+                let rti = self.add(Kind::Route, n, origin, r);
+                self.graph.add_edge(vi, rti, Edge::Child(j));
+            }
+        }
+        ri
+    }
+
+    pub fn add_cluster(&mut self, c: Value, origin: Origin) -> NodeIndex {
+        let name = str_field(&c, "name");
+        let i = self.add(Kind::Cluster, name, origin, c);
+        self.roots.push(i);
+        i
+    }
+
+    pub fn add_endpoints(&mut self, cla: Value) -> NodeIndex {
+        let name = str_field(&cla, "cluster_name");
+        let i = self.add(Kind::Endpoints, name, Origin::Dynamic, cla);
+        self.roots.push(i);
+        i
+    }
+
+    /// Draw the reference edges once every resource is in: chains to route
+    /// configurations (inline ones become nodes) and clusters, routes to
+    /// clusters, clusters to their endpoints.
+    pub fn link(&mut self) {
+        let chains: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|&i| self.graph[i].kind == Kind::FilterChain)
+            .collect();
+        for ci in chains {
+            let filters = self.graph[ci].value["filters"].clone();
+            for f in filters.as_array().into_iter().flatten() {
+                let tc = &f["typed_config"];
+                if let Some(rds) = tc["rds"]["route_config_name"].as_str() {
+                    if let Some(ri) = self.find(Kind::RouteConfig, rds) {
+                        self.graph.add_edge(ci, ri, Edge::Routes);
+                    }
+                } else if tc.get("route_config").is_some() {
+                    let mut rc = tc["route_config"].clone();
+                    if rc.get("name").is_none() {
+                        rc["name"] = Value::String(String::new());
+                    }
+                    let ri = self.add_route_config(rc, Origin::Inline);
+                    self.graph.add_edge(ci, ri, Edge::Routes);
+                }
+                self.link_targets(ci, tc);
+            }
+        }
+        let routes: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|&i| self.graph[i].kind == Kind::Route)
+            .collect();
+        for ri in routes {
+            let action = self.graph[ri].value["route"].clone();
+            self.link_targets(ri, &action);
+        }
+        let clusters: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|&i| self.graph[i].kind == Kind::Cluster)
+            .collect();
+        for ci in clusters {
+            let name = self.graph[ci].name.clone();
+            if let Some(ei) = self.find(Kind::Endpoints, &name) {
+                self.graph.add_edge(ci, ei, Edge::Eds);
+            }
+        }
+    }
+
+    /// Edges from `from` to the clusters a tcp_proxy or route action names.
+    fn link_targets(&mut self, from: NodeIndex, action: &Value) {
+        if let Some(c) = action["cluster"].as_str()
+            && let Some(ci) = self.find(Kind::Cluster, c)
+        {
+            self.graph.add_edge(from, ci, Edge::Target(0));
+        }
+        for w in action["weighted_clusters"]["clusters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(c) = w["name"].as_str()
+                && let Some(ci) = self.find(Kind::Cluster, c)
+            {
+                let weight = w["weight"].as_u64().unwrap_or(0) as u32;
+                self.graph.add_edge(from, ci, Edge::Target(weight));
+            }
+        }
+    }
+
+    /// Children of `i` under `Child` edges, in order, and the `Default` one.
+    fn children(&self, i: NodeIndex) -> (Vec<NodeIndex>, Option<NodeIndex>) {
+        let mut ordered: Vec<(usize, NodeIndex)> = Vec::new();
+        let mut default = None;
+        for e in self.graph.edges_directed(i, Direction::Outgoing) {
+            match e.weight() {
+                Edge::Child(n) => ordered.push((*n, e.target())),
+                Edge::Default => default = Some(e.target()),
+                _ => {}
+            }
+        }
+        ordered.sort();
+        (ordered.into_iter().map(|(_, t)| t).collect(), default)
+    }
+
+    /// The Envoy resource a root node stands for, children put back.
+    pub fn resource(&self, i: NodeIndex) -> Value {
+        let node = &self.graph[i];
+        let mut v = node.value.clone();
+        let (kids, default) = self.children(i);
+        match node.kind {
+            Kind::Listener => {
+                let chains: Vec<Value> = kids.iter().map(|&c| self.graph[c].value.clone()).collect();
+                let default = default.map(|d| self.graph[d].value.clone());
+                insert_after(&mut v, "filter_chains", Value::Array(chains), &["name", "address"]);
+                if let Some(d) = default {
+                    insert_before(&mut v, "default_filter_chain", d, "bind_to_port");
+                }
+            }
+            Kind::RouteConfig => {
+                let vhosts: Vec<Value> = kids
+                    .iter()
+                    .map(|&vh| {
+                        let mut vv = self.graph[vh].value.clone();
+                        let routes: Vec<Value> = self
+                            .children(vh)
+                            .0
+                            .iter()
+                            .map(|&r| self.graph[r].value.clone())
+                            .collect();
+                        insert_after(&mut vv, "routes", Value::Array(routes), &["name", "domains"]);
+                        vv
+                    })
+                    .collect();
+                insert_after(&mut v, "virtual_hosts", Value::Array(vhosts), &["name"]);
+            }
+            _ => {}
+        }
+        v
+    }
+
+    /// Root nodes of one kind and origin, in insertion order.
+    pub fn roots_of(&self, kind: Kind, origin: Origin) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.roots.iter().copied().filter(move |&i| {
+            let n = &self.graph[i];
+            n.kind == kind && n.origin == origin
+        })
+    }
+}
+
+fn take_array(v: &mut Value, key: &str) -> Vec<Value> {
+    match v.as_object_mut().and_then(|m| m.remove(key)) {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    }
+}
+
+fn str_field(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+/// Put `key` back right after the last of `after` present (field order is
+/// proto order, which the dump keeps).
+fn insert_after(v: &mut Value, key: &str, value: Value, after: &[&str]) {
+    let Some(m) = v.as_object_mut() else { return };
+    let old = std::mem::take(m);
+    let pos = old
+        .keys()
+        .rposition(|k| after.contains(&k.as_str()))
+        .map_or(0, |p| p + 1);
+    let mut out = Map::new();
+    for (i, (k, val)) in old.into_iter().enumerate() {
+        if i == pos {
+            out.insert(key.to_string(), value.clone());
+        }
+        out.insert(k, val);
+    }
+    if !out.contains_key(key) {
+        out.insert(key.to_string(), value);
+    }
+    *m = out;
+}
+
+/// Put `key` back right before `before` (or at the end).
+fn insert_before(v: &mut Value, key: &str, value: Value, before: &str) {
+    let Some(m) = v.as_object_mut() else { return };
+    let old = std::mem::take(m);
+    let mut out = Map::new();
+    let mut value = Some(value);
+    for (k, val) in old {
+        if k == before
+            && let Some(x) = value.take()
+        {
+            out.insert(key.to_string(), x);
+        }
+        out.insert(k, val);
+    }
+    if let Some(x) = value {
+        out.insert(key.to_string(), x);
+    }
+    *m = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trip_and_edges() {
+        let mut g = ConfigGraph::default();
+        let l = json!({
+            "name": "0.0.0.0_80",
+            "address": {"socket_address": {"address": "0.0.0.0", "port_value": 80}},
+            "filter_chains": [{"filters": [{"name": "hcm", "typed_config": {"rds": {"route_config_name": "80"}}}]}],
+            "traffic_direction": "OUTBOUND",
+            "default_filter_chain": {"filters": [{"name": "tcp", "typed_config": {"cluster": "c1"}}]},
+            "bind_to_port": false,
+        });
+        let rc = json!({
+            "name": "80",
+            "virtual_hosts": [{"name": "a:80", "domains": ["a"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "c1"}}], "include_request_attempt_count": true}],
+            "validate_clusters": false,
+        });
+        let li = g.add_listener(l.clone(), Origin::Dynamic);
+        let ri = g.add_route_config(rc.clone(), Origin::Dynamic);
+        let ci = g.add_cluster(json!({"name": "c1", "type": "EDS"}), Origin::Dynamic);
+        g.add_endpoints(json!({"cluster_name": "c1", "endpoints": []}));
+        g.link();
+        assert_eq!(g.resource(li), l);
+        assert_eq!(g.resource(ri), rc);
+        // chain → route config, default chain → cluster, route → cluster, cluster → endpoints
+        assert_eq!(g.graph.edges_directed(ci, Direction::Incoming).count(), 2);
+        assert_eq!(g.graph.edges_directed(ci, Direction::Outgoing).count(), 1);
+    }
+}

@@ -1,0 +1,322 @@
+//! Outbound route configurations (istiod-sidecar.md §5.1-§5.5): `"PORT"`
+//! for the shared HTTP listener of a port, `"HOST:PORT"` for a sniffed
+//! per-VIP listener; virtual hosts per service and per VirtualService host.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::clusters::hash_policy;
+use super::route::{RouteContext, default_route, virtual_service_routes};
+use super::scope::{OutboundMode, SidecarScope, host_subset};
+use super::{Context, Proxy};
+use crate::model::istio::Destination;
+use crate::registry::catalog::{CatalogService, Resolution};
+use crate::registry::config::VirtualServiceEntry;
+
+/// The route configuration named `name` (as an outbound HCM references it).
+pub fn route_config(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, name: &str) -> Value {
+    let (host, port) = match name.rsplit_once(':') {
+        Some((h, p)) => (Some(h), p.parse::<u16>().ok()),
+        None => (None, name.parse::<u16>().ok()),
+    };
+    let Some(port) = port else {
+        return config_json(name, Vec::new());
+    };
+    let mut vhosts = virtual_hosts(ctx, proxy, scope, port);
+    match host {
+        Some(h) => {
+            let wanted = format!("{h}:{port}");
+            vhosts.retain(|v| {
+                v["domains"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|x| x == h || x == wanted.as_str()))
+            });
+            if let [only] = vhosts.as_mut_slice() {
+                only["domains"] = json!(["*"]);
+            }
+        }
+        None => vhosts.push(catch_all(scope.outbound_mode)),
+    }
+    config_json(name, vhosts)
+}
+
+fn config_json(name: &str, vhosts: Vec<Value>) -> Value {
+    json!({
+        "name": name,
+        "virtual_hosts": vhosts,
+        "validate_clusters": false,
+        "max_direct_response_body_size_bytes": 1048576,
+        "ignore_port_in_host_matching": true,
+    })
+}
+
+/// `allow_any` or `block_all` (§5.4).
+fn catch_all(mode: OutboundMode) -> Value {
+    let (name, action) = match mode {
+        OutboundMode::AllowAny => (
+            "allow_any",
+            json!({"route": {"cluster": "PassthroughCluster", "timeout": "0s", "max_grpc_timeout": "0s"}}),
+        ),
+        OutboundMode::RegistryOnly => ("block_all", json!({"direct_response": {"status": 502}})),
+    };
+    let mut route = json!({"match": {"prefix": "/"}});
+    if let (Some(r), Value::Object(a)) = (route.as_object_mut(), action) {
+        r.extend(a);
+        r.insert("name".into(), json!(name));
+    }
+    json!({
+        "name": name,
+        "domains": ["*"],
+        "routes": [route],
+        "include_request_attempt_count": true,
+    })
+}
+
+/// The virtual hosts of port `port`, sorted by name (§5.2).
+fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) -> Vec<Value> {
+    let Some(listener) = scope
+        .egress
+        .iter()
+        .find(|l| l.port.as_ref().is_some_and(|p| p.number == port))
+        .or_else(|| scope.egress.iter().find(|l| l.port.is_none()))
+    else {
+        return Vec::new();
+    };
+    // Services with this port, by hostname (the last duplicate wins).
+    let mut services: BTreeMap<&str, &CatalogService> = BTreeMap::new();
+    for s in &listener.services {
+        if s.ports.iter().any(|p| p.port == port) {
+            services.insert(s.service.hostname.as_str(), s.service);
+        }
+    }
+    let vss: Vec<&VirtualServiceEntry> = listener
+        .virtual_services
+        .iter()
+        .copied()
+        .filter(|vs| {
+            port == 80
+                || vs.spec.hosts.iter().any(|h| {
+                    services
+                        .keys()
+                        .any(|s| host_subset(s, h) || host_subset(h, s))
+                })
+        })
+        .collect();
+    let best_vs = most_specific_vs(&services, &vss);
+
+    let mut out: Vec<(String, Vec<String>, Vec<Value>)> = Vec::new();
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    let gateways = ["mesh".to_string()];
+    for (vi, vs) in vss.iter().enumerate() {
+        let cluster_name = |d: &Destination| cluster_for(d, port);
+        let hash = |d: &Destination| {
+            let rule = ctx.config.destination_rules.for_proxy(
+                &proxy.namespace,
+                &proxy.labels,
+                &d.host,
+                service_ns(ctx, &d.host, &proxy.namespace),
+            );
+            let p = d
+                .port
+                .as_ref()
+                .and_then(|p| p.number)
+                .and_then(|n| u16::try_from(n).ok())
+                .unwrap_or(port);
+            hash_policy(rule, d.subset.as_deref(), p)
+        };
+        let cx = RouteContext {
+            proxy,
+            port,
+            gateways: &gateways,
+            cluster_name: &cluster_name,
+            hash_policy: &hash,
+            mesh_retry: ctx.mesh.mesh_config.default_http_retry_policy.as_ref(),
+        };
+        let routes = virtual_service_routes(vs, &cx);
+        if routes.is_empty() {
+            continue;
+        }
+        let mut matched: Vec<&CatalogService> = Vec::new();
+        let mut foreign: Vec<&str> = Vec::new();
+        for h in &vs.spec.hosts {
+            if let Some(s) = services.get(h.as_str()) {
+                matched.push(s);
+            } else if h.starts_with('*') {
+                let bound: Vec<&CatalogService> = services
+                    .values()
+                    .filter(|s| host_subset(&s.hostname, h) && best_vs.get(s.hostname.as_str()) == Some(&vi))
+                    .copied()
+                    .collect();
+                let any_match = services.keys().any(|s| host_subset(s, h));
+                if !any_match {
+                    foreign.push(h);
+                }
+                matched.extend(bound);
+            } else {
+                foreign.push(h);
+            }
+        }
+        if matched.is_empty() && port != 80 {
+            continue;
+        }
+        for h in &foreign {
+            out.push((format!("{h}:{port}"), vec![h.to_string()], routes.clone()));
+        }
+        for s in matched {
+            used.insert(s.hostname.as_str());
+            out.push((format!("{}:{port}", s.hostname), domains(proxy, s), routes.clone()));
+        }
+    }
+    for s in services.values() {
+        if used.contains(s.hostname.as_str()) || s.resolution == Resolution::Alias {
+            continue;
+        }
+        let Some(p) = s.port(port) else { continue };
+        if !(p.protocol.is_http() || p.protocol.is_unsupported()) {
+            continue;
+        }
+        let cluster = format!("outbound|{port}||{}", s.hostname);
+        let rule = ctx.config.destination_rules.for_proxy(
+            &proxy.namespace,
+            &proxy.labels,
+            &s.hostname,
+            &s.namespace,
+        );
+        let route = default_route(&cluster, &s.hostname, port, hash_policy(rule, None, port));
+        out.push((format!("{}:{port}", s.hostname), domains(proxy, s), vec![route]));
+    }
+
+    // First vhost of a name wins; a domain belongs to the first vhost using it.
+    let mut names = BTreeSet::new();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut vhosts: Vec<(String, Value)> = Vec::new();
+    for (name, doms, routes) in out {
+        if !names.insert(name.clone()) {
+            continue;
+        }
+        let doms: Vec<String> = doms.into_iter().filter(|d| taken.insert(d.clone())).collect();
+        vhosts.push((
+            name.clone(),
+            json!({
+                "name": name,
+                "domains": doms,
+                "routes": routes,
+                "include_request_attempt_count": true,
+            }),
+        ));
+    }
+    vhosts.sort_by(|a, b| a.0.cmp(&b.0));
+    vhosts.into_iter().map(|(_, v)| v).collect()
+}
+
+/// The namespace of the service a destination host names, for the
+/// DestinationRule lookup (the proxy's own when it has one).
+fn service_ns<'a>(ctx: &'a Context, host: &str, proxy_ns: &'a str) -> &'a str {
+    let mut found = None;
+    for (_, s) in ctx.catalog.with_host(host) {
+        if s.namespace == proxy_ns {
+            return proxy_ns;
+        }
+        found.get_or_insert(s.namespace.as_str());
+    }
+    found.unwrap_or(proxy_ns)
+}
+
+/// On a sidecar a destination's port is its own or the route's port.
+fn cluster_for(d: &Destination, port: u16) -> String {
+    let p = d.port.as_ref().and_then(|p| p.number).unwrap_or(u32::from(port));
+    format!("outbound|{p}|{}|{}", d.subset.as_deref().unwrap_or(""), d.host)
+}
+
+/// For each service, the index of the VirtualService whose host matches it
+/// most specifically (exact, then the longest wildcard; ties to the first).
+fn most_specific_vs<'a>(
+    services: &BTreeMap<&'a str, &CatalogService>,
+    vss: &[&VirtualServiceEntry],
+) -> BTreeMap<&'a str, usize> {
+    let mut out = BTreeMap::new();
+    for host in services.keys() {
+        let mut best: Option<(usize, usize)> = None;
+        for (i, vs) in vss.iter().enumerate() {
+            for h in &vs.spec.hosts {
+                let score = if h == host {
+                    usize::MAX
+                } else if host_subset(host, h) {
+                    h.len()
+                } else {
+                    continue;
+                };
+                if best.is_none_or(|(b, _)| score > b) {
+                    best = Some((score, i));
+                }
+            }
+        }
+        if let Some((_, i)) = best {
+            out.insert(*host, i);
+        }
+    }
+    out
+}
+
+/// The domains of a service's virtual host as seen by this proxy (§5.5).
+pub fn domains(proxy: &Proxy, s: &CatalogService) -> Vec<String> {
+    let mut out = Vec::new();
+    let svc_suffix = ".svc.cluster.local";
+    for h in std::iter::once(&s.hostname).chain(&s.aliases) {
+        out.push(h.clone());
+        if h.parse::<std::net::IpAddr>().is_err() {
+            out.push(format!("{h}."));
+        }
+        if proxy.dns_domain.contains(".svc.")
+            && let Some(base) = h.strip_suffix(svc_suffix)
+            && let Some((name, ns)) = base.split_once('.')
+            && !ns.contains('.')
+        {
+            if ns == proxy.namespace {
+                out.push(name.to_string());
+                out.push(format!("{name}.{ns}.svc"));
+                out.push(format!("{name}.{ns}"));
+            } else {
+                out.push(format!("{name}.{ns}"));
+                out.push(format!("{name}.{ns}.svc"));
+            }
+        }
+    }
+    if s.k8s_headless {
+        let wild: Vec<String> = out.iter().map(|d| format!("*.{d}")).collect();
+        out.extend(wild);
+    }
+    for vip in &s.cluster_vips {
+        if vip != "0.0.0.0" {
+            out.push(if vip.contains(':') {
+                format!("[{vip}]")
+            } else {
+                vip.clone()
+            });
+        }
+    }
+    out
+}
+
+/// The route configuration names the listeners reference, in order.
+pub fn referenced(listeners: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in listeners {
+        let chains = l["filter_chains"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(l.get("default_filter_chain"));
+        for c in chains {
+            for f in c["filters"].as_array().into_iter().flatten() {
+                if let Some(n) = f["typed_config"]["rds"]["route_config_name"].as_str()
+                    && !out.iter().any(|o| o == n)
+                {
+                    out.push(n.to_string());
+                }
+            }
+        }
+    }
+    out
+}
