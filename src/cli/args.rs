@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::export::ExportArgs;
 use super::proxies::ProxiesArgs;
 use super::proxy_config::ProxyConfigArgs;
 
@@ -68,6 +69,8 @@ pub enum Command {
     /// Print a proxy's Envoy configuration as `istioctl proxy-config` does.
     #[command(name = "proxy-config", visible_alias = "pc")]
     ProxyConfig(ProxyConfigArgs),
+    /// Write a proxy's configuration as a static Envoy bootstrap (JSON).
+    Export(ExportArgs),
     /// List the kinds meshsim models and what it does with each.
     Kinds,
 }

@@ -7,6 +7,7 @@
 //! failed to load, reported after everything else was done, ripgrep's way).
 
 mod args;
+mod export;
 mod proxies;
 mod proxy_config;
 
@@ -77,6 +78,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
     match &cli.command {
         Command::Proxies(a) => proxies::run(&cli.global, a, out, err),
         Command::ProxyConfig(a) => proxy_config::run(&cli.global, a, out, err),
+        Command::Export(a) => export::run(&cli.global, a, out, err),
         Command::Kinds => {
             out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
             Ok(ExitStatus::Success)

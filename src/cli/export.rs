@@ -1,0 +1,44 @@
+//! `meshsim export POD`: one proxy's generated configuration as a static
+//! Envoy bootstrap that a stock Envoy loads (`envoy -c FILE`), with the
+//! istio-proxy-only extensions left out and listed on stderr.
+
+use std::io::Write;
+
+use clap::Args;
+
+use super::{ExitStatus, GlobalArgs, finish};
+use crate::render::envoy_bootstrap::from_config_dump;
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The proxy: a pod name, `name.namespace`, `deploy/NAME`, ...
+    #[arg(value_name = "POD")]
+    pub pod: String,
+}
+
+pub fn run(
+    global: &GlobalArgs,
+    args: &ExportArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
+    let session = super::open_session(global)?;
+    let had_errors = super::report(&session, global, err)?;
+    let i = session.mesh.resolve(&args.pod, &global.namespace)?;
+    let w = &session.mesh.workloads[i];
+    if let crate::registry::Decision::None(why) = &session.mesh.decisions[i] {
+        anyhow::bail!("{} has no proxy: {why}", w.id());
+    }
+    let Some(config) = session.generate(i) else {
+        anyhow::bail!("{} has no proxy", w.id());
+    };
+    let export = from_config_dump(&config.config_dump())?;
+    if !global.quiet {
+        for line in &export.replaced {
+            writeln!(err, "note: {line}")?;
+        }
+    }
+    serde_json::to_writer_pretty(&mut *out, &export.bootstrap)?;
+    writeln!(out)?;
+    Ok(finish(had_errors, ExitStatus::Success))
+}
