@@ -1,0 +1,294 @@
+//! istiod's own xDS test assertions (../shared/conformance/istio-pilot/xds/
+//! derived-expectations.yaml) run against meshsim's generation.
+//!
+//! istiod's harness loads only Istio kinds from the input, puts configs
+//! without a namespace in `default`, and describes the proxy in Go; here the
+//! same input is loaded with its Kubernetes kinds dropped, and the proxy is
+//! a Pod manifest written from the test's proxy description.
+
+use std::path::{Path, PathBuf};
+
+use meshsim::session::{Inputs, Session};
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn suite() -> Option<PathBuf> {
+    let p = Path::new(ROOT).join("../shared/conformance/istio-pilot/xds");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        println!("SKIPPED: ../shared/conformance/istio-pilot/xds is not present; xDS conformance did not run");
+        None
+    }
+}
+
+/// The proxy of one test case.
+struct TestProxy<'a> {
+    namespace: &'a str,
+    ip: &'a str,
+    labels: &'a [(&'a str, &'a str)],
+    annotations: &'a [(&'a str, &'a str)],
+}
+
+/// A scratch directory holding the Istio documents of `inputs`, the mesh
+/// config and the proxy's Pod.
+fn scratch(name: &str, inputs: &[PathBuf], root_namespace: Option<&str>, proxy: &TestProxy) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("meshsim-xds-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let mut istio = String::new();
+    for f in inputs {
+        let text = std::fs::read_to_string(f).expect("input reads");
+        for doc in text.split("\n---") {
+            let api = doc
+                .lines()
+                .find_map(|l| l.strip_prefix("apiVersion:"))
+                .unwrap_or("")
+                .trim();
+            if api.contains("istio.io") || api.contains("gateway.networking.k8s.io") {
+                istio.push_str(doc.trim_start_matches('\n'));
+                istio.push_str("\n---\n");
+            }
+        }
+    }
+    std::fs::write(dir.join("config.yaml"), istio).expect("write config");
+    let mut extra = String::new();
+    if let Some(root) = root_namespace {
+        extra.push_str(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: istio, namespace: istio-system}}\ndata:\n  mesh: |\n    rootNamespace: {root}\n---\n"
+        ));
+    }
+    let map = |kv: &[(&str, &str)]| {
+        kv.iter()
+            .map(|(k, v)| format!("\"{k}\": \"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    extra.push_str(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  namespace: {ns}\n  labels: {{{labels}}}\n  annotations: {{{ann}}}\nspec:\n  containers: [{{name: app}}, {{name: istio-proxy, image: proxyv2, args: [proxy, sidecar]}}]\nstatus:\n  podIP: {ip}\n  conditions: [{{type: Ready, status: \"True\"}}]\n",
+        ns = proxy.namespace,
+        labels = map(proxy.labels),
+        ann = map(proxy.annotations),
+        ip = proxy.ip,
+    ));
+    std::fs::write(dir.join("proxy.yaml"), extra).expect("write proxy");
+    dir
+}
+
+/// The config dump of the test's proxy.
+fn dump(name: &str, inputs: &[PathBuf], root_namespace: Option<&str>, proxy: &TestProxy) -> Value {
+    let dir = scratch(name, inputs, root_namespace, proxy);
+    let s = Session::open(&Inputs {
+        paths: vec![dir.clone()],
+        namespace: "default".to_string(),
+        mesh_config: None,
+        implicit_injection: true,
+    })
+    .expect("session");
+    let i = s
+        .mesh
+        .resolve(&format!("app.{}", proxy.namespace), "default")
+        .expect("the proxy pod resolves");
+    let config = s.generate(i).expect("the pod runs a proxy");
+    let _ = std::fs::remove_dir_all(&dir);
+    config.config_dump()
+}
+
+fn section<'a>(dump: &'a Value, kind: &str) -> &'a Value {
+    dump["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["@type"].as_str().unwrap().ends_with(kind))
+        .unwrap()
+}
+
+fn listeners(dump: &Value) -> Vec<&Value> {
+    section(dump, "ListenersConfigDump")["dynamic_listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| &l["active_state"]["listener"])
+        .collect()
+}
+
+/// pkg/adsc's classification: a listener with an HTTP connection manager in
+/// any chain is an HTTP listener.
+fn is_http(l: &Value) -> bool {
+    l["filter_chains"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(l.get("default_filter_chain"))
+        .any(|c| {
+            c["filters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|f| f["name"] == "envoy.filters.network.http_connection_manager")
+        })
+}
+
+fn clusters(dump: &Value) -> Vec<&Value> {
+    section(dump, "ClustersConfigDump")["dynamic_active_clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["cluster"])
+        .collect()
+}
+
+fn names<'a>(items: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    items
+        .into_iter()
+        .map(|v| v["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn lds_with_default_sidecar() {
+    let Some(suite) = suite() else { return };
+    let d = dump(
+        "default-sidecar",
+        &[suite.join("inputs/tests/testdata/networking/sidecar-ns-scope/configs.yaml")],
+        Some("istio-config"),
+        &TestProxy { namespace: "ns1", ip: "100.1.1.2", labels: &[], annotations: &[] },
+    );
+    let ls = listeners(&d);
+    assert_eq!(ls.len(), 4, "listeners: {:?}", names(ls.iter().copied()));
+    let cs = clusters(&d);
+    assert_eq!(cs.len(), 9, "clusters: {:?}", names(cs.iter().copied()));
+    let routes = &section(&d, "RoutesConfigDump")["dynamic_route_configs"];
+    let r8080 = routes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["route_config"])
+        .find(|r| r["name"] == "8080")
+        .expect("route 8080");
+    assert_eq!(
+        r8080["virtual_hosts"].as_array().unwrap().len(),
+        3,
+        "vhosts: {:?}",
+        names(r8080["virtual_hosts"].as_array().unwrap())
+    );
+}
+
+#[test]
+fn lds_with_sidecar_for_workload_without_service() {
+    let Some(suite) = suite() else { return };
+    let d = dump(
+        "no-service",
+        &[suite.join("inputs/tests/testdata/networking/sidecar-without-service/configs.yaml")],
+        Some("istio-config"),
+        &TestProxy {
+            namespace: "consumerns",
+            ip: "98.1.1.1",
+            labels: &[("app", "consumeronly")],
+            annotations: &[],
+        },
+    );
+    let ls = listeners(&d);
+    let http: Vec<&Value> = ls.iter().copied().filter(|l| is_http(l)).collect();
+    assert_eq!(names(http.iter().copied()), ["0.0.0.0_8081", "virtualInbound"]);
+    let l8081 = http.iter().find(|l| l["name"] == "0.0.0.0_8081").unwrap();
+    assert_eq!(l8081["filter_chains"].as_array().unwrap().len(), 1);
+    let eds: Vec<&Value> = clusters(&d).into_iter().filter(|c| c["type"] == "EDS").collect();
+    assert_eq!(names(eds), ["outbound|8081||http1.ns1.svc.cluster.local"]);
+}
+
+#[test]
+fn eds_weighted_service_entry() {
+    let Some(suite) = suite() else { return };
+    let d = dump(
+        "weighted",
+        &[suite.join("inputs/tests/testdata/config/static-weighted-se.yaml")],
+        None,
+        &TestProxy { namespace: "default", ip: "1.1.1.1", labels: &[], annotations: &[] },
+    );
+    let cla = section(&d, "EndpointsConfigDump")["dynamic_endpoint_configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["endpoint_config"])
+        .find(|e| e["cluster_name"] == "outbound|80||weighted.static.svc.cluster.local")
+        .expect("the weighted cluster's endpoints");
+    let mut by_region = Vec::new();
+    let mut by_address = Vec::new();
+    for loc in cla["endpoints"].as_array().unwrap() {
+        by_region.push((
+            loc["locality"]["region"].as_str().unwrap().to_string(),
+            loc["load_balancing_weight"].as_u64().unwrap(),
+        ));
+        for lb in loc["lb_endpoints"].as_array().unwrap() {
+            by_address.push((
+                lb["endpoint"]["address"]["socket_address"]["address"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                lb["load_balancing_weight"].as_u64().unwrap(),
+            ));
+        }
+    }
+    by_address.sort();
+    assert_eq!(by_region, [("a".to_string(), 9), ("b".to_string(), 3)]);
+    assert_eq!(
+        by_address,
+        [
+            ("1.1.1.1".to_string(), 3),
+            ("2.2.2.2".to_string(), 8),
+            ("3.3.3.3".to_string(), 1)
+        ]
+    );
+}
+
+#[test]
+fn lds_isolated_sidecar_with_interception_none() {
+    let Some(suite) = suite() else { return };
+    let dir = suite.join("inputs/tests/testdata/config");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let d = dump(
+        "none",
+        &files,
+        None,
+        &TestProxy {
+            namespace: "none",
+            ip: "10.11.0.1",
+            labels: &[],
+            annotations: &[
+                ("sidecar.istio.io/interceptionMode", "NONE"),
+                ("proxy.istio.io/config", "{proxyMetadata: {HTTP10: '1'}}"),
+            ],
+        },
+    );
+    let ls = listeners(&d);
+    let http = ls.iter().filter(|l| is_http(l)).count();
+    let tcp = ls.len() - http;
+    println!("xds conformance: sidecar_none http listeners {http}, tcp listeners {tcp}: {:?}", names(ls.iter().copied()));
+    assert_eq!(http, 3, "{:?}", names(ls.iter().copied()));
+    assert!(tcp > 0);
+}
+
+/// The cases of derived-expectations.yaml this suite does not run yet, named
+/// so that they are not forgotten.
+#[test]
+fn known_gaps_are_listed() {
+    if suite().is_none() {
+        return;
+    }
+    for (case, why) in [
+        ("TestLDSWithIngressGateway", "router proxies are generated by the gateway issue"),
+        ("TestLDSEnvoyFilterWithWorkloadSelector", "EnvoyFilter patches are not applied yet"),
+        ("TestNDS", "the DNS name table (NDS) is not generated"),
+        ("TestECDS", "EnvoyFilter EXTENSION_CONFIG is not applied yet"),
+    ] {
+        println!("KNOWN GAP: xds conformance {case}: {why}");
+    }
+}
