@@ -9,7 +9,7 @@ pub mod sidecars;
 pub mod virtual_services;
 
 use crate::diag::Diagnostics;
-use crate::model::{Object, Store};
+use crate::model::{Labels, Object, Store};
 
 use super::Mesh;
 use super::catalog::ObjRef;
@@ -50,6 +50,11 @@ impl ConfigMeta {
     }
 }
 
+/// Does a selector's `labels` pick a workload with `labels` (selector ⊆ labels)?
+pub fn selects(selector: &Labels, labels: &Labels) -> bool {
+    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
 /// All indexed Istio configuration.
 #[derive(Debug, Default)]
 pub struct IstioConfig {
@@ -66,4 +71,21 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> IstioConfig
         sidecars: sidecars::build(store, mesh, diags),
         peer_authn: peer_authn::build(store, mesh, diags),
     }
+}
+
+/// Builds the config index from YAML text, for the tests of this module.
+#[cfg(test)]
+pub(crate) fn from_yaml(yaml: &str) -> (IstioConfig, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut loaded = crate::load::Loaded::default();
+    crate::load::load_text(
+        std::path::Path::new("test.yaml").into(),
+        yaml.to_string(),
+        &mut loaded,
+        &mut diags,
+    );
+    let store = crate::model::build(&loaded.documents, &Default::default(), &mut diags);
+    let mesh = super::build(&store, &Default::default(), &mut diags);
+    let config = build(&store, &mesh, &mut diags);
+    (config, diags)
 }
