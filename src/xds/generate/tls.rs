@@ -1,1 +1,361 @@
 //! Istio mTLS and DestinationRule TLS contexts (istiod-sidecar.md §6.4, §7.4).
+//!
+//! Every context is returned as a whole transport socket
+//! (`envoy.transport_sockets.tls`), fields in proto field-number order as
+//! Envoy's config dump prints them.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::istio::ClientTlsSettings;
+use crate::model::mesh_config::{MeshConfig, TlsConfig};
+
+use super::json::any;
+
+const TLS_SOCKET: &str = "envoy.transport_sockets.tls";
+const UPSTREAM_TLS: &str = "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
+const DOWNSTREAM_TLS: &str = "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+
+/// Ciphers of mesh mTLS servers unless `meshMTLS.cipherSuites` is set.
+const MESH_CIPHERS: [&str; 6] = [
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "AES256-GCM-SHA384",
+    "AES128-GCM-SHA256",
+];
+
+/// Istio mTLS UpstreamTlsContext (transport socket `envoy.transport_sockets.tls`)
+/// with SNI outbound_.PORT_.SUBSET_.HOST and SANs.
+pub fn istio_upstream_tls(sni: &str, sans: &[String], h2: bool) -> Value {
+    let alpn: &[&str] = if h2 {
+        &["istio-peer-exchange", "istio", "h2"]
+    } else {
+        &["istio-peer-exchange", "istio"]
+    };
+    let common = json!({
+        "tls_params": tls_params("TLSv1_2"),
+        "alpn_protocols": alpn,
+        "tls_certificate_sds_secret_configs": [sds_secret("default")],
+        "combined_validation_context": {
+            "default_validation_context": san_matchers(sans, &[]),
+            "validation_context_sds_secret_config": sds_secret("ROOTCA"),
+        },
+    });
+    socket(
+        UPSTREAM_TLS,
+        json!({"common_tls_context": common, "sni": sni}),
+    )
+}
+
+/// Istio mTLS DownstreamTlsContext for inbound chains (§6.4): ALPN given by caller.
+pub fn istio_downstream_tls(alpn: &[&str], mesh_config: &MeshConfig) -> Value {
+    let mtls = mesh_config.mesh_mtls.as_ref();
+    let min = match mtls.and_then(|m| m.min_protocol_version.as_deref()) {
+        Some("TLSV1_3") => "TLSv1_3",
+        _ => "TLSv1_2",
+    };
+    let ciphers: Vec<String> = match mtls.filter(|m| !m.cipher_suites.is_empty()) {
+        Some(m) => m.cipher_suites.clone(),
+        None => MESH_CIPHERS.iter().map(|c| c.to_string()).collect(),
+    };
+    let mut params = tls_params(min);
+    params["cipher_suites"] = json!(ciphers);
+    let aliases: Vec<String> = mesh_config
+        .trust_domain_aliases()
+        .iter()
+        .map(|td| format!("spiffe://{td}/"))
+        .collect();
+    let common = json!({
+        "tls_params": params,
+        "alpn_protocols": alpn,
+        "tls_certificate_sds_secret_configs": [sds_secret("default")],
+        "combined_validation_context": {
+            "default_validation_context": san_matchers(&[], &aliases),
+            "validation_context_sds_secret_config": sds_secret("ROOTCA"),
+        },
+    });
+    socket(
+        DOWNSTREAM_TLS,
+        json!({"common_tls_context": common, "require_client_certificate": true}),
+    )
+}
+
+/// A DestinationRule `SIMPLE`/`MUTUAL` context (§7.4 1.), or None where istiod
+/// sends no TLS at all: a client certificate without its key, or a sidecar
+/// using a Secret `credentialName` from a rule without `workloadSelector`.
+pub struct UserTls {
+    pub socket: Value,
+    /// `upstream_http_protocol_options.auto_sni` (no `sni` given).
+    pub auto_sni: bool,
+    /// `upstream_http_protocol_options.auto_san_validation`.
+    pub auto_san_validation: bool,
+}
+
+/// `fallback_sans` are the ServiceEntry `subjectAltNames`, used when the rule
+/// names none (istiod does so only for ServiceEntry services).
+pub fn user_upstream_tls(
+    tls: &ClientTlsSettings,
+    mutual: bool,
+    fallback_sans: &[String],
+    h2: bool,
+    rule_has_selector: bool,
+    tls_defaults: Option<&TlsConfig>,
+) -> Option<UserTls> {
+    let credential = tls.credential_name.as_deref().filter(|c| !c.is_empty());
+    if credential.is_some_and(|c| !c.starts_with("configmap://")) && !rule_has_selector {
+        return None;
+    }
+    let sni = tls.sni.as_deref().unwrap_or("");
+    let skip_verify = tls.insecure_skip_verify == Some(true);
+    let auto_sni = sni.is_empty();
+    let auto_san_validation = auto_sni && tls.subject_alt_names.is_empty() && !skip_verify;
+    let sans = if tls.subject_alt_names.is_empty() {
+        fallback_sans
+    } else {
+        &tls.subject_alt_names
+    };
+    let mut common = Map::new();
+    let mut params = tls_params("TLSv1_2");
+    if let Some(d) = tls_defaults.filter(|d| !d.cipher_suites.is_empty()) {
+        params["cipher_suites"] = json!(d.cipher_suites);
+    }
+    if let Some(d) = tls_defaults.filter(|d| !d.ecdh_curves.is_empty()) {
+        params["ecdh_curves"] = json!(d.ecdh_curves);
+    }
+    common.insert("tls_params".into(), params);
+    if h2 {
+        common.insert("alpn_protocols".into(), json!(["h2"]));
+    }
+    if let Some(name) = credential {
+        // Served by istiod's SDS over ADS (a Secret, or `configmap://` CA).
+        let resource = if name.contains("://") {
+            name.to_string()
+        } else {
+            format!("kubernetes://{name}")
+        };
+        if mutual {
+            common.insert(
+                "tls_certificate_sds_secret_configs".into(),
+                json!([ads_secret(&resource)]),
+            );
+        }
+        common.insert(
+            "combined_validation_context".into(),
+            json!({
+                "default_validation_context": san_matchers(sans, &[]),
+                "validation_context_sds_secret_config": ads_secret(&format!("{resource}-cacert")),
+            }),
+        );
+    } else {
+        if mutual {
+            let cert = tls.client_certificate.as_deref().unwrap_or("");
+            let key = tls.private_key.as_deref().unwrap_or("");
+            if cert.is_empty() || key.is_empty() {
+                return None;
+            }
+            common.insert(
+                "tls_certificate_sds_secret_configs".into(),
+                json!([sds_secret(&format!("file-cert:{cert}~{key}"))]),
+            );
+        }
+        if skip_verify {
+            common.insert("validation_context".into(), json!({}));
+        } else {
+            let ca = tls
+                .ca_certificates
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .unwrap_or("system");
+            let mut default = san_matchers(sans, &[]);
+            if let Some(crl) = tls.ca_crl.as_deref().filter(|c| !c.is_empty()) {
+                default["crl"] = json!({"filename": crl});
+            }
+            common.insert(
+                "combined_validation_context".into(),
+                json!({
+                    "default_validation_context": default,
+                    "validation_context_sds_secret_config": sds_secret(&format!("file-root:{ca}")),
+                }),
+            );
+        }
+    }
+    // Field-number order: alpn_protocols (4) precedes the SDS configs (6, 8).
+    let order = [
+        "tls_params",
+        "alpn_protocols",
+        "validation_context",
+        "tls_certificate_sds_secret_configs",
+        "combined_validation_context",
+    ];
+    let common: Map<String, Value> = order
+        .iter()
+        .filter_map(|k| common.get(*k).map(|v| (k.to_string(), v.clone())))
+        .collect();
+    let mut ctx = json!({"common_tls_context": common});
+    if !sni.is_empty() {
+        ctx["sni"] = json!(sni);
+    }
+    Some(UserTls {
+        socket: socket(UPSTREAM_TLS, ctx),
+        auto_sni,
+        auto_san_validation,
+    })
+}
+
+/// The plaintext transport socket.
+pub fn raw_buffer() -> Value {
+    json!({
+        "name": "envoy.transport_sockets.raw_buffer",
+        "typed_config": any("envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", json!({})),
+    })
+}
+
+fn socket(type_name: &str, ctx: Value) -> Value {
+    json!({"name": TLS_SOCKET, "typed_config": any(type_name, ctx)})
+}
+
+fn tls_params(min: &str) -> Value {
+    json!({"tls_minimum_protocol_version": min, "tls_maximum_protocol_version": "TLSv1_3"})
+}
+
+/// `CertificateValidationContext` with exact SAN matchers, then prefix
+/// matchers (trust-domain aliases); `{}` when there are none.
+fn san_matchers(exact: &[String], prefix: &[String]) -> Value {
+    let matchers: Vec<Value> = exact
+        .iter()
+        .map(|s| json!({"exact": s}))
+        .chain(prefix.iter().map(|p| json!({"prefix": p})))
+        .collect();
+    if matchers.is_empty() {
+        json!({})
+    } else {
+        json!({"match_subject_alt_names": matchers})
+    }
+}
+
+/// An SDS secret from the agent's `sds-grpc` cluster; the workload
+/// certificate and root never block startup (initial fetch timeout 0s).
+fn sds_secret(name: &str) -> Value {
+    let mut source = json!({
+        "api_config_source": {
+            "api_type": "GRPC",
+            "grpc_services": [{"envoy_grpc": {"cluster_name": "sds-grpc"}}],
+            "set_node_on_first_message_only": true,
+            "transport_api_version": "V3",
+        },
+    });
+    if name == "default" || name == "ROOTCA" {
+        source["initial_fetch_timeout"] = json!("0s");
+    }
+    source["resource_api_version"] = json!("V3");
+    json!({"name": name, "sds_config": source})
+}
+
+/// An SDS secret istiod serves itself over ADS (credentialName).
+fn ads_secret(name: &str) -> Value {
+    json!({"name": name, "sds_config": {"ads": {}, "resource_api_version": "V3"}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn istio_mtls_context() {
+        let ts = istio_upstream_tls(
+            "outbound_.80_._.a.ns.svc.cluster.local",
+            &["spiffe://cluster.local/ns/ns/sa/a".to_string()],
+            true,
+        );
+        assert_eq!(ts["name"], "envoy.transport_sockets.tls");
+        let ctx = &ts["typed_config"];
+        assert_eq!(
+            ctx["@type"],
+            "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+        );
+        assert_eq!(ctx["sni"], "outbound_.80_._.a.ns.svc.cluster.local");
+        let common = &ctx["common_tls_context"];
+        assert_eq!(
+            common["alpn_protocols"],
+            json!(["istio-peer-exchange", "istio", "h2"])
+        );
+        let keys: Vec<&str> = common
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "tls_params",
+                "alpn_protocols",
+                "tls_certificate_sds_secret_configs",
+                "combined_validation_context"
+            ]
+        );
+        assert_eq!(
+            common["combined_validation_context"]["default_validation_context"],
+            json!({"match_subject_alt_names": [{"exact": "spiffe://cluster.local/ns/ns/sa/a"}]})
+        );
+        assert_eq!(
+            common["tls_certificate_sds_secret_configs"][0]["sds_config"]["initial_fetch_timeout"],
+            "0s"
+        );
+    }
+
+    #[test]
+    fn downstream_context() {
+        let ts = istio_downstream_tls(&["h2", "http/1.1"], &MeshConfig::default());
+        let ctx = &ts["typed_config"];
+        assert_eq!(ctx["require_client_certificate"], true);
+        assert_eq!(
+            ctx["common_tls_context"]["tls_params"]["cipher_suites"][4],
+            "AES256-GCM-SHA384"
+        );
+        assert_eq!(
+            ctx["common_tls_context"]["combined_validation_context"]["default_validation_context"],
+            json!({})
+        );
+    }
+
+    #[test]
+    fn simple_and_mutual() {
+        let simple = ClientTlsSettings {
+            mode: Some("SIMPLE".into()),
+            ..Default::default()
+        };
+        let t = user_upstream_tls(&simple, false, &[], false, false, None).unwrap();
+        assert!(t.auto_sni && t.auto_san_validation);
+        let common = &t.socket["typed_config"]["common_tls_context"];
+        assert_eq!(
+            common["combined_validation_context"]["validation_context_sds_secret_config"]["name"],
+            "file-root:system"
+        );
+        assert!(t.socket["typed_config"].get("sni").is_none());
+
+        let mutual = ClientTlsSettings {
+            mode: Some("MUTUAL".into()),
+            client_certificate: Some("/c.pem".into()),
+            private_key: Some("/k.pem".into()),
+            sni: Some("x.example.com".into()),
+            ..Default::default()
+        };
+        let t = user_upstream_tls(&mutual, true, &[], true, false, None).unwrap();
+        assert!(!t.auto_sni && !t.auto_san_validation);
+        let common = &t.socket["typed_config"]["common_tls_context"];
+        assert_eq!(common["alpn_protocols"], json!(["h2"]));
+        assert_eq!(
+            common["tls_certificate_sds_secret_configs"][0]["name"],
+            "file-cert:/c.pem~/k.pem"
+        );
+        // A Secret credential on a selector-less rule: no TLS from a sidecar.
+        let cred = ClientTlsSettings {
+            mode: Some("SIMPLE".into()),
+            credential_name: Some("my-secret".into()),
+            ..Default::default()
+        };
+        assert!(user_upstream_tls(&cred, false, &[], false, false, None).is_none());
+    }
+}
