@@ -116,11 +116,23 @@ impl Session {
         }
     }
 
-    /// The configuration of workload `i`, if it runs a proxy.
-    pub fn generate(&self, i: usize) -> Option<ProxyConfig> {
+    /// The configuration of workload `i`, or why there is none.
+    pub fn generate(&self, i: usize) -> Result<ProxyConfig, String> {
+        let id = || self.mesh.workloads[i].id();
         match &self.mesh.decisions[i] {
-            registry::Decision::Proxy { kind, .. } => Some(generate::generate(&self.context(), i, *kind)),
-            registry::Decision::None(_) => None,
+            registry::Decision::Proxy {
+                kind: registry::ProxyType::Sidecar,
+                ..
+            } => Ok(generate::generate(
+                &self.context(),
+                i,
+                registry::ProxyType::Sidecar,
+            )),
+            registry::Decision::Proxy { .. } => Err(format!(
+                "{} is a gateway; generating gateway configuration is not built yet (sidecars only)",
+                id()
+            )),
+            registry::Decision::None(why) => Err(format!("{} has no proxy: {why}", id())),
         }
     }
 }

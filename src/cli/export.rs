@@ -25,13 +25,7 @@ pub fn run(
     let session = super::open_session(global)?;
     let had_errors = super::report(&session, global, err)?;
     let i = session.mesh.resolve(&args.pod, &global.namespace)?;
-    let w = &session.mesh.workloads[i];
-    if let crate::registry::Decision::None(why) = &session.mesh.decisions[i] {
-        anyhow::bail!("{} has no proxy: {why}", w.id());
-    }
-    let Some(config) = session.generate(i) else {
-        anyhow::bail!("{} has no proxy", w.id());
-    };
+    let config = session.generate(i).map_err(anyhow::Error::msg)?;
     let export = from_config_dump(&config.config_dump())?;
     if !global.quiet {
         for line in &export.replaced {

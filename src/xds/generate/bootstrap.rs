@@ -109,8 +109,14 @@ fn static_listener(port: u32, prefix: &str, cluster: &str, stat_prefix: &str) ->
 /// names unnamed bootstrap listeners by address, which istioctl shows.
 pub fn static_listeners() -> Vec<Value> {
     vec![
-        named(static_listener(15090, "/stats/prometheus", "prometheus_stats", "stats"), "0.0.0.0_15090"),
-        named(static_listener(15021, "/healthz/ready", "agent", "agent"), "0.0.0.0_15021"),
+        named(
+            static_listener(15090, "/stats/prometheus", "prometheus_stats", "stats"),
+            "0.0.0.0_15090",
+        ),
+        named(
+            static_listener(15021, "/healthz/ready", "agent", "agent"),
+            "0.0.0.0_15021",
+        ),
     ]
 }
 

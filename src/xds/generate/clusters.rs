@@ -1567,6 +1567,7 @@ mod tests {
             subsets: spec.subsets,
             selector: None,
             export_to: Vec::new(),
+            scope: crate::registry::config::destination_rules::RuleScope::Local,
             metas: vec![ConfigMeta {
                 name: "dr".into(),
                 namespace: "default".into(),

@@ -88,7 +88,9 @@ impl ConfigGraph {
     /// Add a listener; its chains become nodes.
     pub fn add_listener(&mut self, mut l: Value, origin: Origin) -> NodeIndex {
         let chains = take_array(&mut l, "filter_chains");
-        let default = l.as_object_mut().and_then(|m| m.remove("default_filter_chain"));
+        let default = l
+            .as_object_mut()
+            .and_then(|m| m.remove("default_filter_chain"));
         let name = str_field(&l, "name");
         let li = self.add(Kind::Listener, name.clone(), origin, l);
         self.roots.push(li);
@@ -232,9 +234,15 @@ impl ConfigGraph {
         let (kids, default) = self.children(i);
         match node.kind {
             Kind::Listener => {
-                let chains: Vec<Value> = kids.iter().map(|&c| self.graph[c].value.clone()).collect();
+                let chains: Vec<Value> =
+                    kids.iter().map(|&c| self.graph[c].value.clone()).collect();
                 let default = default.map(|d| self.graph[d].value.clone());
-                insert_after(&mut v, "filter_chains", Value::Array(chains), &["name", "address"]);
+                insert_after(
+                    &mut v,
+                    "filter_chains",
+                    Value::Array(chains),
+                    &["name", "address"],
+                );
                 if let Some(d) = default {
                     insert_before(&mut v, "default_filter_chain", d, "bind_to_port");
                 }
@@ -250,7 +258,12 @@ impl ConfigGraph {
                             .iter()
                             .map(|&r| self.graph[r].value.clone())
                             .collect();
-                        insert_after(&mut vv, "routes", Value::Array(routes), &["name", "domains"]);
+                        insert_after(
+                            &mut vv,
+                            "routes",
+                            Value::Array(routes),
+                            &["name", "domains"],
+                        );
                         vv
                     })
                     .collect();

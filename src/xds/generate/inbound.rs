@@ -25,6 +25,9 @@ use crate::registry::config::{MtlsMode, SidecarEntry};
 use crate::registry::protocol::Protocol;
 use crate::registry::services::TargetPort;
 
+use super::filters::{
+    http_filters, metrics_enabled, named, stats, tcp_metadata_exchange, tcp_proxy,
+};
 use super::json::{any, duration, socket_address};
 use super::{Context, Interception, Proxy};
 
@@ -584,48 +587,6 @@ fn sds_secret(name: &str) -> Value {
     })
 }
 
-fn typed_struct(type_url: &str, value: Value) -> Value {
-    any(
-        "udpa.type.v1.TypedStruct",
-        json!({"type_url": format!("type.googleapis.com/{type_url}"), "value": value}),
-    )
-}
-
-fn named(name: &str, typed_config: Value) -> Value {
-    json!({"name": name, "typed_config": typed_config})
-}
-
-fn tcp_mx() -> Value {
-    named(
-        "istio.metadata_exchange",
-        typed_struct(
-            "envoy.tcp.metadataexchange.config.MetadataExchange",
-            json!({"protocol": "istio-peer-exchange", "enable_discovery": true}),
-        ),
-    )
-}
-
-/// The Prometheus stats filter of a sidecar's inbound chains.
-fn stats_filter() -> Value {
-    named(
-        "istio.stats",
-        any(
-            "stats.PluginConfig",
-            json!({"disable_host_header_fallback": true}),
-        ),
-    )
-}
-
-fn tcp_proxy(stat_prefix: &str, cluster: &str) -> Value {
-    named(
-        "envoy.filters.network.tcp_proxy",
-        any(
-            "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
-            json!({"stat_prefix": stat_prefix, "cluster": cluster}),
-        ),
-    )
-}
-
 fn circuit_breakers() -> Value {
     let max = u32::MAX;
     json!({"thresholds": [{
@@ -662,24 +623,15 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    /// Prometheus metrics through the mesh default providers (no Telemetry
-    /// resources considered yet).
-    fn stats_enabled(&self) -> bool {
-        let providers = self.mesh.extension_providers();
-        self.mesh
-            .default_providers()
-            .metrics
-            .iter()
-            .flatten()
-            .any(|name| {
-                providers
-                    .iter()
-                    .any(|p| &p.name == name && p.provider_type() == Some("prometheus"))
-            })
-    }
-
     fn connect_timeout(&self) -> Value {
         duration(self.mesh.connect_timeout()).unwrap_or_else(|| json!("10s"))
+    }
+
+    /// Bind upstream connections to the passthrough source address. Port 0
+    /// is written: it is a oneof member, which proto-JSON prints even at
+    /// its default (and Envoy requires it set).
+    fn upstream_bind(&self) -> Value {
+        json!({"source_address": {"address": self.bind_source(), "port_value": 0}})
     }
 
     /// The inbound passthrough source address: iptables skips traffic from it.
@@ -734,9 +686,9 @@ impl Builder<'_> {
 
     /// §6.7 TCP: metadata exchange, (authz), stats, (Mongo), tcp_proxy.
     fn tcp_filters(&self, cc: &ChainConfig) -> Vec<Value> {
-        let mut filters = vec![tcp_mx()];
-        if self.stats_enabled() {
-            filters.push(stats_filter());
+        let mut filters = vec![tcp_metadata_exchange()];
+        if metrics_enabled(self.mesh) {
+            filters.push(stats(true));
         }
         if cc.protocol == Protocol::Mongo {
             filters.push(named(
@@ -753,55 +705,12 @@ impl Builder<'_> {
 
     /// §6.7 HTTP: metadata exchange, (network extensions), HCM.
     fn http_filters(&self, cc: &ChainConfig) -> Vec<Value> {
-        vec![tcp_mx(), self.hcm(cc)]
+        vec![tcp_metadata_exchange(), self.hcm(cc)]
     }
 
     fn hcm(&self, cc: &ChainConfig) -> Value {
-        let mut http = vec![named(
-            "istio.metadata_exchange",
-            typed_struct(
-                "io.istio.http.peer_metadata.Config",
-                json!({
-                    "downstream_discovery": [{"istio_headers": {}}, {"workload_discovery": {}}],
-                    "downstream_propagation": [{"istio_headers": {}}],
-                }),
-            ),
-        )];
-        // CUSTOM authz, JWT and RBAC filters go here (istiod's order).
-        if cc.protocol == Protocol::GrpcWeb {
-            http.push(named(
-                "envoy.filters.http.grpc_web",
-                any(
-                    "envoy.extensions.filters.http.grpc_web.v3.GrpcWeb",
-                    json!({}),
-                ),
-            ));
-        }
-        http.push(named(
-            "envoy.filters.http.grpc_stats",
-            any(
-                "envoy.extensions.filters.http.grpc_stats.v3.FilterConfig",
-                json!({"emit_filter_state": true, "stats_for_all_methods": false}),
-            ),
-        ));
-        http.push(named(
-            "envoy.filters.http.fault",
-            any(
-                "envoy.extensions.filters.http.fault.v3.HTTPFault",
-                json!({}),
-            ),
-        ));
-        http.push(named(
-            "envoy.filters.http.cors",
-            any("envoy.extensions.filters.http.cors.v3.Cors", json!({})),
-        ));
-        if self.stats_enabled() {
-            http.push(stats_filter());
-        }
-        http.push(named(
-            "envoy.filters.http.router",
-            any("envoy.extensions.filters.http.router.v3.Router", json!({})),
-        ));
+        // CUSTOM authz, JWT and RBAC filters go after the first (istiod's order).
+        let http = http_filters(cc.protocol, metrics_enabled(self.mesh), true);
 
         let mut m = Map::new();
         m.insert("stat_prefix".into(), json!(cc.http_stat_prefix()));
@@ -899,9 +808,9 @@ impl Builder<'_> {
 
     /// `virtualInbound-blackhole`: traffic addressed to the capture port itself.
     fn blackhole(&self) -> Value {
-        let mut filters = vec![tcp_mx()];
-        if self.stats_enabled() {
-            filters.push(stats_filter());
+        let mut filters = vec![tcp_metadata_exchange()];
+        if metrics_enabled(self.mesh) {
+            filters.push(stats(true));
         }
         filters.push(tcp_proxy(BLACKHOLE, BLACKHOLE));
         let port = self.mesh.proxy_inbound_listen_port();
@@ -1058,10 +967,7 @@ impl Builder<'_> {
             .as_ref()
             .is_some_and(|(a, _)| a == "127.0.0.1" || a == "::1");
         if !loopback {
-            m.insert(
-                "upstream_bind_config".into(),
-                json!({"source_address": {"address": self.bind_source()}}),
-            );
+            m.insert("upstream_bind_config".into(), self.upstream_bind());
         }
         if !services.is_empty() {
             m.insert(
@@ -1110,7 +1016,7 @@ impl Builder<'_> {
                 "connect_timeout": self.connect_timeout(),
                 "lb_policy": "CLUSTER_PROVIDED",
                 "circuit_breakers": circuit_breakers(),
-                "upstream_bind_config": {"source_address": {"address": self.bind_source()}},
+                "upstream_bind_config": self.upstream_bind(),
                 "alt_stat_name": "PassthroughCluster;",
                 "typed_extension_protocol_options": http_protocol_options(json!({
                     "common_http_protocol_options": {"idle_timeout": "300s"},
@@ -1960,6 +1866,7 @@ mod tests {
                 "envoy.filters.http.grpc_stats",
                 "envoy.filters.http.fault",
                 "envoy.filters.http.cors",
+                "istio.stats",
                 "envoy.filters.http.router",
             ]
         );
@@ -1996,10 +1903,14 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["istio.metadata_exchange", "envoy.filters.network.tcp_proxy"]
+            [
+                "istio.metadata_exchange",
+                "istio.stats",
+                "envoy.filters.network.tcp_proxy"
+            ]
         );
         assert_eq!(
-            tcp["filters"][1]["typed_config"]["cluster"],
+            tcp["filters"][2]["typed_config"]["cluster"],
             "inbound|7070||"
         );
         assert_eq!(

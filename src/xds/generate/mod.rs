@@ -9,9 +9,9 @@
 pub mod bootstrap;
 pub mod clusters;
 pub mod dump;
-pub mod inbound;
 pub mod filters;
 pub mod graph;
+pub mod inbound;
 pub mod json;
 pub mod outbound;
 pub mod proxy;

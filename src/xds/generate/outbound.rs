@@ -7,7 +7,9 @@ use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use super::filters::{listener_filter, outbound_hcm, tcp_proxy, tcp_proxy_with, tcp_stats};
+use super::filters::{
+    listener_filter, metrics_enabled, outbound_hcm, stats, tcp_proxy, tcp_proxy_with,
+};
 use super::scope::{EgressListener, OutboundMode, ScopedService, SidecarScope};
 use super::{Context, Interception, Proxy};
 use crate::model::istio::{Destination, L4MatchAttributes, RouteDestination};
@@ -96,8 +98,19 @@ struct Entry {
     bind_to_port: bool,
 }
 
+/// What the chain builders read beside the service: the proxy, and whether
+/// stats filters are in (the mesh's metrics providers).
+struct Cx<'a> {
+    proxy: &'a Proxy,
+    metrics: bool,
+}
+
 /// Every outbound listener, then `virtualOutbound`.
 pub fn listeners(ctx: &Context, proxy: &Proxy, scope: &SidecarScope) -> Vec<Value> {
+    let cx = Cx {
+        proxy,
+        metrics: metrics_enabled(&ctx.mesh.mesh_config),
+    };
     let mut entries: BTreeMap<(String, u16), Entry> = BTreeMap::new();
     let mut order: Vec<(String, u16)> = Vec::new();
     for l in &scope.egress {
@@ -123,22 +136,25 @@ pub fn listeners(ctx: &Context, proxy: &Proxy, scope: &SidecarScope) -> Vec<Valu
                         bind: bind.clone(),
                         bind_to_port,
                     };
-                    build_one(ctx, proxy, l, &target, &mut entries, &mut order);
+                    build_one(ctx, &cx, l, &target, &mut entries, &mut order);
                 }
             }
             None => {
                 for e in entries.values_mut() {
                     e.locked = true;
                 }
+                // Without traffic capture, Envoy must really listen, on localhost.
+                let bind_to_port = proxy.interception == Interception::None;
+                let bind = bind_to_port.then(|| "127.0.0.1".to_string());
                 for s in &l.services {
                     for port in &s.ports {
                         let target = ListenerTarget {
                             service: s,
                             port,
-                            bind: None,
-                            bind_to_port: false,
+                            bind: bind.clone(),
+                            bind_to_port,
                         };
-                        build_one(ctx, proxy, l, &target, &mut entries, &mut order);
+                        build_one(ctx, &cx, l, &target, &mut entries, &mut order);
                     }
                 }
             }
@@ -147,10 +163,10 @@ pub fn listeners(ctx: &Context, proxy: &Proxy, scope: &SidecarScope) -> Vec<Valu
     let mut out: Vec<Value> = order
         .iter()
         .filter_map(|k| entries.get(k))
-        .map(|e| listener_json(e, scope.outbound_mode))
+        .map(|e| listener_json(&cx, e, scope.outbound_mode))
         .collect();
     if proxy.interception != Interception::None {
-        out.push(virtual_outbound(scope.outbound_mode));
+        out.push(virtual_outbound(&cx, scope.outbound_mode));
     }
     out
 }
@@ -166,7 +182,7 @@ struct ListenerTarget<'s, 'a> {
 
 fn build_one(
     ctx: &Context,
-    proxy: &Proxy,
+    cx: &Cx,
     l: &EgressListener,
     t: &ListenerTarget,
     entries: &mut BTreeMap<(String, u16), Entry>,
@@ -184,11 +200,11 @@ fn build_one(
         && svc.address == "0.0.0.0"
         && class != Class::Http
     {
-        let endpoints: Vec<IpAddr> = headless_endpoints(ctx, proxy, svc, t.port);
+        let endpoints: Vec<IpAddr> = headless_endpoints(ctx, cx.proxy, svc, t.port);
         if !endpoints.is_empty() {
             for ip in endpoints {
                 let key = (ip.to_string(), t.port.port);
-                let chains = chains_for(proxy, l, svc, t.port, class, &key.0, &[]);
+                let chains = chains_for(cx, l, svc, t.port, class, &key.0, &[]);
                 insert(entries, order, key, class, protocol, chains, false);
             }
             return;
@@ -211,12 +227,17 @@ fn build_one(
     if entries.get(&key).is_some_and(|e| e.locked) && t.bind.is_none() {
         return;
     }
-    let chains = chains_for(proxy, l, svc, t.port, class, &bind, &cidrs);
+    let chains = chains_for(cx, l, svc, t.port, class, &bind, &cidrs);
     insert(entries, order, key, class, protocol, chains, t.bind_to_port);
 }
 
 /// Pod IPs behind a headless service port, the proxy's own left out.
-fn headless_endpoints(ctx: &Context, proxy: &Proxy, svc: &CatalogService, port: &Port) -> Vec<IpAddr> {
+fn headless_endpoints(
+    ctx: &Context,
+    proxy: &Proxy,
+    svc: &CatalogService,
+    port: &Port,
+) -> Vec<IpAddr> {
     let mut out: Vec<IpAddr> = ctx
         .catalog
         .endpoints_of(svc)
@@ -288,7 +309,10 @@ fn insert(
             e.class = Class::Auto;
         }
         (Class::Auto, Class::Auto) => {
-            merge(&mut e.chains, chains.into_iter().filter(|c| !c.http).collect());
+            merge(
+                &mut e.chains,
+                chains.into_iter().filter(|c| !c.http).collect(),
+            );
         }
     }
 }
@@ -304,7 +328,7 @@ fn merge(existing: &mut Vec<Chain>, incoming: Vec<Chain>) {
 /// The chains one service port contributes (§4.3).
 #[allow(clippy::too_many_arguments)]
 fn chains_for(
-    proxy: &Proxy,
+    cx: &Cx,
     l: &EgressListener,
     svc: &CatalogService,
     port: &Port,
@@ -322,16 +346,20 @@ fn chains_for(
         } else {
             Vec::new()
         },
-        filters: vec![outbound_hcm(&format!("outbound_{bind}_{}", port.port), &rds)],
+        filters: vec![outbound_hcm(
+            &format!("outbound_{bind}_{}", port.port),
+            &rds,
+            cx.metrics,
+        )],
         config: None,
         http: true,
     };
     match class {
         Class::Http => vec![http_chain(port.port.to_string())],
-        Class::Tcp if port.protocol.is_tls() => tls_chains(proxy, l, svc, port, bind, cidrs),
-        Class::Tcp => tcp_chains(proxy, l, svc, port, cidrs),
+        Class::Tcp if port.protocol.is_tls() => tls_chains(cx, l, svc, port, bind, cidrs),
+        Class::Tcp => tcp_chains(cx, l, svc, port, cidrs),
         Class::Auto => {
-            let mut chains = tcp_chains(proxy, l, svc, port, cidrs);
+            let mut chains = tcp_chains(cx, l, svc, port, cidrs);
             let rds = if wildcard {
                 port.port.to_string()
             } else {
@@ -355,7 +383,10 @@ pub fn vs_config_path(vs: &VirtualServiceEntry) -> String {
 }
 
 /// VirtualServices of the egress listener naming this host (exact or wildcard).
-fn vss_for_host<'a>(l: &'a EgressListener, host: &str) -> impl Iterator<Item = &'a VirtualServiceEntry> {
+fn vss_for_host<'a>(
+    l: &'a EgressListener,
+    host: &str,
+) -> impl Iterator<Item = &'a VirtualServiceEntry> {
     let host = host.to_string();
     l.virtual_services.iter().copied().filter(move |vs| {
         vs.spec
@@ -369,8 +400,7 @@ fn vss_for_host<'a>(l: &'a EgressListener, host: &str) -> impl Iterator<Item = &
 fn l4_applies(m: &L4MatchAttributes, proxy: &Proxy, port: u16) -> bool {
     m.port.is_none_or(|p| p == 0 || p == u32::from(port))
         && proxy.selected_by(&m.source_labels)
-        && m
-            .source_namespace
+        && m.source_namespace
             .as_deref()
             .is_none_or(|n| n == proxy.namespace)
         && (m.gateways.is_empty() || m.gateways.iter().any(|g| g == "mesh"))
@@ -397,7 +427,7 @@ fn route_proxy(vs: &VirtualServiceEntry, route: &[RouteDestination], port: u16) 
         .filter(|r| route.len() == 1 || r.weight.unwrap_or(0) > 0)
         .collect();
     if let [one] = live.as_slice() {
-        return tcp_proxy(&dest_cluster(&one.destination, port));
+        return cluster_proxy(&dest_cluster(&one.destination, port));
     }
     let clusters: Vec<Value> = live
         .iter()
@@ -420,7 +450,7 @@ fn default_cluster(svc: &CatalogService, port: &Port) -> String {
 }
 
 fn tcp_chains(
-    proxy: &Proxy,
+    cx: &Cx,
     l: &EgressListener,
     svc: &CatalogService,
     port: &Port,
@@ -441,15 +471,27 @@ fn tcp_chains(
             if r.route.is_empty() {
                 continue;
             }
-            let proxy_filter = || tcp_filters(route_proxy(vs, &r.route, port.port), port);
+            let proxy_filter = || tcp_filters(cx, route_proxy(vs, &r.route, port.port), port);
             if r.r#match.is_empty() {
-                out.push(chain(proxy_filter(), cidrs.to_vec(), Some(vs_config_path(vs))));
+                out.push(chain(
+                    proxy_filter(),
+                    cidrs.to_vec(),
+                    Some(vs_config_path(vs)),
+                ));
                 return out;
             }
             let mut subnets = Vec::new();
-            for m in r.r#match.iter().filter(|m| l4_applies(m, proxy, port.port)) {
+            for m in r
+                .r#match
+                .iter()
+                .filter(|m| l4_applies(m, cx.proxy, port.port))
+            {
                 if m.destination_subnets.is_empty() {
-                    out.push(chain(proxy_filter(), cidrs.to_vec(), Some(vs_config_path(vs))));
+                    out.push(chain(
+                        proxy_filter(),
+                        cidrs.to_vec(),
+                        Some(vs_config_path(vs)),
+                    ));
                     return out;
                 }
                 subnets.extend(m.destination_subnets.iter().cloned());
@@ -460,7 +502,7 @@ fn tcp_chains(
         }
     }
     out.push(chain(
-        tcp_filters(tcp_proxy(&default_cluster(svc, port)), port),
+        tcp_filters(cx, cluster_proxy(&default_cluster(svc, port)), port),
         cidrs.to_vec(),
         None,
     ));
@@ -468,7 +510,7 @@ fn tcp_chains(
 }
 
 fn tls_chains(
-    proxy: &Proxy,
+    cx: &Cx,
     l: &EgressListener,
     svc: &CatalogService,
     port: &Port,
@@ -483,11 +525,10 @@ fn tls_chains(
             }
             for m in &r.r#match {
                 let applies = m.port.is_none_or(|p| p == 0 || p == u32::from(port.port))
-                    && proxy.selected_by(&m.source_labels)
-                    && m
-                        .source_namespace
+                    && cx.proxy.selected_by(&m.source_labels)
+                    && m.source_namespace
                         .as_deref()
-                        .is_none_or(|n| n == proxy.namespace)
+                        .is_none_or(|n| n == cx.proxy.namespace)
                     && (m.gateways.is_empty() || m.gateways.iter().any(|g| g == "mesh"));
                 if !applies {
                     continue;
@@ -501,7 +542,7 @@ fn tls_chains(
                     },
                     transport: None,
                     alpn: Vec::new(),
-                    filters: tcp_filters(route_proxy(vs, &r.route, port.port), port),
+                    filters: tcp_filters(cx, route_proxy(vs, &r.route, port.port), port),
                     config: Some(vs_config_path(vs)),
                     http: false,
                 };
@@ -523,7 +564,7 @@ fn tls_chains(
             prefix_ranges: cidrs.to_vec(),
             transport: None,
             alpn: Vec::new(),
-            filters: tcp_filters(tcp_proxy(&default_cluster(svc, port)), port),
+            filters: tcp_filters(cx, cluster_proxy(&default_cluster(svc, port)), port),
             config: None,
             http: false,
         });
@@ -532,8 +573,11 @@ fn tls_chains(
 }
 
 /// Stats, the protocol's own filter, then the proxy.
-fn tcp_filters(proxy_filter: Value, port: &Port) -> Vec<Value> {
-    let mut out = vec![tcp_stats()];
+fn tcp_filters(cx: &Cx, proxy_filter: Value, port: &Port) -> Vec<Value> {
+    let mut out = Vec::new();
+    if cx.metrics {
+        out.push(stats(false));
+    }
     if port.protocol == Protocol::Mongo {
         out.push(json!({
             "name": "envoy.filters.network.mongo_proxy",
@@ -595,16 +639,31 @@ fn cidr_json(text: &str) -> Value {
     json!({"address_prefix": ip, "prefix_len": len})
 }
 
+/// A tcp_proxy named after its one cluster.
+fn cluster_proxy(cluster: &str) -> Value {
+    tcp_proxy(cluster, cluster)
+}
+
+/// Stats (when on) then a tcp_proxy to `cluster`.
+fn proxy_to(cx: &Cx, cluster: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    if cx.metrics {
+        out.push(stats(false));
+    }
+    out.push(cluster_proxy(cluster));
+    out
+}
+
 /// The fallback for connections no chain matches.
-fn passthrough_chain(mode: OutboundMode, name: &str) -> Value {
+fn passthrough_chain(cx: &Cx, mode: OutboundMode, name: &str) -> Value {
     let cluster = match mode {
         OutboundMode::AllowAny => "PassthroughCluster",
         OutboundMode::RegistryOnly => "BlackHoleCluster",
     };
-    json!({"filters": [tcp_stats(), tcp_proxy(cluster)], "name": name})
+    json!({"filters": proxy_to(cx, cluster), "name": name})
 }
 
-fn listener_json(e: &Entry, mode: OutboundMode) -> Value {
+fn listener_json(cx: &Cx, e: &Entry, mode: OutboundMode) -> Value {
     let mut chains: Vec<Value> = Vec::new();
     let mut default = None;
     let only = e.chains.len() == 1;
@@ -616,7 +675,7 @@ fn listener_json(e: &Entry, mode: OutboundMode) -> Value {
         }
     }
     if default.is_none() && !(only && e.chains[0].match_all()) {
-        default = Some(passthrough_chain(mode, "PassthroughFilterChain"));
+        default = Some(passthrough_chain(cx, mode, "PassthroughFilterChain"));
     }
     let tls = e
         .chains
@@ -658,16 +717,16 @@ fn listener_json(e: &Entry, mode: OutboundMode) -> Value {
 
 /// `virtualOutbound` on 15001: captured traffic, dispatched by original
 /// destination; what no listener takes goes to the passthrough (§4.5).
-fn virtual_outbound(mode: OutboundMode) -> Value {
+fn virtual_outbound(cx: &Cx, mode: OutboundMode) -> Value {
     let blackhole = json!({
         "filter_chain_match": {"destination_port": 15001},
-        "filters": [tcp_stats(), tcp_proxy("BlackHoleCluster")],
+        "filters": proxy_to(cx, "BlackHoleCluster"),
         "name": "virtualOutbound-blackhole",
     });
     json!({
         "name": "virtualOutbound",
         "address": super::json::socket_address("0.0.0.0", 15001),
-        "filter_chains": [blackhole, passthrough_chain(mode, "virtualOutbound-catchall-tcp")],
+        "filter_chains": [blackhole, passthrough_chain(cx, mode, "virtualOutbound-catchall-tcp")],
         "use_original_dst": true,
         "traffic_direction": "OUTBOUND",
     })

@@ -145,7 +145,9 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
             } else if h.starts_with('*') {
                 let bound: Vec<&CatalogService> = services
                     .values()
-                    .filter(|s| host_subset(&s.hostname, h) && best_vs.get(s.hostname.as_str()) == Some(&vi))
+                    .filter(|s| {
+                        host_subset(&s.hostname, h) && best_vs.get(s.hostname.as_str()) == Some(&vi)
+                    })
                     .copied()
                     .collect();
                 let any_match = services.keys().any(|s| host_subset(s, h));
@@ -165,7 +167,11 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
         }
         for s in matched {
             used.insert(s.hostname.as_str());
-            out.push((format!("{}:{port}", s.hostname), domains(proxy, s), routes.clone()));
+            out.push((
+                format!("{}:{port}", s.hostname),
+                domains(proxy, s),
+                routes.clone(),
+            ));
         }
     }
     for s in services.values() {
@@ -184,7 +190,11 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
             &s.namespace,
         );
         let route = default_route(&cluster, &s.hostname, port, hash_policy(rule, None, port));
-        out.push((format!("{}:{port}", s.hostname), domains(proxy, s), vec![route]));
+        out.push((
+            format!("{}:{port}", s.hostname),
+            domains(proxy, s),
+            vec![route],
+        ));
     }
 
     // First vhost of a name wins; a domain belongs to the first vhost using it.
@@ -195,7 +205,10 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
         if !names.insert(name.clone()) {
             continue;
         }
-        let doms: Vec<String> = doms.into_iter().filter(|d| taken.insert(d.clone())).collect();
+        let doms: Vec<String> = doms
+            .into_iter()
+            .filter(|d| taken.insert(d.clone()))
+            .collect();
         vhosts.push((
             name.clone(),
             json!({
@@ -225,8 +238,16 @@ fn service_ns<'a>(ctx: &'a Context, host: &str, proxy_ns: &'a str) -> &'a str {
 
 /// On a sidecar a destination's port is its own or the route's port.
 fn cluster_for(d: &Destination, port: u16) -> String {
-    let p = d.port.as_ref().and_then(|p| p.number).unwrap_or(u32::from(port));
-    format!("outbound|{p}|{}|{}", d.subset.as_deref().unwrap_or(""), d.host)
+    let p = d
+        .port
+        .as_ref()
+        .and_then(|p| p.number)
+        .unwrap_or(u32::from(port));
+    format!(
+        "outbound|{p}|{}|{}",
+        d.subset.as_deref().unwrap_or(""),
+        d.host
+    )
 }
 
 /// For each service, the index of the VirtualService whose host matches it

@@ -76,7 +76,10 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
             all.partition(|s| s.private_to(ns, &default_export));
         private.into_iter().chain(public).collect()
     };
-    let vs_candidates = ctx.config.virtual_services.for_gateway_visible_to("mesh", ns);
+    let vs_candidates = ctx
+        .config
+        .virtual_services
+        .for_gateway_visible_to("mesh", ns);
 
     let default_egress = [EgressSpec {
         port: None,
@@ -123,9 +126,12 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
                     continue;
                 }
                 let ports: Vec<Port> = match &spec.port {
-                    Some(p) if p.protocol != Protocol::HttpProxy => {
-                        s.ports.iter().filter(|sp| sp.port == p.number).cloned().collect()
-                    }
+                    Some(p) if p.protocol != Protocol::HttpProxy => s
+                        .ports
+                        .iter()
+                        .filter(|sp| sp.port == p.number)
+                        .cloned()
+                        .collect(),
                     _ => s.ports.clone(),
                 };
                 if ports.is_empty() {
@@ -236,7 +242,8 @@ fn imported(imports: &[Import], ns: &str, host: &str, both_ways: bool) -> bool {
         (i.namespace == "*" || i.namespace == ns)
             && (host_subset(host, &i.host) || (both_ways && host_subset(&i.host, host)))
     };
-    imports.iter().any(|i| !i.exclude && applies(i)) && !imports.iter().any(|i| i.exclude && applies(i))
+    imports.iter().any(|i| !i.exclude && applies(i))
+        && !imports.iter().any(|i| i.exclude && applies(i))
 }
 
 /// Is `a` within `b` (wildcards: `*` all, `*.x` any name ending in `.x`)?
@@ -287,7 +294,8 @@ fn merge_for_cds<'a>(out: &mut Vec<ScopedService<'a>>, s: ScopedService<'a>) {
     {
         None => out.push(s),
         Some(o) => {
-            if s.service.registry == Registry::Kubernetes && o.service.registry != Registry::Kubernetes
+            if s.service.registry == Registry::Kubernetes
+                && o.service.registry != Registry::Kubernetes
             {
                 *o = s;
             } else if o.service.namespace == s.service.namespace {
@@ -314,7 +322,11 @@ fn destinations(vs: &VirtualServiceEntry) -> Vec<(String, Option<u16>)> {
         for r in &h.route {
             out.push((r.destination.host.clone(), port(&r.destination)));
         }
-        for m in h.mirror.iter().chain(h.mirrors.iter().map(|m| &m.destination)) {
+        for m in h
+            .mirror
+            .iter()
+            .chain(h.mirrors.iter().map(|m| &m.destination))
+        {
             out.push((m.host.clone(), port(m)));
         }
     }
@@ -348,7 +360,11 @@ fn best_service<'a>(
     candidates
         .iter()
         .find(|s| s.namespace == proxy_ns)
-        .or_else(|| candidates.iter().find(|s| s.registry == Registry::Kubernetes))
+        .or_else(|| {
+            candidates
+                .iter()
+                .find(|s| s.registry == Registry::Kubernetes)
+        })
         .or_else(|| candidates.first())
         .copied()
 }
