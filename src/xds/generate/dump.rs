@@ -65,24 +65,28 @@ impl ProxyConfig {
                 })
             })
             .collect();
-        let endpoints: Vec<Value> = g
-            .roots_of(Kind::Endpoints, Origin::Dynamic)
-            .map(|i| {
-                json!({
-                    "endpoint_config": any("envoy.config.endpoint.v3.ClusterLoadAssignment", res(i)),
+        // Envoy lists the hosts of clusters it got from istiod (EDS or
+        // inline) as dynamic, its bootstrap clusters' as static.
+        let endpoint_configs = |origin: Origin| -> Vec<Value> {
+            g.roots_of(Kind::Cluster, origin)
+                .filter_map(|i| {
+                    let n = g.node(i);
+                    g.find(Kind::Endpoints, &n.name)
+                        .map(|e| g.node(e).value.clone())
+                        .or_else(|| n.value.get("load_assignment").cloned())
                 })
-            })
-            .collect();
-        let static_endpoints: Vec<Value> = g
-            .roots_of(Kind::Cluster, Origin::Static)
-            .chain(g.roots_of(Kind::Cluster, Origin::Dynamic))
-            .filter_map(|i| g.node(i).value.get("load_assignment").cloned())
-            .map(|cla| {
-                json!({
-                    "endpoint_config": any("envoy.config.endpoint.v3.ClusterLoadAssignment", cla),
+                .map(|cla| {
+                    json!({
+                        "endpoint_config": any(
+                            "envoy.config.endpoint.v3.ClusterLoadAssignment",
+                            as_envoy_reports(cla),
+                        ),
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
+        let endpoints = endpoint_configs(Origin::Dynamic);
+        let static_endpoints = endpoint_configs(Origin::Static);
         json!({
             "configs": [
                 any(&format!("{ADMIN}BootstrapConfigDump"), json!({
@@ -170,4 +174,56 @@ impl ProxyConfig {
         }
         json!({"cluster_statuses": statuses})
     }
+}
+
+/// A load assignment as Envoy's endpoint dump shows it: every host with
+/// its (unchecked, so healthy) status and weight, every group with a
+/// locality, and the default overprovisioning factor.
+fn as_envoy_reports(mut cla: Value) -> Value {
+    for group in cla
+        .get_mut("endpoints")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        let Some(g) = group.as_object_mut() else {
+            continue;
+        };
+        if !g.contains_key("locality") {
+            let rest = std::mem::take(g);
+            g.insert("locality".into(), json!({}));
+            g.extend(rest);
+        }
+        for lb in g
+            .get_mut("lb_endpoints")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let Some(m) = lb.as_object_mut() else {
+                continue;
+            };
+            if let Some(e) = m.get_mut("endpoint").and_then(Value::as_object_mut) {
+                e.entry("health_check_config").or_insert(json!({}));
+            }
+            let rest = std::mem::take(m);
+            let endpoint = rest.get("endpoint").cloned();
+            if let Some(e) = endpoint {
+                m.insert("endpoint".into(), e);
+            }
+            m.insert(
+                "health_status".into(),
+                rest.get("health_status").cloned().unwrap_or(json!("HEALTHY")),
+            );
+            for (k, v) in rest {
+                m.entry(k).or_insert(v);
+            }
+            m.entry("load_balancing_weight").or_insert(json!(1));
+        }
+    }
+    if let Some(m) = cla.as_object_mut() {
+        m.entry("policy")
+            .or_insert(json!({"overprovisioning_factor": 140}));
+    }
+    cla
 }
