@@ -181,19 +181,19 @@ kinds! {
     PodDisruptionBudget(k8s::PodDisruptionBudget), Namespaced, NoEffect, "eviction policy; no proxy config",
         [("policy", "PodDisruptionBudget", ["v1"])];
     // Istio and Gateway API kinds: see istio.rs and gateway_api.rs.
-    VirtualService(ist::VirtualService), Namespaced, NotYet, "HTTP, TLS and TCP routing for hosts and gateways",
+    VirtualService(ist::VirtualService), Namespaced, Used, "HTTP, TLS and TCP routing of sidecars (of gateways: not yet)",
         [("networking.istio.io", "VirtualService", ["v1", "v1beta1", "v1alpha3"])];
-    DestinationRule(ist::DestinationRule), Namespaced, NotYet, "subsets and client-side policy (LB, pools, outlier detection, TLS) of clusters",
+    DestinationRule(ist::DestinationRule), Namespaced, Used, "subsets and client-side policy (LB, pools, outlier detection, TLS) of clusters",
         [("networking.istio.io", "DestinationRule", ["v1", "v1beta1", "v1alpha3"])];
     IstioGateway(ist::Gateway), Namespaced, NotYet, "servers (ports, hosts, TLS) of the gateway proxies it selects",
         [("networking.istio.io", "Gateway", ["v1", "v1beta1", "v1alpha3"])];
-    ServiceEntry(ist::ServiceEntry), Namespaced, NotYet, "adds services (often external) to the registry",
+    ServiceEntry(ist::ServiceEntry), Namespaced, Used, "adds services (often external) to the registry",
         [("networking.istio.io", "ServiceEntry", ["v1", "v1beta1", "v1alpha3"])];
     WorkloadEntry(ist::WorkloadEntry), Namespaced, Used, "a workload outside Kubernetes (VM); an endpoint of the services that select it",
         [("networking.istio.io", "WorkloadEntry", ["v1", "v1beta1", "v1alpha3"])];
     WorkloadGroup(ist::WorkloadGroup), Namespaced, NoEffect, "VM auto-registration template; no effect offline",
         [("networking.istio.io", "WorkloadGroup", ["v1", "v1beta1", "v1alpha3"])];
-    Sidecar(ist::Sidecar), Namespaced, NotYet, "limits the hosts a proxy sees; custom ingress/egress listeners",
+    Sidecar(ist::Sidecar), Namespaced, Used, "limits the hosts a proxy sees; custom ingress/egress listeners",
         [("networking.istio.io", "Sidecar", ["v1", "v1beta1", "v1alpha3"])];
     EnvoyFilter(ist::EnvoyFilter), Namespaced, NotYet, "patches generated listeners, routes and clusters",
         [("networking.istio.io", "EnvoyFilter", ["v1alpha3"])];
@@ -203,7 +203,7 @@ kinds! {
         [("security.istio.io", "AuthorizationPolicy", ["v1", "v1beta1"])];
     RequestAuthentication(ist::RequestAuthentication), Namespaced, NotYet, "jwt_authn filter on selected proxies",
         [("security.istio.io", "RequestAuthentication", ["v1", "v1beta1"])];
-    PeerAuthentication(ist::PeerAuthentication), Namespaced, NotYet, "inbound mTLS mode (STRICT, PERMISSIVE, DISABLE)",
+    PeerAuthentication(ist::PeerAuthentication), Namespaced, Used, "inbound mTLS mode (STRICT, PERMISSIVE, DISABLE) and clients' auto mTLS",
         [("security.istio.io", "PeerAuthentication", ["v1", "v1beta1"])];
     Telemetry(ist::Telemetry), Namespaced, NotYet, "access logging, tracing and metrics settings",
         [("telemetry.istio.io", "Telemetry", ["v1", "v1alpha1"])];

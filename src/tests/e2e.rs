@@ -79,6 +79,24 @@ fn proxies_of_the_shop() {
 }
 
 #[test]
+fn sidecar_config_of_the_shop_frontend() {
+    snap(
+        "proxy_config_shop_frontend",
+        &["proxy-config", "all", "deploy/frontend", "-n", "shop", "-f", "testdata/shop"],
+        None,
+    );
+}
+
+#[test]
+fn gateways_are_refused_until_generated() {
+    snap(
+        "proxy_config_shop_gateway",
+        &["pc", "all", "deploy/shop-gateway", "-n", "istio-ingress", "-q", "-f", "testdata/shop"],
+        None,
+    );
+}
+
+#[test]
 fn proxies_with_reasons_for_pods_without_one() {
     snap(
         "proxies_shop_all",
