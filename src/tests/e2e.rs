@@ -82,7 +82,15 @@ fn proxies_of_the_shop() {
 fn sidecar_config_of_the_shop_frontend() {
     snap(
         "proxy_config_shop_frontend",
-        &["proxy-config", "all", "deploy/frontend", "-n", "shop", "-f", "testdata/shop"],
+        &[
+            "proxy-config",
+            "all",
+            "deploy/frontend",
+            "-n",
+            "shop",
+            "-f",
+            "testdata/shop",
+        ],
         None,
     );
 }
@@ -91,7 +99,16 @@ fn sidecar_config_of_the_shop_frontend() {
 fn gateways_are_refused_until_generated() {
     snap(
         "proxy_config_shop_gateway",
-        &["pc", "all", "deploy/shop-gateway", "-n", "istio-ingress", "-q", "-f", "testdata/shop"],
+        &[
+            "pc",
+            "all",
+            "deploy/shop-gateway",
+            "-n",
+            "istio-ingress",
+            "-q",
+            "-f",
+            "testdata/shop",
+        ],
         None,
     );
 }

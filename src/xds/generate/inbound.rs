@@ -29,6 +29,7 @@ use super::filters::{
     http_filters, metrics_enabled, named, stats, tcp_metadata_exchange, tcp_proxy,
 };
 use super::json::{any, duration, socket_address};
+use super::tls::istio_downstream_tls;
 use super::{Context, Interception, Proxy};
 
 /// What one proxy gets on its inbound side.
@@ -226,16 +227,6 @@ const ALPN_TCP_MX: &[&str] = &["istio-peer-exchange", "istio"];
 /// The ALPN the mTLS server side offers, per terminating filter.
 const ALPN_OFFER_TCP: &[&str] = &["istio-peer-exchange", "h2", "http/1.1"];
 const ALPN_OFFER_HTTP: &[&str] = &["h2", "http/1.1"];
-
-/// Default server-side cipher suites of Istio mTLS.
-const CIPHERS: [&str; 6] = [
-    "ECDHE-ECDSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES256-GCM-SHA384",
-    "ECDHE-ECDSA-AES128-GCM-SHA256",
-    "ECDHE-RSA-AES128-GCM-SHA256",
-    "AES256-GCM-SHA384",
-    "AES128-GCM-SHA256",
-];
 
 /// One inbound chain configuration (istiod's `inboundChainConfig`): a
 /// target port of a service or Sidecar ingress, or a passthrough.
@@ -517,76 +508,6 @@ fn match_options(mode: MtlsMode, protocol: Protocol) -> &'static [MatchOption] {
     }
 }
 
-/// The Istio mTLS server context as a transport socket (§6.4).
-/// Placeholder for `tls::istio_downstream_tls`, which the integrator
-/// substitutes once it exists; the shape is the same.
-fn downstream_mtls(alpn: &[&str], mesh: &MeshConfig) -> Value {
-    let mtls = mesh.mesh_mtls.as_ref();
-    let min = match mtls.and_then(|m| m.min_protocol_version.as_deref()) {
-        Some("TLSV1_3") => "TLSv1_3",
-        _ => "TLSv1_2",
-    };
-    let ciphers: Vec<&str> = match mtls.filter(|m| !m.cipher_suites.is_empty()) {
-        Some(m) => m.cipher_suites.iter().map(String::as_str).collect(),
-        None => CIPHERS.to_vec(),
-    };
-    // The trust domain and its aliases are always matched by SPIFFE prefix
-    // (istiod's TrustDomainsForValidation; the trust domain alone counts).
-    let mut domains: Vec<&str> = vec![mesh.trust_domain()];
-    domains.extend(mesh.trust_domain_aliases().iter().map(String::as_str));
-    for ca in mesh.ca_certificates.iter().flatten() {
-        domains.extend(ca.trust_domains.iter().map(String::as_str));
-    }
-    let mut sans: Vec<Value> = Vec::new();
-    for (i, d) in domains.iter().enumerate() {
-        if !d.is_empty() && !domains[..i].contains(d) {
-            sans.push(json!({"prefix": format!("spiffe://{d}/")}));
-        }
-    }
-    let mut validation = Map::new();
-    if !sans.is_empty() {
-        validation.insert("match_subject_alt_names".into(), Value::Array(sans));
-    }
-    json!({
-        "name": "envoy.transport_sockets.tls",
-        "typed_config": any(
-            "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
-            json!({
-                "common_tls_context": {
-                    "tls_params": {
-                        "tls_minimum_protocol_version": min,
-                        "tls_maximum_protocol_version": "TLSv1_3",
-                        "cipher_suites": ciphers,
-                    },
-                    "alpn_protocols": alpn,
-                    "tls_certificate_sds_secret_configs": [sds_secret("default")],
-                    "combined_validation_context": {
-                        "default_validation_context": validation,
-                        "validation_context_sds_secret_config": sds_secret("ROOTCA"),
-                    },
-                },
-                "require_client_certificate": true,
-            }),
-        ),
-    })
-}
-
-fn sds_secret(name: &str) -> Value {
-    json!({
-        "name": name,
-        "sds_config": {
-            "api_config_source": {
-                "api_type": "GRPC",
-                "grpc_services": [{"envoy_grpc": {"cluster_name": "sds-grpc"}}],
-                "set_node_on_first_message_only": true,
-                "transport_api_version": "V3",
-            },
-            "initial_fetch_timeout": "0s",
-            "resource_api_version": "V3",
-        },
-    })
-}
-
 fn circuit_breakers() -> Value {
     let max = u32::MAX;
     json!({"thresholds": [{
@@ -678,7 +599,10 @@ impl Builder<'_> {
                 Kind::Http => ALPN_OFFER_HTTP,
                 Kind::Tcp => ALPN_OFFER_TCP,
             };
-            chain.insert("transport_socket".into(), downstream_mtls(alpn, self.mesh));
+            chain.insert(
+                "transport_socket".into(),
+                istio_downstream_tls(alpn, self.mesh),
+            );
         }
         chain.insert("name".into(), json!(cc.name(o.kind == Kind::Http)));
         Value::Object(chain)

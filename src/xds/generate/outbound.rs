@@ -406,13 +406,15 @@ fn l4_applies(m: &L4MatchAttributes, proxy: &Proxy, port: u16) -> bool {
         && (m.gateways.is_empty() || m.gateways.iter().any(|g| g == "mesh"))
 }
 
-/// `outbound|PORT|SUBSET|HOST` for a VirtualService destination.
-fn dest_cluster(d: &Destination, port: u16) -> String {
+/// `outbound|PORT|SUBSET|HOST` for a VirtualService destination: its own
+/// port, else the listener's (istiod looks the destination up only among
+/// the services of this port).
+pub fn destination_cluster(d: &Destination, port: u16) -> String {
     let p = d
         .port
         .as_ref()
         .and_then(|p| p.number)
-        .map_or(u32::from(port), |n| n);
+        .unwrap_or(u32::from(port));
     format!(
         "outbound|{p}|{}|{}",
         d.subset.as_deref().unwrap_or(""),
@@ -427,11 +429,11 @@ fn route_proxy(vs: &VirtualServiceEntry, route: &[RouteDestination], port: u16) 
         .filter(|r| route.len() == 1 || r.weight.unwrap_or(0) > 0)
         .collect();
     if let [one] = live.as_slice() {
-        return cluster_proxy(&dest_cluster(&one.destination, port));
+        return cluster_proxy(&destination_cluster(&one.destination, port));
     }
     let clusters: Vec<Value> = live
         .iter()
-        .map(|r| json!({"name": dest_cluster(&r.destination, port), "weight": r.weight.unwrap_or(0)}))
+        .map(|r| json!({"name": destination_cluster(&r.destination, port), "weight": r.weight.unwrap_or(0)}))
         .collect();
     tcp_proxy_with(
         &format!("{}.{}", vs.meta.name, vs.meta.namespace),

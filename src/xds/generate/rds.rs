@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::clusters::hash_policy;
+use super::outbound::destination_cluster;
 use super::route::{RouteContext, default_route, virtual_service_routes};
 use super::scope::{OutboundMode, SidecarScope, host_subset};
 use super::{Context, Proxy};
@@ -109,7 +110,7 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
     let mut used: BTreeSet<&str> = BTreeSet::new();
     let gateways = ["mesh".to_string()];
     for (vi, vs) in vss.iter().enumerate() {
-        let cluster_name = |d: &Destination| cluster_for(d, port);
+        let cluster_name = |d: &Destination| destination_cluster(d, port);
         let hash = |d: &Destination| {
             let rule = ctx.config.destination_rules.for_proxy(
                 &proxy.namespace,
@@ -234,20 +235,6 @@ fn service_ns<'a>(ctx: &'a Context, host: &str, proxy_ns: &'a str) -> &'a str {
         found.get_or_insert(s.namespace.as_str());
     }
     found.unwrap_or(proxy_ns)
-}
-
-/// On a sidecar a destination's port is its own or the route's port.
-fn cluster_for(d: &Destination, port: u16) -> String {
-    let p = d
-        .port
-        .as_ref()
-        .and_then(|p| p.number)
-        .unwrap_or(u32::from(port));
-    format!(
-        "outbound|{p}|{}|{}",
-        d.subset.as_deref().unwrap_or(""),
-        d.host
-    )
 }
 
 /// For each service, the index of the VirtualService whose host matches it

@@ -925,18 +925,8 @@ mod tests {
         hashed: &str,
         mesh: Option<&HttpRetry>,
     ) -> Vec<Value> {
-        let cluster = |d: &Destination| {
-            let p = d
-                .port
-                .as_ref()
-                .and_then(|p| p.number)
-                .unwrap_or(u32::from(port));
-            format!(
-                "outbound|{p}|{}|{}",
-                d.subset.as_deref().unwrap_or(""),
-                d.host
-            )
-        };
+        let cluster =
+            |d: &Destination| crate::xds::generate::outbound::destination_cluster(d, port);
         let hash = |d: &Destination| {
             (d.host == hashed).then(|| vec![json!({"header": {"header_name": "x-user"}})])
         };

@@ -61,17 +61,35 @@ pub fn istio_downstream_tls(alpn: &[&str], mesh_config: &MeshConfig) -> Value {
     };
     let mut params = tls_params(min);
     params["cipher_suites"] = json!(ciphers);
-    let aliases: Vec<String> = mesh_config
-        .trust_domain_aliases()
-        .iter()
-        .map(|td| format!("spiffe://{td}/"))
-        .collect();
+    // Clients are matched by SPIFFE prefix of the trust domain and its
+    // aliases, always (istiod's TrustDomainsForValidation), deduplicated.
+    let mut prefixes: Vec<String> = Vec::new();
+    let domains = std::iter::once(mesh_config.trust_domain())
+        .chain(
+            mesh_config
+                .trust_domain_aliases()
+                .iter()
+                .map(String::as_str),
+        )
+        .chain(
+            mesh_config
+                .ca_certificates
+                .iter()
+                .flatten()
+                .flat_map(|ca| ca.trust_domains.iter().map(String::as_str)),
+        );
+    for d in domains.filter(|d| !d.is_empty()) {
+        let p = format!("spiffe://{d}/");
+        if !prefixes.contains(&p) {
+            prefixes.push(p);
+        }
+    }
     let common = json!({
         "tls_params": params,
         "alpn_protocols": alpn,
         "tls_certificate_sds_secret_configs": [sds_secret("default")],
         "combined_validation_context": {
-            "default_validation_context": san_matchers(&[], &aliases),
+            "default_validation_context": san_matchers(&[], &prefixes),
             "validation_context_sds_secret_config": sds_secret("ROOTCA"),
         },
     });
@@ -314,9 +332,10 @@ mod tests {
             ctx["common_tls_context"]["tls_params"]["cipher_suites"][4],
             "AES256-GCM-SHA384"
         );
+        // The trust domain itself is always matched by prefix.
         assert_eq!(
             ctx["common_tls_context"]["combined_validation_context"]["default_validation_context"],
-            json!({})
+            json!({"match_subject_alt_names": [{"prefix": "spiffe://cluster.local/"}]})
         );
     }
 
