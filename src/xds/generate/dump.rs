@@ -213,7 +213,9 @@ fn as_envoy_reports(mut cla: Value) -> Value {
             }
             m.insert(
                 "health_status".into(),
-                rest.get("health_status").cloned().unwrap_or(json!("HEALTHY")),
+                rest.get("health_status")
+                    .cloned()
+                    .unwrap_or(json!("HEALTHY")),
             );
             for (k, v) in rest {
                 m.entry(k).or_insert(v);
