@@ -526,7 +526,7 @@ fn endpoint_of(
         namespace: w.namespace.clone(),
         node: node.or_else(|| w.node.clone()),
         health,
-        weight: 1,
+        weight: w.weight,
         workload: Some(wi),
     }
 }

@@ -65,6 +65,9 @@ pub struct Workload {
     pub containers: Vec<ContainerFacts>,
     pub ready: bool,
     pub host_network: bool,
+    /// Load-balancing weight of its endpoints: a WorkloadEntry's `weight`,
+    /// 1 for pods (§1.5).
+    pub weight: u32,
     /// Where the object that defines it was written.
     pub span: Span,
 }
@@ -456,6 +459,7 @@ fn from_pod_spec(
             .collect(),
         ready,
         host_network: spec.host_network.unwrap_or(false),
+        weight: 1,
         span: o.span.clone(),
     }
 }
