@@ -106,10 +106,18 @@ impl Session {
 }
 
 impl Session {
+    /// Drop the typed objects once the registry is derived: generation reads
+    /// only the registry, and a large mesh's objects outweigh the proxy
+    /// configuration built next. Freed on another thread, which overlaps
+    /// the work.
+    pub fn release_objects(&mut self) {
+        let store = std::mem::take(&mut self.store);
+        std::thread::spawn(move || drop(store));
+    }
+
     /// What generation reads, borrowed from this session.
     pub fn context(&self) -> Context<'_> {
         Context {
-            store: &self.store,
             mesh: &self.mesh,
             catalog: &self.catalog,
             config: &self.config,

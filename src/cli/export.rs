@@ -22,8 +22,9 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let session = super::open_session(global)?;
+    let mut session = super::open_session(global)?;
     let had_errors = super::report(&session, global, err)?;
+    session.release_objects();
     let i = session.mesh.resolve(&args.pod, &global.namespace)?;
     let config = session.generate(i).map_err(anyhow::Error::msg)?;
     let export = from_config_dump(&config.config_dump())?;

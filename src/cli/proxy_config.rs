@@ -136,56 +136,67 @@ pub fn run(
         now,
     };
 
-    let session = super::open_session(global)?;
-    let had_errors = super::report(&session, global, err)?;
-    let dumps = &session.loaded.dumps;
+    let mut opened = super::open_session(global)?;
+    let had_errors = super::report(&opened, global, err)?;
+    if opened.loaded.dumps.is_empty() {
+        opened.release_objects();
+    }
+    let mut session = Some(opened);
+    let opened = session.as_ref().expect("just opened");
     let command = command_name(view);
-    let text: String;
-    let input = if dumps.is_empty() {
-        match empty_response(&session, global)? {
-            Some(t) => {
-                text = t;
-                Input::ConfigDump(&text)
-            }
+    // Text read or generated here, rather than a dump the session holds.
+    let mut own: Option<(String, DumpKind)> = None;
+    if opened.loaded.dumps.is_empty() {
+        match empty_response(opened, global)? {
+            Some(t) => own = Some((t, DumpKind::ConfigDump)),
             None if let Some(pod) = pod => {
-                let i = session.mesh.resolve(pod, &global.namespace)?;
-                let config = session.generate(i).map_err(anyhow::Error::msg)?;
+                let i = opened.mesh.resolve(pod, &global.namespace)?;
+                let config = opened.generate(i).map_err(anyhow::Error::msg)?;
+                // Generation is done: the mesh's objects go before the
+                // proxy's (possibly large) config is written and read.
+                session = None;
                 // The endpoint view reads /clusters; every other view a config dump.
-                text = if view == View::Endpoint {
-                    config.clusters_status().to_string()
+                own = Some(if view == View::Endpoint {
+                    (config.clusters_status().to_string(), DumpKind::Clusters)
                 } else {
-                    config.config_dump().to_string()
-                };
-                if view == View::Endpoint {
-                    Input::Clusters(&text)
-                } else {
-                    Input::ConfigDump(&text)
-                }
+                    let dump = config.config_dump();
+                    let text = dump.to_string();
+                    // Freeing a large tree takes a while; not on the way out.
+                    std::thread::spawn(move || drop(dump));
+                    (text, DumpKind::ConfigDump)
+                });
             }
             None => bail!("{command} requires pod name or --file parameter"),
         }
-    } else {
-        if pod.is_some() {
-            bail!("{command} requires pod name or --file parameter");
-        }
-        // The endpoint view reads /clusters; every other view a config dump.
-        let wanted = if view == View::Endpoint {
-            DumpKind::Clusters
-        } else {
-            DumpKind::ConfigDump
-        };
-        let dump = dumps.iter().find(|d| d.kind == wanted).unwrap_or(&dumps[0]);
-        if dumps.len() > 1 {
-            writeln!(
-                err,
-                "warning: {} dumps given; showing {}",
-                dumps.len(),
-                dump.file.display()
-            )?;
-        }
-        match dump.kind {
-            DumpKind::ConfigDump => Input::ConfigDump(&dump.text),
-            DumpKind::Clusters => Input::Clusters(&dump.text),
+    }
+    let input = match (&own, &session) {
+        (Some((text, DumpKind::Clusters)), _) => Input::Clusters(text),
+        (Some((text, DumpKind::ConfigDump)), _) => Input::ConfigDump(text),
+        (None, None) => bail!("no input to show"),
+        (None, Some(session)) => {
+            let dumps = &session.loaded.dumps;
+            if pod.is_some() {
+                bail!("{command} requires pod name or --file parameter");
+            }
+            // The endpoint view reads /clusters; every other view a config dump.
+            let wanted = if view == View::Endpoint {
+                DumpKind::Clusters
+            } else {
+                DumpKind::ConfigDump
+            };
+            let dump = dumps.iter().find(|d| d.kind == wanted).unwrap_or(&dumps[0]);
+            if dumps.len() > 1 {
+                writeln!(
+                    err,
+                    "warning: {} dumps given; showing {}",
+                    dumps.len(),
+                    dump.file.display()
+                )?;
+            }
+            match dump.kind {
+                DumpKind::ConfigDump => Input::ConfigDump(&dump.text),
+                DumpKind::Clusters => Input::Clusters(&dump.text),
+            }
         }
     };
 

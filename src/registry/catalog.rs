@@ -206,11 +206,15 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> Catalog {
     let mut services = Vec::new();
     let mut endpoints: BTreeMap<(String, String), Vec<IstioEndpoint>> = BTreeMap::new();
 
+    let mut by_service: Vec<Vec<&super::Endpoint>> = vec![Vec::new(); mesh.services.len()];
+    for e in &mesh.endpoints {
+        by_service[e.service].push(e);
+    }
     for (si, s) in mesh.services.iter().enumerate() {
         let cs = from_kube(s, &trust_domain);
         let key = (cs.hostname.clone(), cs.namespace.clone());
         let eps = endpoints.entry(key).or_default();
-        for e in mesh.endpoints.iter().filter(|e| e.service == si) {
+        for e in &by_service[si] {
             let Some(sp) = s.ports.iter().find(|p| p.port == e.service_port) else {
                 continue;
             };

@@ -18,7 +18,7 @@ use crate::registry::catalog::{CatalogService, Health, IstioEndpoint, Port, Regi
 use crate::registry::config::{MergedRule, MtlsMode};
 use crate::registry::protocol::Protocol;
 
-use super::json::{any, duration, duration_secs, socket_address};
+use super::json::{any, duration, duration_secs, object, socket_address};
 use super::scope::ScopedService;
 use super::tls::{UserTls, istio_upstream_tls, raw_buffer, user_upstream_tls};
 use super::{Context, Proxy};
@@ -1130,9 +1130,17 @@ fn apply_tls(
                 b.c.set(
                     TRANSPORT_SOCKET_MATCHES,
                     "transport_socket_matches",
-                    json!([
-                        {"name": "tlsMode-istio", "match": {"tlsMode": "istio"}, "transport_socket": socket},
-                        {"name": "tlsMode-disabled", "match": {}, "transport_socket": raw_buffer()},
+                    Value::Array(vec![
+                        object([
+                            ("name", json!("tlsMode-istio")),
+                            ("match", json!({"tlsMode": "istio"})),
+                            ("transport_socket", socket),
+                        ]),
+                        object([
+                            ("name", json!("tlsMode-disabled")),
+                            ("match", json!({})),
+                            ("transport_socket", raw_buffer()),
+                        ]),
                     ]),
                 );
             }
@@ -1441,7 +1449,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::model::Store;
     use crate::registry::Mesh;
     use crate::registry::ProxyType;
     use crate::registry::catalog::{Catalog, ObjRef};
@@ -1583,9 +1590,8 @@ mod tests {
 
     /// Builds the clusters of every port of the catalog's first service.
     fn clusters_of(cat: &Catalog, rule: Option<&MergedRule>, ns_mode: MtlsMode) -> Vec<Value> {
-        let (store, mesh, config) = (Store::default(), Mesh::default(), IstioConfig::default());
+        let (mesh, config) = (Mesh::default(), IstioConfig::default());
         let ctx = Context {
-            store: &store,
             mesh: &mesh,
             catalog: cat,
             config: &config,
@@ -1922,9 +1928,8 @@ trafficPolicy:
             )],
             eps,
         );
-        let (store, mesh, config) = (Store::default(), Mesh::default(), IstioConfig::default());
+        let (mesh, config) = (Mesh::default(), IstioConfig::default());
         let ctx = Context {
-            store: &store,
             mesh: &mesh,
             catalog: &cat,
             config: &config,

@@ -4,8 +4,10 @@
 
 use serde_json::{Value, json};
 
-use super::graph::{Kind, Origin};
-use super::json::any;
+use petgraph::graph::NodeIndex;
+
+use super::graph::{ConfigGraph, Kind, Origin};
+use super::json::{any, object};
 use super::{ProxyConfig, bootstrap};
 
 /// Generated configuration has no push time; a fixed one keeps output
@@ -15,121 +17,192 @@ const UPDATED: &str = "2026-01-01T00:00:00Z";
 const VERSION: &str = "meshsim";
 
 const ADMIN: &str = "envoy.admin.v3.";
+const CLUSTER: &str = "envoy.config.cluster.v3.Cluster";
+const LISTENER: &str = "envoy.config.listener.v3.Listener";
+const ROUTE: &str = "envoy.config.route.v3.RouteConfiguration";
 
 impl ProxyConfig {
-    /// Envoy's `/config_dump?include_eds` for this proxy.
-    pub fn config_dump(&self) -> Value {
-        let g = &self.graph;
-        let res = |i| g.resource(i);
-        let static_of = |kind: Kind, field: &str, type_name: &str| -> Vec<Value> {
-            g.roots_of(kind, Origin::Static)
-                .map(|i| json!({field: any(type_name, res(i)), "last_updated": UPDATED}))
+    /// Envoy's `/config_dump?include_eds` for this proxy. Consumes the
+    /// configuration: each resource moves into the dump once.
+    pub fn config_dump(mut self) -> Value {
+        let g = &mut self.graph;
+        let roots = |g: &ConfigGraph, kind: Kind, origin: Origin| -> Vec<NodeIndex> {
+            g.roots_of(kind, origin).collect()
+        };
+        // Endpoints first: a DNS cluster's hosts are inside the cluster.
+        // Envoy lists the hosts of clusters it got from istiod (EDS or
+        // inline) as dynamic, its bootstrap clusters' as static.
+        let mut endpoint_configs = |origin: Origin| -> Vec<Value> {
+            roots(g, Kind::Cluster, origin)
+                .into_iter()
+                .filter_map(|i| {
+                    let name = g.node(i).name.clone();
+                    match g.find(Kind::Endpoints, &name) {
+                        Some(e) => Some(g.take_resource(e)),
+                        None => g.node(i).value.get("load_assignment").cloned(),
+                    }
+                })
+                .map(|cla| {
+                    object([(
+                        "endpoint_config",
+                        any(
+                            "envoy.config.endpoint.v3.ClusterLoadAssignment",
+                            as_envoy_reports(cla),
+                        ),
+                    )])
+                })
                 .collect()
         };
-        let listeners = g
-            .roots_of(Kind::Listener, Origin::Dynamic)
-            .map(|i| {
-                json!({
-                    "name": g.node(i).name,
-                    "active_state": {
-                        "version_info": VERSION,
-                        "listener": any("envoy.config.listener.v3.Listener", res(i)),
-                        "last_updated": UPDATED,
-                    },
-                })
-            })
-            .collect::<Vec<_>>();
-        let dynamic = |kind: Kind, field: &str, type_name: &str| -> Vec<Value> {
-            g.roots_of(kind, Origin::Dynamic)
-                .map(|i| {
-                    json!({
-                        "version_info": VERSION,
-                        field: any(type_name, res(i)),
-                        "last_updated": UPDATED,
+        let endpoints = endpoint_configs(Origin::Dynamic);
+        let static_endpoints = endpoint_configs(Origin::Static);
+        // Bootstrap resources appear twice: in the bootstrap and as static.
+        let static_listeners: Vec<Value> = roots(g, Kind::Listener, Origin::Static)
+            .into_iter()
+            .map(|i| g.resource(i))
+            .collect();
+        let static_clusters: Vec<Value> = roots(g, Kind::Cluster, Origin::Static)
+            .into_iter()
+            .map(|i| g.resource(i))
+            .collect();
+        let as_static = |field: &str, type_name: &str, values: &[Value]| -> Value {
+            Value::Array(
+                values
+                    .iter()
+                    .map(|v| {
+                        object([
+                            (field, any(type_name, v.clone())),
+                            ("last_updated", json!(UPDATED)),
+                        ])
                     })
-                })
-                .collect()
+                    .collect(),
+            )
         };
+        let mut dynamic = |kind: Kind, field: &str, type_name: &str| -> Value {
+            Value::Array(
+                roots(g, kind, Origin::Dynamic)
+                    .into_iter()
+                    .map(|i| {
+                        let name = g.node(i).name.clone();
+                        let resource = any(type_name, g.take_resource(i));
+                        if kind == Kind::Listener {
+                            object([
+                                ("name", json!(name)),
+                                (
+                                    "active_state",
+                                    object([
+                                        ("version_info", json!(VERSION)),
+                                        ("listener", resource),
+                                        ("last_updated", json!(UPDATED)),
+                                    ]),
+                                ),
+                            ])
+                        } else {
+                            object([
+                                ("version_info", json!(VERSION)),
+                                (field, resource),
+                                ("last_updated", json!(UPDATED)),
+                            ])
+                        }
+                    })
+                    .collect(),
+            )
+        };
+        let clusters = dynamic(Kind::Cluster, "cluster", CLUSTER);
+        let listeners = dynamic(Kind::Listener, "listener", LISTENER);
+        let routes = dynamic(Kind::RouteConfig, "route_config", ROUTE);
         // Inline route configurations are what Envoy lists as static.
-        let inline_routes: Vec<Value> = g
+        let inline: Vec<NodeIndex> = g
             .graph
             .node_indices()
             .filter(|&i| {
                 let n = g.node(i);
                 n.kind == Kind::RouteConfig && n.origin == Origin::Inline
             })
+            .collect();
+        let inline_routes: Vec<Value> = inline
+            .into_iter()
             .map(|i| {
-                json!({
-                    "route_config": any("envoy.config.route.v3.RouteConfiguration", res(i)),
-                    "last_updated": UPDATED,
-                })
+                object([
+                    ("route_config", any(ROUTE, g.take_resource(i))),
+                    ("last_updated", json!(UPDATED)),
+                ])
             })
             .collect();
-        // Envoy lists the hosts of clusters it got from istiod (EDS or
-        // inline) as dynamic, its bootstrap clusters' as static.
-        let endpoint_configs = |origin: Origin| -> Vec<Value> {
-            g.roots_of(Kind::Cluster, origin)
-                .filter_map(|i| {
-                    let n = g.node(i);
-                    g.find(Kind::Endpoints, &n.name)
-                        .map(|e| g.node(e).value.clone())
-                        .or_else(|| n.value.get("load_assignment").cloned())
-                })
-                .map(|cla| {
-                    json!({
-                        "endpoint_config": any(
-                            "envoy.config.endpoint.v3.ClusterLoadAssignment",
-                            as_envoy_reports(cla),
+        let bootstrap = any(
+            &format!("{ADMIN}BootstrapConfigDump"),
+            object([
+                (
+                    "bootstrap",
+                    object([
+                        ("node", bootstrap::node(&self.proxy)),
+                        (
+                            "static_resources",
+                            object([
+                                ("listeners", Value::Array(static_listeners.clone())),
+                                ("clusters", Value::Array(static_clusters.clone())),
+                            ]),
                         ),
-                    })
-                })
-                .collect()
-        };
-        let endpoints = endpoint_configs(Origin::Dynamic);
-        let static_endpoints = endpoint_configs(Origin::Static);
-        json!({
-            "configs": [
-                any(&format!("{ADMIN}BootstrapConfigDump"), json!({
-                    "bootstrap": {
-                        "node": bootstrap::node(&self.proxy),
-                        "static_resources": {
-                            "listeners": g.roots_of(Kind::Listener, Origin::Static).map(res).collect::<Vec<_>>(),
-                            "clusters": g.roots_of(Kind::Cluster, Origin::Static).map(res).collect::<Vec<_>>(),
-                        },
-                        "dynamic_resources": {
-                            "lds_config": super::filters::ads(),
-                            "cds_config": super::filters::ads(),
-                            "ads_config": {
-                                "api_type": "GRPC",
-                                "transport_api_version": "V3",
-                                "grpc_services": [{"envoy_grpc": {"cluster_name": "xds-grpc"}}],
-                                "set_node_on_first_message_only": true,
-                            },
-                        },
-                    },
-                    "last_updated": UPDATED,
-                })),
-                any(&format!("{ADMIN}ClustersConfigDump"), json!({
-                    "version_info": VERSION,
-                    "static_clusters": static_of(Kind::Cluster, "cluster", "envoy.config.cluster.v3.Cluster"),
-                    "dynamic_active_clusters": dynamic(Kind::Cluster, "cluster", "envoy.config.cluster.v3.Cluster"),
-                })),
-                any(&format!("{ADMIN}ListenersConfigDump"), json!({
-                    "version_info": VERSION,
-                    "static_listeners": static_of(Kind::Listener, "listener", "envoy.config.listener.v3.Listener"),
-                    "dynamic_listeners": listeners,
-                })),
-                any(&format!("{ADMIN}RoutesConfigDump"), json!({
-                    "static_route_configs": inline_routes,
-                    "dynamic_route_configs": dynamic(Kind::RouteConfig, "route_config", "envoy.config.route.v3.RouteConfiguration"),
-                })),
+                        (
+                            "dynamic_resources",
+                            json!({
+                                "lds_config": super::filters::ads(),
+                                "cds_config": super::filters::ads(),
+                                "ads_config": {
+                                    "api_type": "GRPC",
+                                    "transport_api_version": "V3",
+                                    "grpc_services": [{"envoy_grpc": {"cluster_name": "xds-grpc"}}],
+                                    "set_node_on_first_message_only": true,
+                                },
+                            }),
+                        ),
+                    ]),
+                ),
+                ("last_updated", json!(UPDATED)),
+            ]),
+        );
+        object([(
+            "configs",
+            Value::Array(vec![
+                bootstrap,
+                any(
+                    &format!("{ADMIN}ClustersConfigDump"),
+                    object([
+                        ("version_info", json!(VERSION)),
+                        (
+                            "static_clusters",
+                            as_static("cluster", CLUSTER, &static_clusters),
+                        ),
+                        ("dynamic_active_clusters", clusters),
+                    ]),
+                ),
+                any(
+                    &format!("{ADMIN}ListenersConfigDump"),
+                    object([
+                        ("version_info", json!(VERSION)),
+                        (
+                            "static_listeners",
+                            as_static("listener", LISTENER, &static_listeners),
+                        ),
+                        ("dynamic_listeners", listeners),
+                    ]),
+                ),
+                any(
+                    &format!("{ADMIN}RoutesConfigDump"),
+                    object([
+                        ("static_route_configs", Value::Array(inline_routes)),
+                        ("dynamic_route_configs", routes),
+                    ]),
+                ),
                 any(&format!("{ADMIN}SecretsConfigDump"), json!({})),
-                any(&format!("{ADMIN}EndpointsConfigDump"), json!({
-                    "static_endpoint_configs": static_endpoints,
-                    "dynamic_endpoint_configs": endpoints,
-                })),
-            ],
-        })
+                any(
+                    &format!("{ADMIN}EndpointsConfigDump"),
+                    object([
+                        ("static_endpoint_configs", Value::Array(static_endpoints)),
+                        ("dynamic_endpoint_configs", Value::Array(endpoints)),
+                    ]),
+                ),
+            ]),
+        )])
     }
 
     /// Envoy's `/clusters?format=json`: every cluster with its hosts

@@ -229,35 +229,79 @@ impl ConfigGraph {
 
     /// The Envoy resource a root node stands for, children put back.
     pub fn resource(&self, i: NodeIndex) -> Value {
-        let node = &self.graph[i];
-        let mut v = node.value.clone();
+        self.shape(i).build(|n| self.graph[n].value.clone())
+    }
+
+    /// The same, moving the values out of the graph (which keeps its
+    /// structure but not its contents): for output that needs each
+    /// resource once, without holding two copies of a large mesh.
+    pub fn take_resource(&mut self, i: NodeIndex) -> Value {
+        let shape = self.shape(i);
+        shape.build(|n| std::mem::take(&mut self.graph[n].value))
+    }
+
+    /// Which nodes make up a root's resource.
+    fn shape(&self, i: NodeIndex) -> Shape {
         let (kids, default) = self.children(i);
-        match node.kind {
+        let kids = kids
+            .into_iter()
+            .map(|k| {
+                let grandkids = if self.graph[i].kind == Kind::RouteConfig {
+                    self.children(k).0
+                } else {
+                    Vec::new()
+                };
+                (k, grandkids)
+            })
+            .collect();
+        Shape {
+            root: i,
+            kind: self.graph[i].kind,
+            kids,
+            default,
+        }
+    }
+
+    /// Root nodes of one kind and origin, in insertion order.
+    pub fn roots_of(&self, kind: Kind, origin: Origin) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.roots.iter().copied().filter(move |&i| {
+            let n = &self.graph[i];
+            n.kind == kind && n.origin == origin
+        })
+    }
+}
+
+/// A root and its children (and theirs, for route configurations).
+struct Shape {
+    root: NodeIndex,
+    kind: Kind,
+    kids: Vec<(NodeIndex, Vec<NodeIndex>)>,
+    default: Option<NodeIndex>,
+}
+
+impl Shape {
+    fn build(self, mut value_of: impl FnMut(NodeIndex) -> Value) -> Value {
+        let mut v = value_of(self.root);
+        match self.kind {
             Kind::Listener => {
-                let chains: Vec<Value> =
-                    kids.iter().map(|&c| self.graph[c].value.clone()).collect();
-                let default = default.map(|d| self.graph[d].value.clone());
+                let chains: Vec<Value> = self.kids.iter().map(|(c, _)| value_of(*c)).collect();
                 insert_after(
                     &mut v,
                     "filter_chains",
                     Value::Array(chains),
                     &["name", "address"],
                 );
-                if let Some(d) = default {
-                    insert_before(&mut v, "default_filter_chain", d, "bind_to_port");
+                if let Some(d) = self.default {
+                    insert_before(&mut v, "default_filter_chain", value_of(d), "bind_to_port");
                 }
             }
             Kind::RouteConfig => {
-                let vhosts: Vec<Value> = kids
+                let vhosts: Vec<Value> = self
+                    .kids
                     .iter()
-                    .map(|&vh| {
-                        let mut vv = self.graph[vh].value.clone();
-                        let routes: Vec<Value> = self
-                            .children(vh)
-                            .0
-                            .iter()
-                            .map(|&r| self.graph[r].value.clone())
-                            .collect();
+                    .map(|(vh, routes)| {
+                        let mut vv = value_of(*vh);
+                        let routes: Vec<Value> = routes.iter().map(|&r| value_of(r)).collect();
                         insert_after(
                             &mut vv,
                             "routes",
@@ -272,14 +316,6 @@ impl ConfigGraph {
             _ => {}
         }
         v
-    }
-
-    /// Root nodes of one kind and origin, in insertion order.
-    pub fn roots_of(&self, kind: Kind, origin: Origin) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.roots.iter().copied().filter(move |&i| {
-            let n = &self.graph[i];
-            n.kind == kind && n.origin == origin
-        })
     }
 }
 
@@ -304,14 +340,17 @@ fn insert_after(v: &mut Value, key: &str, value: Value, after: &[&str]) {
         .rposition(|k| after.contains(&k.as_str()))
         .map_or(0, |p| p + 1);
     let mut out = Map::new();
+    let mut value = Some(value);
     for (i, (k, val)) in old.into_iter().enumerate() {
-        if i == pos {
-            out.insert(key.to_string(), value.clone());
+        if i == pos
+            && let Some(x) = value.take()
+        {
+            out.insert(key.to_string(), x);
         }
         out.insert(k, val);
     }
-    if !out.contains_key(key) {
-        out.insert(key.to_string(), value);
+    if let Some(x) = value {
+        out.insert(key.to_string(), x);
     }
     *m = out;
 }

@@ -1959,7 +1959,6 @@ spec:
         let catalog = crate::registry::catalog::build(&store, &mesh, &mut diags);
         let config = IstioConfig::default();
         let ctx = Context {
-            store: &store,
             mesh: &mesh,
             catalog: &catalog,
             config: &config,

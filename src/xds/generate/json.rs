@@ -15,6 +15,18 @@ pub fn any(type_name: &str, fields: Value) -> Value {
     Value::Object(m)
 }
 
+/// A JSON object of these entries, moved in. `json!` serializes every
+/// embedded `Value` again (a deep copy through the serializer), which for
+/// whole resources costs more than building them did.
+pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
 /// A `Duration` in its proto-JSON form from seconds: whole seconds bare,
 /// else 3, 6 or 9 fractional digits (`10s`, `0.500s`, `0.000100s`).
 pub fn duration_secs(secs: f64) -> Value {

@@ -20,7 +20,6 @@ pub mod route;
 pub mod scope;
 pub mod tls;
 
-use crate::model::Store;
 use crate::registry::Mesh;
 use crate::registry::catalog::Catalog;
 use crate::registry::config::IstioConfig;
@@ -32,7 +31,6 @@ pub const ISTIO_VERSION: &str = "1.31.0";
 
 /// Everything generation reads: built once per run, shared by every proxy.
 pub struct Context<'a> {
-    pub store: &'a Store,
     pub mesh: &'a Mesh,
     pub catalog: &'a Catalog,
     pub config: &'a IstioConfig,
@@ -50,16 +48,24 @@ pub fn generate(ctx: &Context, workload: usize, kind: crate::registry::ProxyType
     let proxy = Proxy::new(ctx.mesh, workload, kind);
     let scope = scope::build(ctx, &proxy);
     let inbound = inbound::build(ctx, &proxy);
-    let outbound = outbound::listeners(ctx, &proxy, &scope);
-    let routes: Vec<serde_json::Value> = rds::referenced(&outbound)
-        .iter()
-        .map(|name| rds::route_config(ctx, &proxy, &scope, name))
-        .collect();
-    let mut clusters = clusters::outbound_clusters(ctx, &proxy, &scope.cds_services);
-    clusters.extend(inbound.clusters);
-    let mut seen = std::collections::BTreeSet::new();
-    clusters.retain(|c| seen.insert(c["name"].as_str().unwrap_or_default().to_string()));
-    let endpoints = clusters::load_assignments(ctx, &proxy, &clusters);
+    // Listeners with their routes, and clusters with their endpoints, depend
+    // only on the scope: each pair is built on its own core.
+    let ((outbound, routes), (clusters, endpoints)) = std::thread::scope(|threads| {
+        let side = threads.spawn(|| {
+            let outbound = outbound::listeners(ctx, &proxy, &scope);
+            let routes = rds::route_configs(ctx, &proxy, &scope, &rds::referenced(&outbound));
+            (outbound, routes)
+        });
+        let mut clusters = clusters::outbound_clusters(ctx, &proxy, &scope.cds_services);
+        clusters.extend(inbound.clusters);
+        let mut seen = std::collections::BTreeSet::new();
+        clusters.retain(|c| seen.insert(c["name"].as_str().unwrap_or_default().to_string()));
+        let endpoints = clusters::load_assignments(ctx, &proxy, &clusters);
+        let listeners = side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (listeners, (clusters, endpoints))
+    });
 
     let mut g = graph::ConfigGraph::default();
     for l in bootstrap::static_listeners() {

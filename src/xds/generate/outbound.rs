@@ -618,7 +618,7 @@ fn chain_json(c: &Chain, name: Option<&str>) -> Value {
     if !fcm.is_empty() {
         m.insert("filter_chain_match".into(), Value::Object(fcm));
     }
-    m.insert("filters".into(), json!(c.filters));
+    m.insert("filters".into(), Value::Array(c.filters.clone()));
     if let Some(cfg) = &c.config {
         m.insert(
             "metadata".into(),
@@ -703,9 +703,9 @@ fn listener_json(cx: &Cx, e: &Entry, mode: OutboundMode) -> Value {
         "address".into(),
         super::json::socket_address(&e.bind, u32::from(e.port)),
     );
-    m.insert("filter_chains".into(), json!(chains));
+    m.insert("filter_chains".into(), Value::Array(chains));
     if !filters.is_empty() {
-        m.insert("listener_filters".into(), json!(filters));
+        m.insert("listener_filters".into(), Value::Array(filters));
     }
     m.insert("listener_filters_timeout".into(), json!("0s"));
     m.insert("traffic_direction".into(), json!("OUTBOUND"));

@@ -2,11 +2,12 @@
 //! for the shared HTTP listener of a port, `"HOST:PORT"` for a sniffed
 //! per-VIP listener; virtual hosts per service and per VirtualService host.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
 use super::clusters::hash_policy;
+use super::json::object;
 use super::outbound::destination_cluster;
 use super::route::{RouteContext, default_route, virtual_service_routes};
 use super::scope::{OutboundMode, SidecarScope, host_subset};
@@ -15,41 +16,104 @@ use crate::model::istio::Destination;
 use crate::registry::catalog::{CatalogService, Resolution};
 use crate::registry::config::VirtualServiceEntry;
 
-/// The route configuration named `name` (as an outbound HCM references it).
-pub fn route_config(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, name: &str) -> Value {
-    let (host, port) = match name.rsplit_once(':') {
-        Some((h, p)) => (Some(h), p.parse::<u16>().ok()),
-        None => (None, name.parse::<u16>().ok()),
-    };
-    let Some(port) = port else {
-        return config_json(name, Vec::new());
-    };
-    let mut vhosts = virtual_hosts(ctx, proxy, scope, port);
-    match host {
-        Some(h) => {
-            let wanted = format!("{h}:{port}");
-            vhosts.retain(|v| {
-                v["domains"]
-                    .as_array()
-                    .is_some_and(|d| d.iter().any(|x| x == h || x == wanted.as_str()))
-            });
-            if let [only] = vhosts.as_mut_slice() {
-                only["domains"] = json!(["*"]);
+/// The route configurations named `names` (as outbound HCMs reference
+/// them), in that order. The virtual hosts of a port are built once and
+/// shared by its `"PORT"` and every `"HOST:PORT"` configuration, which only
+/// pick theirs by domain: a mesh has one sniffed route per service port.
+pub fn route_configs(
+    ctx: &Context,
+    proxy: &Proxy,
+    scope: &SidecarScope,
+    names: &[String],
+) -> Vec<Value> {
+    let parsed: Vec<(Option<&str>, Option<u16>)> = names
+        .iter()
+        .map(|name| match name.rsplit_once(':') {
+            Some((h, p)) => (Some(h), p.parse::<u16>().ok()),
+            None => (None, name.parse::<u16>().ok()),
+        })
+        .collect();
+    let mut per_port: HashMap<u16, PortHosts> = HashMap::new();
+    for &(_, port) in &parsed {
+        if let Some(port) = port {
+            per_port
+                .entry(port)
+                .or_insert_with(|| PortHosts::new(virtual_hosts(ctx, proxy, scope, port)));
+        }
+    }
+    let mut out: Vec<Option<Value>> = vec![None; names.len()];
+    // Sniffed routes copy the vhosts they pick; the shared `PORT` routes
+    // then take the port's vhosts, so no large list is copied. Names that
+    // are no route name get an empty configuration, as istiod sends.
+    for (i, (name, &(host, port))) in names.iter().zip(&parsed).enumerate() {
+        let (Some(h), Some(port)) = (host, port) else {
+            continue;
+        };
+        let hosts = &per_port[&port];
+        let wanted = format!("{h}:{port}");
+        let mut picked: BTreeSet<usize> = BTreeSet::new();
+        for d in [h, wanted.as_str()] {
+            picked.extend(hosts.by_domain.get(d).into_iter().flatten());
+        }
+        let mut vhosts: Vec<Value> = picked
+            .into_iter()
+            .map(|i| hosts.vhosts[i].clone())
+            .collect();
+        if let [only] = vhosts.as_mut_slice() {
+            only["domains"] = json!(["*"]);
+        }
+        out[i] = Some(config_json(name, vhosts));
+    }
+    for (i, (name, &(host, port))) in names.iter().zip(&parsed).enumerate() {
+        if host.is_some() {
+            continue;
+        }
+        let Some(port) = port else {
+            continue;
+        };
+        let mut vhosts = match per_port.remove(&port) {
+            Some(hosts) => hosts.vhosts,
+            // Names are distinct, so a port's vhosts are taken once; build
+            // them again should that ever change.
+            None => virtual_hosts(ctx, proxy, scope, port),
+        };
+        vhosts.push(catch_all(scope.outbound_mode));
+        out[i] = Some(config_json(name, vhosts));
+    }
+    out.into_iter()
+        .zip(names)
+        .map(|(v, name)| v.unwrap_or_else(|| config_json(name, Vec::new())))
+        .collect()
+}
+
+/// A port's virtual hosts, with an index from each domain to them.
+struct PortHosts {
+    vhosts: Vec<Value>,
+    by_domain: HashMap<String, Vec<usize>>,
+}
+
+impl PortHosts {
+    fn new(vhosts: Vec<Value>) -> PortHosts {
+        let mut by_domain: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, v) in vhosts.iter().enumerate() {
+            for d in v["domains"].as_array().into_iter().flatten() {
+                if let Some(d) = d.as_str() {
+                    by_domain.entry(d.to_string()).or_default().push(i);
+                }
             }
         }
-        None => vhosts.push(catch_all(scope.outbound_mode)),
+        PortHosts { vhosts, by_domain }
     }
-    config_json(name, vhosts)
 }
 
 fn config_json(name: &str, vhosts: Vec<Value>) -> Value {
-    json!({
-        "name": name,
-        "virtual_hosts": vhosts,
-        "validate_clusters": false,
-        "max_direct_response_body_size_bytes": 1048576,
-        "ignore_port_in_host_matching": true,
-    })
+    object([
+        ("name", json!(name)),
+        ("virtual_hosts", Value::Array(vhosts)),
+        ("validate_clusters", json!(false)),
+        ("max_direct_response_body_size_bytes", json!(1048576)),
+        ("ignore_port_in_host_matching", json!(true)),
+    ])
 }
 
 /// `allow_any` or `block_all` (§5.4).
@@ -212,12 +276,12 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
             .collect();
         vhosts.push((
             name.clone(),
-            json!({
-                "name": name,
-                "domains": doms,
-                "routes": routes,
-                "include_request_attempt_count": true,
-            }),
+            object([
+                ("name", json!(name)),
+                ("domains", json!(doms)),
+                ("routes", Value::Array(routes)),
+                ("include_request_attempt_count", json!(true)),
+            ]),
         ));
     }
     vhosts.sort_by(|a, b| a.0.cmp(&b.0));

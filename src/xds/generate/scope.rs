@@ -2,6 +2,8 @@
 //! resource, the services and VirtualServices of each egress listener, the
 //! services that get clusters, and the outbound traffic policy.
 
+use std::collections::HashMap;
+
 use super::{Context, Proxy};
 use crate::model::istio::Destination;
 use crate::registry::catalog::{CatalogService, Port, Registry};
@@ -120,7 +122,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
         .into_iter()
         .map(|spec| {
             let imports: Vec<Import> = spec.hosts.iter().map(|h| Import::parse(h, ns)).collect();
-            let mut services: Vec<ScopedService<'a>> = Vec::new();
+            let mut services = ByHost::default();
             for s in &visible {
                 if !imported(&imports, &s.namespace, &s.hostname, false) {
                     continue;
@@ -137,7 +139,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
                 if ports.is_empty() {
                     continue;
                 }
-                add_one_per_host(&mut services, ScopedService { service: s, ports }, ns);
+                services.add_one_per_host(ScopedService { service: s, ports }, ns);
             }
             let virtual_services = vs_candidates
                 .iter()
@@ -153,16 +155,16 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
                 port: spec.port.clone(),
                 bind: spec.bind.clone(),
                 capture_none: spec.capture_none,
-                services,
+                services: services.into_vec(),
                 virtual_services,
             }
         })
         .collect();
 
-    let mut cds: Vec<ScopedService<'a>> = Vec::new();
+    let mut cds = ByHost::default();
     for l in &egress {
         for s in &l.services {
-            merge_for_cds(&mut cds, s.clone());
+            cds.merge_for_cds(s.clone());
         }
     }
     // VirtualService destinations get clusters too, without listeners (§3.5).
@@ -177,7 +179,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
                     None => s.ports.clone(),
                 };
                 if !ports.is_empty() {
-                    merge_for_cds(&mut cds, ScopedService { service: s, ports });
+                    cds.merge_for_cds(ScopedService { service: s, ports });
                 }
             }
         }
@@ -190,7 +192,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
     SidecarScope {
         sidecar,
         egress,
-        cds_services: cds,
+        cds_services: cds.into_vec(),
         outbound_mode: if mode == "REGISTRY_ONLY" {
             OutboundMode::RegistryOnly
         } else {
@@ -257,55 +259,79 @@ pub fn host_subset(a: &str, b: &str) -> bool {
     }
 }
 
-/// One namespace per hostname for an egress listener: the proxy
-/// namespace's wins, else the first seen, a Kubernetes Service beating a
-/// ServiceEntry (§3.3).
-fn add_one_per_host<'a>(out: &mut Vec<ScopedService<'a>>, s: ScopedService<'a>, proxy_ns: &str) {
-    let Some(at) = out
-        .iter()
-        .position(|o| o.service.hostname == s.service.hostname)
-    else {
-        out.push(s);
-        return;
-    };
-    let existing = out[at].service;
-    if existing.namespace == s.service.namespace {
-        // The per-address copies of one ServiceEntry: the listener side
-        // keeps each (one listener per address).
-        out.push(s);
-        return;
-    }
-    let replace = existing.namespace != proxy_ns
-        && (s.service.namespace == proxy_ns
-            || (s.service.registry == Registry::Kubernetes
-                && existing.registry != Registry::Kubernetes));
-    if replace {
-        out.retain(|o| o.service.hostname != s.service.hostname);
-        out.push(s);
-    }
+/// Services kept in order with an index by hostname: scopes hold every
+/// service of a large mesh, and each addition looks its hostname up.
+#[derive(Default)]
+struct ByHost<'a> {
+    items: Vec<Option<ScopedService<'a>>>,
+    index: HashMap<&'a str, Vec<usize>>,
 }
 
-/// CDS keeps one service per hostname: first wins, a Kubernetes Service
-/// replaces a ServiceEntry, same-namespace duplicates merge ports (§3.6).
-fn merge_for_cds<'a>(out: &mut Vec<ScopedService<'a>>, s: ScopedService<'a>) {
-    match out
-        .iter_mut()
-        .find(|o| o.service.hostname == s.service.hostname)
-    {
-        None => out.push(s),
-        Some(o) => {
-            if s.service.registry == Registry::Kubernetes
-                && o.service.registry != Registry::Kubernetes
+impl<'a> ByHost<'a> {
+    fn first(&mut self, host: &str) -> Option<&mut ScopedService<'a>> {
+        let at = *self.index.get(host)?.first()?;
+        self.items[at].as_mut()
+    }
+
+    fn push(&mut self, s: ScopedService<'a>) {
+        self.index
+            .entry(s.service.hostname.as_str())
+            .or_default()
+            .push(self.items.len());
+        self.items.push(Some(s));
+    }
+
+    /// One namespace per hostname for an egress listener: the proxy
+    /// namespace's wins, else the first seen, a Kubernetes Service beating
+    /// a ServiceEntry (§3.3).
+    fn add_one_per_host(&mut self, s: ScopedService<'a>, proxy_ns: &str) {
+        let Some(existing) = self.first(&s.service.hostname).map(|e| e.service) else {
+            self.push(s);
+            return;
+        };
+        if existing.namespace == s.service.namespace {
+            // The per-address copies of one ServiceEntry: the listener side
+            // keeps each (one listener per address).
+            self.push(s);
+            return;
+        }
+        let replace = existing.namespace != proxy_ns
+            && (s.service.namespace == proxy_ns
+                || (s.service.registry == Registry::Kubernetes
+                    && existing.registry != Registry::Kubernetes));
+        if replace {
+            for at in self
+                .index
+                .remove(s.service.hostname.as_str())
+                .unwrap_or_default()
             {
-                *o = s;
-            } else if o.service.namespace == s.service.namespace {
-                for p in s.ports {
-                    if !o.ports.iter().any(|q| q.port == p.port) {
-                        o.ports.push(p);
-                    }
+                self.items[at] = None;
+            }
+            self.push(s);
+        }
+    }
+
+    /// CDS keeps one service per hostname: first wins, a Kubernetes Service
+    /// replaces a ServiceEntry, same-namespace duplicates merge ports (§3.6).
+    fn merge_for_cds(&mut self, s: ScopedService<'a>) {
+        let Some(o) = self.first(&s.service.hostname) else {
+            self.push(s);
+            return;
+        };
+        if s.service.registry == Registry::Kubernetes && o.service.registry != Registry::Kubernetes
+        {
+            *o = s;
+        } else if o.service.namespace == s.service.namespace {
+            for p in s.ports {
+                if !o.ports.iter().any(|q| q.port == p.port) {
+                    o.ports.push(p);
                 }
             }
         }
+    }
+
+    fn into_vec(self) -> Vec<ScopedService<'a>> {
+        self.items.into_iter().flatten().collect()
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::model::istio::ClientTlsSettings;
 use crate::model::mesh_config::{MeshConfig, TlsConfig};
 
-use super::json::any;
+use super::json::{any, object};
 
 const TLS_SOCKET: &str = "envoy.transport_sockets.tls";
 const UPSTREAM_TLS: &str = "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
@@ -33,18 +33,24 @@ pub fn istio_upstream_tls(sni: &str, sans: &[String], h2: bool) -> Value {
     } else {
         &["istio-peer-exchange", "istio"]
     };
-    let common = json!({
-        "tls_params": tls_params("TLSv1_2"),
-        "alpn_protocols": alpn,
-        "tls_certificate_sds_secret_configs": [sds_secret("default")],
-        "combined_validation_context": {
-            "default_validation_context": san_matchers(sans, &[]),
-            "validation_context_sds_secret_config": sds_secret("ROOTCA"),
-        },
-    });
+    let common = object([
+        ("tls_params", tls_params("TLSv1_2")),
+        ("alpn_protocols", json!(alpn)),
+        (
+            "tls_certificate_sds_secret_configs",
+            Value::Array(vec![sds_secret("default")]),
+        ),
+        (
+            "combined_validation_context",
+            object([
+                ("default_validation_context", san_matchers(sans, &[])),
+                ("validation_context_sds_secret_config", sds_secret("ROOTCA")),
+            ]),
+        ),
+    ]);
     socket(
         UPSTREAM_TLS,
-        json!({"common_tls_context": common, "sni": sni}),
+        object([("common_tls_context", common), ("sni", json!(sni))]),
     )
 }
 
@@ -230,7 +236,10 @@ pub fn raw_buffer() -> Value {
 }
 
 fn socket(type_name: &str, ctx: Value) -> Value {
-    json!({"name": TLS_SOCKET, "typed_config": any(type_name, ctx)})
+    object([
+        ("name", json!(TLS_SOCKET)),
+        ("typed_config", any(type_name, ctx)),
+    ])
 }
 
 fn tls_params(min: &str) -> Value {
@@ -267,7 +276,7 @@ fn sds_secret(name: &str) -> Value {
         source["initial_fetch_timeout"] = json!("0s");
     }
     source["resource_api_version"] = json!("V3");
-    json!({"name": name, "sds_config": source})
+    object([("name", json!(name)), ("sds_config", source)])
 }
 
 /// An SDS secret istiod serves itself over ADS (credentialName).
