@@ -85,18 +85,19 @@ fn every_testdata_proxy_passes_envoy() {
 /// it requires, in order (../shared/corpus/istio-bookinfo/overlays.yaml).
 fn bookinfo_revisions(root: &Path) -> Vec<(String, Vec<PathBuf>)> {
     let text = std::fs::read_to_string(root.join("overlays.yaml")).expect("overlays.yaml");
-    let index: serde_yaml::Value = serde_yaml::from_str(&text).expect("overlays.yaml parses");
+    let index: serde_json::Value =
+        meshsim::load::yaml::decode_text(&text, &mut |_| {}).expect("overlays.yaml parses");
     let mut out = Vec::new();
-    for group in index["groups"].as_sequence().into_iter().flatten() {
+    for group in index["groups"].as_array().into_iter().flatten() {
         let base = group["base"].as_str().unwrap_or_default();
         if base != "base/" {
             continue;
         }
         out.push(("base".to_string(), vec![root.join(base)]));
-        for o in group["overlays"].as_sequence().into_iter().flatten() {
+        for o in group["overlays"].as_array().into_iter().flatten() {
             let name = o["name"].as_str().unwrap_or_default().to_string();
             let mut paths = vec![root.join(base)];
-            for r in o["requires"].as_sequence().into_iter().flatten() {
+            for r in o["requires"].as_array().into_iter().flatten() {
                 paths.push(root.join("overlays").join(r.as_str().unwrap_or_default()));
             }
             paths.push(root.join(o["dir"].as_str().unwrap_or_default()));

@@ -1567,7 +1567,8 @@ mod tests {
             #[serde(default)]
             subsets: Vec<Subset>,
         }
-        let spec: Spec = serde_yaml::from_str(yaml).unwrap();
+        let spec: Spec =
+            crate::load::yaml::decode_text(yaml, &mut |_| {}).expect("test YAML decodes");
         MergedRule {
             host: host.into(),
             traffic_policy: spec.traffic_policy,
