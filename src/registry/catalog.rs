@@ -136,6 +136,44 @@ impl CatalogService {
     }
 }
 
+#[cfg(test)]
+impl CatalogService {
+    /// A service in `default` for unit tests, with only what a test names.
+    pub fn for_test(
+        hostname: &str,
+        name: &str,
+        registry: Registry,
+        resolution: Resolution,
+        ports: Vec<Port>,
+    ) -> CatalogService {
+        CatalogService {
+            hostname: hostname.to_string(),
+            name: name.to_string(),
+            namespace: "default".to_string(),
+            registry,
+            resolution,
+            mesh_external: registry == Registry::External,
+            address: "0.0.0.0".to_string(),
+            cluster_vips: Vec::new(),
+            ports,
+            export_to: Vec::new(),
+            selector: None,
+            creation: None,
+            k8s_headless: false,
+            external_name: None,
+            aliases: Vec::new(),
+            service_accounts: Vec::new(),
+            node_local: false,
+            annotations: Labels::new(),
+            source: ObjRef {
+                kind: "Service",
+                namespace: "default".to_string(),
+                name: name.to_string(),
+            },
+        }
+    }
+}
+
 /// Endpoint health as EDS reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {

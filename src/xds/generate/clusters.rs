@@ -1461,37 +1461,22 @@ mod tests {
         ports: &[(&str, u16, Protocol)],
     ) -> CatalogService {
         CatalogService {
-            hostname: host.to_string(),
-            name: host.split('.').next().unwrap().to_string(),
-            namespace: "default".to_string(),
-            registry: Registry::Kubernetes,
-            resolution,
-            mesh_external: false,
             address: "10.0.0.1".to_string(),
-            cluster_vips: Vec::new(),
-            ports: ports
-                .iter()
-                .map(|(name, port, protocol)| Port {
-                    name: name.to_string(),
-                    port: *port,
-                    protocol: *protocol,
-                    target_port: None,
-                })
-                .collect(),
-            export_to: Vec::new(),
-            selector: None,
-            creation: None,
-            k8s_headless: false,
-            external_name: None,
-            aliases: Vec::new(),
-            service_accounts: Vec::new(),
-            node_local: false,
-            annotations: BTreeMap::new(),
-            source: ObjRef {
-                kind: "Service",
-                namespace: "default".into(),
-                name: host.into(),
-            },
+            ..CatalogService::for_test(
+                host,
+                host.split('.').next().unwrap_or(host),
+                Registry::Kubernetes,
+                resolution,
+                ports
+                    .iter()
+                    .map(|(name, port, protocol)| Port {
+                        name: name.to_string(),
+                        port: *port,
+                        protocol: *protocol,
+                        target_port: None,
+                    })
+                    .collect(),
+            )
         }
     }
 

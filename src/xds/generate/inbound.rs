@@ -1085,16 +1085,12 @@ mod tests {
             Registry::Kubernetes => format!("{name}.default.svc.cluster.local"),
             Registry::External => name.to_string(),
         };
-        CatalogService {
-            hostname,
-            name: name.into(),
-            namespace: "default".into(),
+        CatalogService::for_test(
+            &hostname,
+            name,
             registry,
-            resolution: Resolution::ClientSideLb,
-            mesh_external: registry == Registry::External,
-            address: "0.0.0.0".into(),
-            cluster_vips: Vec::new(),
-            ports: ports
+            Resolution::ClientSideLb,
+            ports
                 .iter()
                 .map(|&(port, protocol)| Port {
                     name: format!("p{port}"),
@@ -1103,21 +1099,7 @@ mod tests {
                     target_port: None,
                 })
                 .collect(),
-            export_to: Vec::new(),
-            selector: None,
-            creation: None,
-            k8s_headless: false,
-            external_name: None,
-            aliases: Vec::new(),
-            service_accounts: Vec::new(),
-            node_local: false,
-            annotations: Default::default(),
-            source: ObjRef {
-                kind: "Service",
-                namespace: "default".into(),
-                name: name.into(),
-            },
-        }
+        )
     }
 
     /// Targets of `s`: (service port, target port).
