@@ -160,7 +160,7 @@ pub fn run(
                     (config.clusters_status().to_string(), DumpKind::Clusters)
                 } else {
                     let dump = config.config_dump();
-                    let text = dump.to_string();
+                    let text = serde_json::to_string(&dump)?;
                     // Freeing a large tree takes a while; not on the way out.
                     std::thread::spawn(move || drop(dump));
                     (text, DumpKind::ConfigDump)
