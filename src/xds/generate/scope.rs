@@ -253,10 +253,9 @@ pub fn host_subset(a: &str, b: &str) -> bool {
     if b == "*" || a == b {
         return true;
     }
-    match (a.strip_prefix('*'), b.strip_prefix('*')) {
-        (_, Some(b_suffix)) => a.ends_with(b_suffix) && a.len() > b_suffix.len() - 1,
-        _ => false,
-    }
+    // `*.x` covers `a.x` and `*.a.x`; an exact name covers only itself.
+    b.strip_prefix('*')
+        .is_some_and(|suffix| a.ends_with(suffix))
 }
 
 /// Services kept in order with an index by hostname: scopes hold every
