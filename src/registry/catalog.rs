@@ -234,6 +234,9 @@ impl Catalog {
     }
 }
 
+/// The label that names a non-pod endpoint's workload (telemetry).
+const WORKLOAD_NAME: &str = "service.istio.io/workload-name";
+
 /// The SPIFFE identity of a service account.
 pub fn spiffe(trust_domain: &str, ns: &str, sa: &str) -> String {
     format!("spiffe://{trust_domain}/ns/{ns}/sa/{sa}")
@@ -358,7 +361,7 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> Catalog {
                 spec.endpoints.as_slice(),
                 selector.as_ref(),
                 host,
-                &ns,
+                &source,
                 resolution,
                 &ports,
                 &trust_domain,
@@ -561,10 +564,16 @@ fn endpoint_of(
         },
         locality: w.locality.clone().unwrap_or_default(),
         tls_mode,
-        workload_name: w
-            .controller
-            .as_ref()
-            .map_or_else(|| w.name.clone(), |c| c.name.clone()),
+        workload_name: match &w.controller {
+            Some(c) => c.name.clone(),
+            None if w.origin == Origin::WorkloadEntry => w
+                .annotations
+                .get("istio.io/autoRegistrationGroup")
+                .or_else(|| w.labels.get(WORKLOAD_NAME))
+                .unwrap_or(&w.name)
+                .clone(),
+            None => w.name.clone(),
+        },
         namespace: w.namespace.clone(),
         node: node.or_else(|| w.node.clone()),
         health,
@@ -582,13 +591,21 @@ fn se_endpoints(
     inline: &[WorkloadEntrySpec],
     selector: Option<&Labels>,
     host: &str,
-    ns: &str,
+    se: &ObjRef,
     resolution: Resolution,
     ports: &[Port],
     trust_domain: &str,
     out: &mut Vec<IstioEndpoint>,
 ) {
-    for we in inline {
+    let ns = se.namespace.as_str();
+    // istiod names inline endpoints `<entry>-<index>` and the endpoint of a
+    // DNS host after the entry, unless a workload-name label says otherwise.
+    for (i, we) in inline.iter().enumerate() {
+        let workload_name = we
+            .labels
+            .get(WORKLOAD_NAME)
+            .cloned()
+            .unwrap_or_else(|| format!("{}-{i}", se.name));
         let Some(address) = we.address.clone() else {
             continue;
         };
@@ -626,7 +643,7 @@ fn se_endpoints(
                     .unwrap_or_default(),
                 locality: we.locality.clone().unwrap_or_default(),
                 tls_mode: tls_mode.clone(),
-                workload_name: String::new(),
+                workload_name: workload_name.clone(),
                 namespace: ns.to_string(),
                 node: None,
                 health: Health::Healthy,
@@ -679,7 +696,7 @@ fn se_endpoints(
                 service_account: String::new(),
                 locality: String::new(),
                 tls_mode: "disabled".to_string(),
-                workload_name: String::new(),
+                workload_name: se.name.clone(),
                 namespace: ns.to_string(),
                 node: None,
                 health: Health::Healthy,

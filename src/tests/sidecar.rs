@@ -340,6 +340,25 @@ fn outbound_service_entries() {
     };
     assert_eq!(tcp_cluster(only), "outbound|9999||legacy.internal");
     assert_eq!(cluster(&d, "outbound|9999||legacy.internal")["type"], "EDS");
+    // Inline endpoints are workloads named `<entry>-<index>` (telemetry).
+    let workloads: Vec<&str> =
+        cla(&d, "outbound|9999||legacy.internal")["endpoints"][0]["lb_endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                e["metadata"]["filter_metadata"]["istio"]["workload"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+    assert_eq!(
+        workloads,
+        [
+            "legacy-0;default;legacy-0;;Kubernetes",
+            "legacy-1;default;legacy-1;;Kubernetes"
+        ]
+    );
     let mut addrs: Vec<&str> =
         cla(&d, "outbound|9999||legacy.internal")["endpoints"][0]["lb_endpoints"]
             .as_array()
