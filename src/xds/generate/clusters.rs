@@ -18,6 +18,7 @@ use crate::registry::catalog::{CatalogService, Health, IstioEndpoint, Port, Regi
 use crate::registry::config::{MergedRule, MtlsMode};
 use crate::registry::protocol::Protocol;
 
+use super::filters::tcp_metadata_exchange;
 use super::json::{any, duration, duration_secs, object, socket_address};
 use super::scope::ScopedService;
 use super::tls::{UserTls, istio_upstream_tls, raw_buffer, user_upstream_tls};
@@ -25,7 +26,7 @@ use super::{Context, Proxy};
 
 const HTTP_OPTIONS: &str = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
-/// Outbound clusters for the scope's services in istiod's CDS order (§7.1): per service and port (not UDP, not Alias): `outbound|PORT||HOST` then subset clusters in DR order; then BlackHoleCluster, PassthroughCluster. DNS/STATIC clusters with no endpoints are omitted.
+/// Outbound clusters for the scope's services in istiod's CDS order (§7.1): per service and port (not UDP, not Alias): `outbound|PORT||HOST` then subset clusters in DR order; then BlackHoleCluster, PassthroughCluster. DNS/STATIC clusters with no endpoints are omitted; duplicate names are dropped over the whole CDS list by the caller.
 pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService]) -> Vec<Value> {
     let mut out = Vec::new();
     for scoped in services {
@@ -49,8 +50,6 @@ pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService
     }
     out.push(blackhole_cluster(&ctx.mesh.mesh_config));
     out.push(passthrough_cluster(&ctx.mesh.mesh_config));
-    let mut seen = BTreeSet::new();
-    out.retain(|c| seen.insert(c["name"].as_str().unwrap_or_default().to_string()));
     out
 }
 
@@ -643,7 +642,11 @@ fn build_cluster(
             }),
         );
     }
-    b.c.set(FILTERS, "filters", json!([metadata_exchange_filter()]));
+    b.c.set(
+        FILTERS,
+        "filters",
+        Value::Array(vec![tcp_metadata_exchange()]),
+    );
     b.c.set(
         METADATA,
         "metadata",
@@ -690,16 +693,6 @@ fn cluster_metadata(
 /// A TLS block's mode; `tls: {}` is `DISABLE`, the proto default.
 fn tls_mode(tls: Option<&ClientTlsSettings>) -> Option<&str> {
     tls.map(|t| t.mode.as_deref().unwrap_or("DISABLE"))
-}
-
-fn metadata_exchange_filter() -> Value {
-    json!({
-        "name": "istio.metadata_exchange",
-        "typed_config": any("udpa.type.v1.TypedStruct", json!({
-            "type_url": "type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange",
-            "value": {"protocol": "istio-peer-exchange", "enable_discovery": true},
-        })),
-    })
 }
 
 /// A number as Envoy prints a double: integral values without a fraction.
@@ -1205,7 +1198,11 @@ fn passthrough_cluster(mesh: &MeshConfig) -> Value {
             "use_downstream_protocol_config": {"http_protocol_options": {}, "http2_protocol_options": {}},
         }))}),
     );
-    b.c.set(FILTERS, "filters", json!([metadata_exchange_filter()]));
+    b.c.set(
+        FILTERS,
+        "filters",
+        Value::Array(vec![tcp_metadata_exchange()]),
+    );
     // The pool's HTTP options never reach this cluster (istiod sets them on a
     // copy), and it has no common_lb_config.
     b.c.into_value()

@@ -58,6 +58,7 @@ pub fn generate(ctx: &Context, workload: usize, kind: crate::registry::ProxyType
         });
         let mut clusters = clusters::outbound_clusters(ctx, &proxy, &scope.cds_services);
         clusters.extend(inbound.clusters);
+        // Duplicate names over the whole list: the first wins (§7.1).
         let mut seen = std::collections::BTreeSet::new();
         clusters.retain(|c| seen.insert(c["name"].as_str().unwrap_or_default().to_string()));
         let endpoints = clusters::load_assignments(ctx, &proxy, &clusters);

@@ -387,13 +387,10 @@ fn vss_for_host<'a>(
     l: &'a EgressListener,
     host: &str,
 ) -> impl Iterator<Item = &'a VirtualServiceEntry> {
-    let host = host.to_string();
-    l.virtual_services.iter().copied().filter(move |vs| {
-        vs.spec
-            .hosts
-            .iter()
-            .any(|h| super::scope::host_subset(&host, h))
-    })
+    l.vs_hosts
+        .covering(host)
+        .into_iter()
+        .map(|i| l.virtual_services[i])
 }
 
 /// Does an L4 match apply to this proxy on this port?

@@ -10,7 +10,7 @@ use super::clusters::hash_policy;
 use super::json::object;
 use super::outbound::destination_cluster;
 use super::route::{RouteContext, default_route, virtual_service_routes};
-use super::scope::{OutboundMode, SidecarScope, host_subset};
+use super::scope::{OutboundMode, SidecarScope, VsHosts, host_subset};
 use super::{Context, Proxy};
 use crate::model::istio::Destination;
 use crate::registry::catalog::{CatalogService, Resolution};
@@ -155,20 +155,29 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
             services.insert(s.service.hostname.as_str(), s.service);
         }
     }
+    // Wildcard service hostnames (ServiceEntries) are few; exact ones are
+    // looked up by name.
+    let wildcard_services: Vec<&str> = services
+        .keys()
+        .copied()
+        .filter(|s| s.starts_with('*'))
+        .collect();
+    let names_a_service = |h: &str| {
+        services.contains_key(h)
+            || wildcard_services.iter().any(|s| host_subset(h, s))
+            || (h.starts_with('*') && services.keys().any(|s| host_subset(s, h)))
+    };
     let vss: Vec<&VirtualServiceEntry> = listener
         .virtual_services
         .iter()
         .copied()
-        .filter(|vs| {
-            port == 80
-                || vs.spec.hosts.iter().any(|h| {
-                    services
-                        .keys()
-                        .any(|s| host_subset(s, h) || host_subset(h, s))
-                })
-        })
+        .filter(|vs| port == 80 || vs.spec.hosts.iter().any(|h| names_a_service(h)))
         .collect();
-    let best_vs = most_specific_vs(&services, &vss);
+    let vs_hosts = VsHosts::new(&vss);
+    let best_vs: BTreeMap<&str, usize> = services
+        .keys()
+        .filter_map(|host| Some((*host, vs_hosts.most_specific(host)?)))
+        .collect();
 
     let mut out: Vec<(String, Vec<String>, Vec<Value>)> = Vec::new();
     let mut used: BTreeSet<&str> = BTreeSet::new();
@@ -299,36 +308,6 @@ fn service_ns<'a>(ctx: &'a Context, host: &str, proxy_ns: &'a str) -> &'a str {
         found.get_or_insert(s.namespace.as_str());
     }
     found.unwrap_or(proxy_ns)
-}
-
-/// For each service, the index of the VirtualService whose host matches it
-/// most specifically (exact, then the longest wildcard; ties to the first).
-fn most_specific_vs<'a>(
-    services: &BTreeMap<&'a str, &CatalogService>,
-    vss: &[&VirtualServiceEntry],
-) -> BTreeMap<&'a str, usize> {
-    let mut out = BTreeMap::new();
-    for host in services.keys() {
-        let mut best: Option<(usize, usize)> = None;
-        for (i, vs) in vss.iter().enumerate() {
-            for h in &vs.spec.hosts {
-                let score = if h == host {
-                    usize::MAX
-                } else if host_subset(host, h) {
-                    h.len()
-                } else {
-                    continue;
-                };
-                if best.is_none_or(|(b, _)| score > b) {
-                    best = Some((score, i));
-                }
-            }
-        }
-        if let Some((_, i)) = best {
-            out.insert(*host, i);
-        }
-    }
-    out
 }
 
 /// The domains of a service's virtual host as seen by this proxy (§5.5).

@@ -35,6 +35,64 @@ pub struct EgressListener<'a> {
     pub capture_none: bool,
     pub services: Vec<ScopedService<'a>>,
     pub virtual_services: Vec<&'a VirtualServiceEntry>,
+    /// `virtual_services` by host, for per-service lookups.
+    pub vs_hosts: VsHosts<'a>,
+}
+
+/// VirtualServices indexed by their hosts: exact hosts by name, wildcard
+/// hosts listed (they are few). A scope may hold thousands of services and
+/// VirtualServices; each service looks up only its own.
+#[derive(Debug, Clone, Default)]
+pub struct VsHosts<'a> {
+    exact: HashMap<&'a str, Vec<usize>>,
+    wildcard: Vec<(usize, &'a str)>,
+}
+
+impl<'a> VsHosts<'a> {
+    pub fn new(vss: &[&'a VirtualServiceEntry]) -> VsHosts<'a> {
+        let mut index = VsHosts::default();
+        for (i, vs) in vss.iter().enumerate() {
+            for h in &vs.spec.hosts {
+                if h.starts_with('*') {
+                    index.wildcard.push((i, h.as_str()));
+                } else {
+                    index.exact.entry(h.as_str()).or_default().push(i);
+                }
+            }
+        }
+        index
+    }
+
+    /// Positions of the VirtualServices with a host covering `host`, in order.
+    pub fn covering(&self, host: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self.exact.get(host).cloned().unwrap_or_default();
+        out.extend(
+            self.wildcard
+                .iter()
+                .filter(|(_, h)| host_subset(host, h))
+                .map(|(i, _)| *i),
+        );
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The VirtualService whose host matches `host` most specifically: an
+    /// exact host, else the longest wildcard; ties go to the first.
+    pub fn most_specific(&self, host: &str) -> Option<usize> {
+        if let Some(first) = self.exact.get(host).and_then(|v| v.first()) {
+            return Some(*first);
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for &(i, h) in &self.wildcard {
+            if host_subset(host, h)
+                && best.is_none_or(|(len, at)| h.len() > len || (h.len() == len && i < at))
+            {
+                best = Some((h.len(), i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -141,7 +199,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
                 }
                 services.add_one_per_host(ScopedService { service: s, ports }, ns);
             }
-            let virtual_services = vs_candidates
+            let virtual_services: Vec<&'a VirtualServiceEntry> = vs_candidates
                 .iter()
                 .copied()
                 .filter(|vs| {
@@ -156,6 +214,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
                 bind: spec.bind.clone(),
                 capture_none: spec.capture_none,
                 services: services.into_vec(),
+                vs_hosts: VsHosts::new(&virtual_services),
                 virtual_services,
             }
         })
@@ -171,7 +230,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
     for l in &egress {
         for vs in &l.virtual_services {
             for (host, port) in destinations(vs) {
-                let Some(s) = best_service(ctx, &visible, &host, ns) else {
+                let Some(s) = best_service(ctx, &default_export, &host, ns) else {
                     continue;
                 };
                 let ports: Vec<Port> = match port {
@@ -372,7 +431,7 @@ fn destinations(vs: &VirtualServiceEntry) -> Vec<(String, Option<u16>)> {
 /// visible Kubernetes Service, else the oldest visible one.
 fn best_service<'a>(
     ctx: &Context<'a>,
-    visible: &[&'a CatalogService],
+    default_export: &[String],
     host: &str,
     proxy_ns: &str,
 ) -> Option<&'a CatalogService> {
@@ -380,7 +439,7 @@ fn best_service<'a>(
         .catalog
         .with_host(host)
         .map(|(_, s)| s)
-        .filter(|s| visible.iter().any(|v| std::ptr::eq(*v, *s)))
+        .filter(|s| s.visible_from(proxy_ns, default_export))
         .collect();
     candidates
         .iter()
@@ -396,7 +455,51 @@ fn best_service<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::host_subset;
+    use super::{VsHosts, host_subset};
+    use crate::registry::catalog::ObjRef;
+    use crate::registry::config::{ConfigMeta, VirtualServiceEntry};
+
+    fn vs(hosts: &[&str]) -> VirtualServiceEntry {
+        VirtualServiceEntry {
+            meta: ConfigMeta {
+                name: "vs".into(),
+                namespace: "default".into(),
+                creation: None,
+                source: ObjRef {
+                    kind: "VirtualService",
+                    namespace: "default".into(),
+                    name: "vs".into(),
+                },
+            },
+            spec: crate::model::istio::VirtualServiceSpec {
+                hosts: hosts.iter().map(|h| h.to_string()).collect(),
+                ..Default::default()
+            },
+            export_to: Vec::new(),
+            gateways: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn virtual_services_by_host() {
+        let all = [
+            vs(&["*.example.com"]),
+            vs(&["a.example.com", "b.example.com"]),
+            vs(&["*"]),
+            vs(&["a.example.com"]),
+            vs(&["*.com"]),
+        ];
+        let refs: Vec<&VirtualServiceEntry> = all.iter().collect();
+        let index = VsHosts::new(&refs);
+        assert_eq!(index.covering("a.example.com"), [0, 1, 2, 3, 4]);
+        assert_eq!(index.covering("c.example.com"), [0, 2, 4]);
+        assert_eq!(index.covering("other.org"), [2]);
+        // Exact beats wildcard, the first exact wins; else the longest wildcard.
+        assert_eq!(index.most_specific("a.example.com"), Some(1));
+        assert_eq!(index.most_specific("c.example.com"), Some(0));
+        assert_eq!(index.most_specific("x.com"), Some(4));
+        assert_eq!(index.most_specific("other.org"), Some(2));
+    }
 
     #[test]
     fn host_matching() {
