@@ -93,7 +93,7 @@ impl Session {
             &mut diags,
         );
         let catalog = registry::catalog::build(&store, &mesh, &mut diags);
-        let config = registry::config::build(&store, &mesh, &mut diags);
+        let config = registry::config::build(&store, &[], &mesh, &mut diags);
         Ok(Session {
             loaded,
             store,

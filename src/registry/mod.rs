@@ -174,8 +174,8 @@ fn locality(pod_labels: &Labels, node_labels: Option<&Labels>) -> Option<String>
 }
 
 /// Objects of one type from the store and from those the registry
-/// synthesized (gateway deployments), as one sequence.
-fn all_of<'a, T: Typed + 'a>(
+/// synthesized (gateway deployments, translated routes), as one sequence.
+pub(crate) fn all_of<'a, T: Typed + 'a>(
     store: &'a Store,
     synthesized: &'a [Object],
 ) -> impl Iterator<Item = (&'a Object, &'a T)> {

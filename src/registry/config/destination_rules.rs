@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::Diagnostics;
 use crate::model::istio::{DestinationRule, Subset, TrafficPolicy};
-use crate::model::{Labels, Store};
+use crate::model::{Labels, Object, Store};
 
-use super::super::{Mesh, in_namespace};
+use super::super::{Mesh, all_of, in_namespace};
 use super::virtual_services::resolve_short_name;
 use super::{ConfigMeta, selects};
 
@@ -147,14 +147,18 @@ fn pick<'a>(rules: &[&'a MergedRule], proxy_ns: &str, labels: &Labels) -> Option
     catch_all
 }
 
-pub fn build(store: &Store, mesh: &Mesh, _diags: &mut Diagnostics) -> DestinationRules {
+pub fn build(
+    store: &Store,
+    translated: &[Object],
+    mesh: &Mesh,
+    _diags: &mut Diagnostics,
+) -> DestinationRules {
     let root = mesh.mesh_config.root_namespace().to_string();
     let default_private = mesh
         .mesh_config
         .default_destination_rule_export_to()
         .contains(&".");
-    let mut drs: Vec<_> = store
-        .of::<DestinationRule>()
+    let mut drs: Vec<_> = all_of::<DestinationRule>(store, translated)
         .map(|(o, dr)| (ConfigMeta::of(o), &dr.spec))
         .collect();
     // Selector rules first, then config order: the merge order istiod uses.

@@ -64,10 +64,17 @@ pub struct IstioConfig {
     pub peer_authn: PeerAuthentications,
 }
 
-pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> IstioConfig {
+/// Index the store's configuration together with `translated`, the Istio
+/// objects istiod derives from Gateway API and Ingress resources.
+pub fn build(
+    store: &Store,
+    translated: &[Object],
+    mesh: &Mesh,
+    diags: &mut Diagnostics,
+) -> IstioConfig {
     IstioConfig {
-        virtual_services: virtual_services::build(store, mesh, diags),
-        destination_rules: destination_rules::build(store, mesh, diags),
+        virtual_services: virtual_services::build(store, translated, mesh, diags),
+        destination_rules: destination_rules::build(store, translated, mesh, diags),
         sidecars: sidecars::build(store, mesh, diags),
         peer_authn: peer_authn::build(store, mesh, diags),
     }
@@ -86,6 +93,6 @@ pub(crate) fn from_yaml(yaml: &str) -> (IstioConfig, Diagnostics) {
     );
     let store = crate::model::build(&loaded.documents, &Default::default(), &mut diags);
     let mesh = super::build(&store, &Default::default(), &mut diags);
-    let config = build(&store, &mesh, &mut diags);
+    let config = build(&store, &[], &mesh, &mut diags);
     (config, diags)
 }

@@ -7,9 +7,9 @@ use crate::diag::{Diagnostics, Severity};
 use crate::model::istio::{
     Destination, HttpMatchRequest, HttpRoute, StringMatch, VirtualService, VirtualServiceSpec,
 };
-use crate::model::{Labels, Store};
+use crate::model::{Labels, Object, Store};
 
-use super::super::{DOMAIN_SUFFIX, Mesh};
+use super::super::{DOMAIN_SUFFIX, Mesh, all_of};
 use super::ConfigMeta;
 
 /// The gateway name that stands for every sidecar.
@@ -118,7 +118,12 @@ struct Delegate {
     export: BTreeSet<String>,
 }
 
-pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> VirtualServices {
+pub fn build(
+    store: &Store,
+    translated: &[Object],
+    mesh: &Mesh,
+    diags: &mut Diagnostics,
+) -> VirtualServices {
     let mut out = VirtualServices {
         all: Vec::new(),
         default_export: mesh
@@ -128,8 +133,7 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> VirtualServ
             .map(String::from)
             .collect(),
     };
-    let mut objects: Vec<_> = store
-        .of::<VirtualService>()
+    let mut objects: Vec<_> = all_of::<VirtualService>(store, translated)
         .map(|(o, vs)| (o, ConfigMeta::of(o), resolve_spec(&vs.spec, o.namespace())))
         .collect();
     objects.sort_by(|a, b| a.1.order_key().cmp(&b.1.order_key()));
