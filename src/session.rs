@@ -126,21 +126,14 @@ impl Session {
 
     /// The configuration of workload `i`, or why there is none.
     pub fn generate(&self, i: usize) -> Result<ProxyConfig, String> {
-        let id = || self.mesh.workloads[i].id();
         match &self.mesh.decisions[i] {
-            registry::Decision::Proxy {
-                kind: registry::ProxyType::Sidecar,
-                ..
-            } => Ok(generate::generate(
-                &self.context(),
-                i,
-                registry::ProxyType::Sidecar,
+            registry::Decision::Proxy { kind, .. } => {
+                Ok(generate::generate(&self.context(), i, *kind))
+            }
+            registry::Decision::None(why) => Err(format!(
+                "{} has no proxy: {why}",
+                self.mesh.workloads[i].id()
             )),
-            registry::Decision::Proxy { .. } => Err(format!(
-                "{} is a gateway; generating gateway configuration is not built yet (sidecars only)",
-                id()
-            )),
-            registry::Decision::None(why) => Err(format!("{} has no proxy: {why}", id())),
         }
     }
 }

@@ -96,7 +96,7 @@ fn sidecar_config_of_the_shop_frontend() {
 }
 
 #[test]
-fn gateways_are_refused_until_generated() {
+fn gateway_config_of_the_shop() {
     snap(
         "proxy_config_shop_gateway",
         &[

@@ -45,11 +45,8 @@ fn session(paths: &[PathBuf]) -> Session {
 fn judge_all(what: &str, paths: &[PathBuf], envoy: Option<&Path>) -> usize {
     let s = session(paths);
     let mut n = 0;
-    for (i, w, kind) in s.mesh.proxies() {
-        if kind != meshsim::registry::ProxyType::Sidecar {
-            continue;
-        }
-        let config = s.generate(i).expect("a sidecar generates");
+    for (i, w, _) in s.mesh.proxies() {
+        let config = s.generate(i).expect("a proxy generates");
         let export = from_config_dump(&config.config_dump())
             .unwrap_or_else(|e| panic!("{what}: {}: export fails: {e}", w.id()));
         if let Some(envoy) = envoy

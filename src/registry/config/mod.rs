@@ -3,7 +3,9 @@
 //! ordered), DestinationRules (merged per host, looked up in istiod's order),
 //! Sidecars and PeerAuthentications (istiod-sidecar.md §1.7, §3, §5.6, §6.3).
 
+pub mod credentials;
 pub mod destination_rules;
+pub mod gateways;
 pub mod peer_authn;
 pub mod sidecars;
 pub mod virtual_services;
@@ -15,6 +17,7 @@ use super::Mesh;
 use super::catalog::ObjRef;
 
 pub use destination_rules::{DestinationRules, MergedRule};
+pub use gateways::{GatewayEntry, Gateways};
 pub use peer_authn::{MtlsMode, PeerAuthentications};
 pub use sidecars::{SidecarEntry, Sidecars};
 pub use virtual_services::{VirtualServiceEntry, VirtualServices};
@@ -27,6 +30,9 @@ pub struct ConfigMeta {
     /// `metadata.creationTimestamp` as written (RFC 3339 sorts as text).
     pub creation: Option<String>,
     pub source: ObjRef,
+    /// The `internal.istio.io/*` annotations istiod sets on the objects it
+    /// translates from Gateway API and Ingress (route semantics, parents).
+    pub internal: Labels,
 }
 
 impl ConfigMeta {
@@ -40,6 +46,13 @@ impl ConfigMeta {
                 namespace: o.namespace().to_string(),
                 name: o.name().to_string(),
             },
+            internal: o
+                .meta()
+                .annotations
+                .iter()
+                .filter(|(k, _)| k.starts_with("internal.istio.io/"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 
@@ -58,8 +71,10 @@ pub fn selects(selector: &Labels, labels: &Labels) -> bool {
 /// All indexed Istio configuration.
 #[derive(Debug, Default)]
 pub struct IstioConfig {
+    pub credentials: credentials::Credentials,
     pub virtual_services: VirtualServices,
     pub destination_rules: DestinationRules,
+    pub gateways: Gateways,
     pub sidecars: Sidecars,
     pub peer_authn: PeerAuthentications,
 }
@@ -73,8 +88,10 @@ pub fn build(
     diags: &mut Diagnostics,
 ) -> IstioConfig {
     IstioConfig {
+        credentials: credentials::build(store),
         virtual_services: virtual_services::build(store, translated, mesh, diags),
         destination_rules: destination_rules::build(store, translated, mesh, diags),
+        gateways: gateways::build(store, translated, diags),
         sidecars: sidecars::build(store, mesh, diags),
         peer_authn: peer_authn::build(store, mesh, diags),
     }

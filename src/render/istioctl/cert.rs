@@ -22,35 +22,8 @@ pub fn parse_pem(pem: &[u8]) -> Option<CertInfo> {
     let begin = "-----BEGIN CERTIFICATE-----";
     let start = text.find(begin)? + begin.len();
     let end = start + text[start..].find("-----END CERTIFICATE-----")?;
-    let der = base64_decode(&text[start..end])?;
+    let der = crate::base64::decode(&text[start..end])?;
     parse_der(&der)
-}
-
-/// Standard base64 with padding; whitespace is skipped.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0u32;
-    for b in text.bytes() {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            b' ' | b'\n' | b'\r' | b'\t' => continue,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 /// One DER element: tag, contents, and what follows it.
@@ -284,13 +257,5 @@ mod tests {
         assert_eq!(parse_rfc3339("2023-05-16T03:32:52+02:00"), Some(t));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00.5Z"), Some(0));
         assert_eq!(parse_rfc3339("yesterday"), None);
-    }
-
-    #[test]
-    fn base64() {
-        assert_eq!(
-            base64_decode("W3JlZGFjdGVkXQ==").as_deref(),
-            Some(&b"[redacted]"[..])
-        );
     }
 }

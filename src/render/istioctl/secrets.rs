@@ -1,7 +1,8 @@
 //! `proxy-config secret` (spec §3.6, §4.3).
 
-use super::cert::{CertInfo, base64_decode, format_utc, parse_pem};
+use super::cert::{CertInfo, format_utc, parse_pem};
 use super::{Options, Output, RenderError, section_url, table};
+use crate::base64;
 use crate::render::gojson::to_go_json;
 use crate::render::goyaml::to_yaml;
 use crate::render::tabwriter::Params;
@@ -101,7 +102,7 @@ pub(super) fn render(
 }
 
 fn inline(d: Option<&DataSource>) -> Option<Vec<u8>> {
-    let bytes = base64_decode(d?.inline_bytes.as_deref()?)?;
+    let bytes = base64::decode(d?.inline_bytes.as_deref()?)?;
     (!bytes.is_empty()).then_some(bytes)
 }
 

@@ -49,7 +49,10 @@ pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService
         }
     }
     out.push(blackhole_cluster(&ctx.mesh.mesh_config));
-    out.push(passthrough_cluster(&ctx.mesh.mesh_config));
+    // Gateways forward only to what they know (istiod-gateway-security.md §1.7).
+    if proxy.kind == crate::registry::ProxyType::Sidecar {
+        out.push(passthrough_cluster(&ctx.mesh.mesh_config));
+    }
     out
 }
 
@@ -1567,6 +1570,7 @@ mod tests {
                     namespace: "default".into(),
                     name: "dr".into(),
                 },
+                internal: Default::default(),
             }],
         }
     }

@@ -128,6 +128,7 @@ impl ProxyConfig {
                 ])
             })
             .collect();
+        let secrets = self.secrets_dump();
         let bootstrap = any(
             &format!("{ADMIN}BootstrapConfigDump"),
             object([
@@ -193,7 +194,7 @@ impl ProxyConfig {
                         ("dynamic_route_configs", routes),
                     ]),
                 ),
-                any(&format!("{ADMIN}SecretsConfigDump"), json!({})),
+                any(&format!("{ADMIN}SecretsConfigDump"), secrets),
                 any(
                     &format!("{ADMIN}EndpointsConfigDump"),
                     object([
@@ -203,6 +204,40 @@ impl ProxyConfig {
                 ),
             ]),
         )])
+    }
+
+    /// The SecretsConfigDump: served secrets active, the others warming.
+    fn secrets_dump(&mut self) -> Value {
+        let g = &mut self.graph;
+        let ids: Vec<NodeIndex> = g.roots_of(Kind::Secret, Origin::Dynamic).collect();
+        let (mut active, mut warming) = (Vec::new(), Vec::new());
+        for i in ids {
+            let name = g.node(i).name.clone();
+            let secret = g.take_resource(i);
+            let served = secret.as_object().is_some_and(|m| m.len() > 1);
+            let entry = object([
+                ("name", json!(name)),
+                ("version_info", json!(VERSION)),
+                ("last_updated", json!(UPDATED)),
+                (
+                    "secret",
+                    any("envoy.extensions.transport_sockets.tls.v3.Secret", secret),
+                ),
+            ]);
+            if served {
+                active.push(entry);
+            } else {
+                warming.push(entry);
+            }
+        }
+        let mut m = serde_json::Map::new();
+        if !active.is_empty() {
+            m.insert("dynamic_active_secrets".into(), Value::Array(active));
+        }
+        if !warming.is_empty() {
+            m.insert("dynamic_warming_secrets".into(), Value::Array(warming));
+        }
+        Value::Object(m)
     }
 
     /// Envoy's `/clusters?format=json`: every cluster with its hosts

@@ -38,11 +38,19 @@ pub fn metrics_enabled(mesh: &MeshConfig) -> bool {
         })
 }
 
+/// Which kind of listener a filter chain serves: istiod varies filters by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerClass {
+    SidecarInbound,
+    SidecarOutbound,
+    Gateway,
+}
+
 /// Istio's stats filter (the same name and type as a network or HTTP
-/// filter); inbound it does not fall back to the Host header for the
-/// destination service.
-pub fn stats(inbound: bool) -> Value {
-    let config = if inbound {
+/// filter); on inbound and gateway listeners it does not fall back to the
+/// Host header for the destination service.
+pub fn stats(class: ListenerClass) -> Value {
+    let config = if class != ListenerClass::SidecarOutbound {
         json!({"disable_host_header_fallback": true})
     } else {
         json!({})
@@ -94,9 +102,10 @@ fn peer_metadata(inbound: bool) -> Value {
     )
 }
 
-/// A sidecar HCM's HTTP filters in istiod's order. Security filters
-/// (authz, JWT) are inserted after the first (metadata exchange).
-pub fn http_filters(protocol: Protocol, metrics: bool, inbound: bool) -> Vec<Value> {
+/// An HCM's HTTP filters in istiod's order. Security filters (authz, JWT)
+/// are inserted after the first (metadata exchange).
+pub fn http_filters(protocol: Protocol, metrics: bool, class: ListenerClass) -> Vec<Value> {
+    let inbound = class == ListenerClass::SidecarInbound;
     let mut out = vec![peer_metadata(inbound)];
     if protocol == Protocol::GrpcWeb {
         out.push(named(
@@ -142,7 +151,7 @@ pub fn http_filters(protocol: Protocol, metrics: bool, inbound: bool) -> Vec<Val
         any("envoy.extensions.filters.http.cors.v3.Cors", json!({})),
     ));
     if metrics {
-        out.push(stats(inbound));
+        out.push(stats(class));
     }
     out.push(router());
     out
@@ -163,24 +172,77 @@ pub fn ads() -> Value {
 
 /// The outbound HTTP connection manager of a sidecar: routes from RDS.
 pub fn outbound_hcm(stat_prefix: &str, rds: &str, metrics: bool) -> Value {
-    let http_filters = http_filters(Protocol::Http, metrics, false);
+    let filters = http_filters(Protocol::Http, metrics, ListenerClass::SidecarOutbound);
+    rds_hcm(stat_prefix, rds, filters, None)
+}
+
+/// A gateway's HTTP connection manager (istiod-gateway-security.md
+/// §1.5.3): the client's address is trusted, client certificate details
+/// sanitised and set, HTTP/1.0 accepted when the node asks.
+pub fn gateway_hcm(
+    stat_prefix: &str,
+    rds: &str,
+    protocol: Protocol,
+    metrics: bool,
+    http10: bool,
+) -> Value {
+    let filters = http_filters(protocol, metrics, ListenerClass::Gateway);
+    let http1 = if http10 {
+        json!({"accept_http_10": true})
+    } else {
+        json!({})
+    };
+    rds_hcm(stat_prefix, rds, filters, Some(http1))
+}
+
+/// An HTTP connection manager with routes from RDS, fields in field-number
+/// order; `gateway` holds a gateway's HTTP/1 options.
+fn rds_hcm(
+    stat_prefix: &str,
+    rds: &str,
+    http_filters: Vec<Value>,
+    gateway: Option<Value>,
+) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("stat_prefix".into(), json!(stat_prefix));
+    m.insert(
+        "rds".into(),
+        json!({"config_source": ads(), "route_config_name": rds}),
+    );
+    m.insert("http_filters".into(), Value::Array(http_filters));
+    let is_gateway = gateway.is_some();
+    if let Some(http1) = gateway {
+        m.insert("http_protocol_options".into(), http1);
+        m.insert("server_name".into(), json!("istio-envoy"));
+    }
+    m.insert("use_remote_address".into(), json!(is_gateway));
+    if is_gateway {
+        m.insert("forward_client_cert_details".into(), json!("SANITIZE_SET"));
+        m.insert(
+            "set_current_client_cert_details".into(),
+            json!({"subject": true, "cert": true, "dns": true, "uri": true}),
+        );
+        m.insert("proxy_100_continue".into(), json!(true));
+    }
+    m.insert(
+        "upgrade_configs".into(),
+        json!([{"upgrade_type": "websocket"}]),
+    );
+    m.insert("stream_idle_timeout".into(), json!("0s"));
+    m.insert("normalize_path".into(), json!(true));
+    m.insert(
+        "request_id_extension".into(),
+        json!({"typed_config": any("envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig", json!({"use_request_id_for_trace_sampling": true}))}),
+    );
+    m.insert(
+        "path_with_escaped_slashes_action".into(),
+        json!("KEEP_UNCHANGED"),
+    );
     json!({
         "name": "envoy.filters.network.http_connection_manager",
         "typed_config": any(
             "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-            json!({
-                "stat_prefix": stat_prefix,
-                "rds": {"config_source": ads(), "route_config_name": rds},
-                "http_filters": http_filters,
-                "use_remote_address": false,
-                "upgrade_configs": [{"upgrade_type": "websocket"}],
-                "stream_idle_timeout": "0s",
-                "normalize_path": true,
-                "request_id_extension": {
-                    "typed_config": any("envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig", json!({"use_request_id_for_trace_sampling": true})),
-                },
-                "path_with_escaped_slashes_action": "KEEP_UNCHANGED",
-            }),
+            Value::Object(m),
         ),
     })
 }

@@ -22,6 +22,8 @@ pub enum Kind {
     Route,
     Cluster,
     Endpoints,
+    /// An SDS secret istiod serves; without material it is warming.
+    Secret,
 }
 
 /// Whether Envoy got the resource from istiod or from its bootstrap.
@@ -55,6 +57,8 @@ pub enum Edge {
     Target(u32),
     /// A cluster's endpoints.
     Eds,
+    /// A chain's or cluster's SDS secret.
+    Sds,
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +145,13 @@ impl ConfigGraph {
         i
     }
 
+    pub fn add_secret(&mut self, secret: Value) -> NodeIndex {
+        let name = str_field(&secret, "name");
+        let i = self.add(Kind::Secret, name, Origin::Dynamic, secret);
+        self.roots.push(i);
+        i
+    }
+
     /// Draw the reference edges once every resource is in: chains to route
     /// configurations (inline ones become nodes) and clusters, routes to
     /// clusters, clusters to their endpoints.
@@ -183,10 +194,29 @@ impl ConfigGraph {
             .node_indices()
             .filter(|&i| self.graph[i].kind == Kind::Cluster)
             .collect();
-        for ci in clusters {
+        for &ci in &clusters {
             let name = self.graph[ci].name.clone();
             if let Some(ei) = self.find(Kind::Endpoints, &name) {
                 self.graph.add_edge(ci, ei, Edge::Eds);
+            }
+        }
+        // Secrets are few; only then are transport sockets searched.
+        if self
+            .roots
+            .iter()
+            .any(|&i| self.graph[i].kind == Kind::Secret)
+        {
+            let holders: Vec<NodeIndex> = self
+                .graph
+                .node_indices()
+                .filter(|&i| matches!(self.graph[i].kind, Kind::FilterChain | Kind::Cluster))
+                .collect();
+            for h in holders {
+                for name in super::secrets::referenced(std::iter::once(&self.graph[h].value)) {
+                    if let Some(si) = self.find(Kind::Secret, &name) {
+                        self.graph.add_edge(h, si, Edge::Sds);
+                    }
+                }
             }
         }
     }

@@ -26,7 +26,7 @@ use crate::registry::protocol::Protocol;
 use crate::registry::services::TargetPort;
 
 use super::filters::{
-    http_filters, metrics_enabled, named, stats, tcp_metadata_exchange, tcp_proxy,
+    ListenerClass, http_filters, metrics_enabled, named, stats, tcp_metadata_exchange, tcp_proxy,
 };
 use super::json::{any, duration, socket_address};
 use super::tls::istio_downstream_tls;
@@ -612,7 +612,7 @@ impl Builder<'_> {
     fn tcp_filters(&self, cc: &ChainConfig) -> Vec<Value> {
         let mut filters = vec![tcp_metadata_exchange()];
         if metrics_enabled(self.mesh) {
-            filters.push(stats(true));
+            filters.push(stats(ListenerClass::SidecarInbound));
         }
         if cc.protocol == Protocol::Mongo {
             filters.push(named(
@@ -634,7 +634,11 @@ impl Builder<'_> {
 
     fn hcm(&self, cc: &ChainConfig) -> Value {
         // CUSTOM authz, JWT and RBAC filters go after the first (istiod's order).
-        let http = http_filters(cc.protocol, metrics_enabled(self.mesh), true);
+        let http = http_filters(
+            cc.protocol,
+            metrics_enabled(self.mesh),
+            ListenerClass::SidecarInbound,
+        );
 
         let mut m = Map::new();
         m.insert("stat_prefix".into(), json!(cc.http_stat_prefix()));
@@ -734,7 +738,7 @@ impl Builder<'_> {
     fn blackhole(&self) -> Value {
         let mut filters = vec![tcp_metadata_exchange()];
         if metrics_enabled(self.mesh) {
-            filters.push(stats(true));
+            filters.push(stats(ListenerClass::SidecarInbound));
         }
         filters.push(tcp_proxy(BLACKHOLE, BLACKHOLE));
         let port = self.mesh.proxy_inbound_listen_port();
@@ -1145,6 +1149,7 @@ mod tests {
                     namespace: "default".into(),
                     name: "sc".into(),
                 },
+                internal: Default::default(),
             },
             spec: SidecarSpec {
                 ingress,

@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod clusters;
 pub mod dump;
 pub mod filters;
+pub mod gateway;
 pub mod graph;
 pub mod inbound;
 pub mod json;
@@ -18,11 +19,14 @@ pub mod proxy;
 pub mod rds;
 pub mod route;
 pub mod scope;
+pub mod secrets;
 pub mod tls;
 
-use crate::registry::Mesh;
+use serde_json::Value;
+
 use crate::registry::catalog::Catalog;
 use crate::registry::config::IstioConfig;
+use crate::registry::{Mesh, ProxyType};
 
 pub use proxy::{Interception, Proxy};
 
@@ -43,18 +47,30 @@ pub struct ProxyConfig {
 }
 
 /// Generate the configuration of the workload `workload` (a proxy).
-pub fn generate(ctx: &Context, workload: usize, kind: crate::registry::ProxyType) -> ProxyConfig {
+pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig {
     use graph::Origin;
     let proxy = Proxy::new(ctx.mesh, workload, kind);
     let scope = scope::build(ctx, &proxy);
-    let inbound = inbound::build(ctx, &proxy);
+    let inbound = match kind {
+        ProxyType::Sidecar => inbound::build(ctx, &proxy),
+        // Gateways have no inbound side: their listeners are the servers.
+        ProxyType::Router => inbound::Inbound::default(),
+    };
     // Listeners with their routes, and clusters with their endpoints, depend
     // only on the scope: each pair is built on its own core.
-    let ((outbound, routes), (clusters, endpoints)) = std::thread::scope(|threads| {
-        let side = threads.spawn(|| {
-            let outbound = outbound::listeners(ctx, &proxy, &scope);
-            let routes = rds::route_configs(ctx, &proxy, &scope, &rds::referenced(&outbound));
-            (outbound, routes)
+    let mut verified = std::collections::BTreeSet::new();
+    let ((listeners, routes), (clusters, endpoints)) = std::thread::scope(|threads| {
+        let side = threads.spawn(|| match kind {
+            ProxyType::Sidecar => {
+                let outbound = outbound::listeners(ctx, &proxy, &scope);
+                let routes = rds::route_configs(ctx, &proxy, &scope, &rds::referenced(&outbound));
+                (outbound, routes)
+            }
+            ProxyType::Router => {
+                let g = gateway::build(ctx, &proxy, &scope);
+                verified.extend(g.verified_credentials);
+                (g.listeners, g.routes)
+            }
         });
         let mut clusters = clusters::outbound_clusters(ctx, &proxy, &scope.cds_services);
         clusters.extend(inbound.clusters);
@@ -68,15 +84,19 @@ pub fn generate(ctx: &Context, workload: usize, kind: crate::registry::ProxyType
         (listeners, (clusters, endpoints))
     });
 
+    let listeners: Vec<Value> = listeners
+        .into_iter()
+        .chain(inbound.virtual_inbound)
+        .chain(inbound.bound_listeners)
+        .collect();
+    let sds = secrets::referenced(listeners.iter().chain(&clusters));
+    let secrets = secrets::secrets(&ctx.config.credentials, &proxy, &sds, &verified);
+
     let mut g = graph::ConfigGraph::default();
     for l in bootstrap::static_listeners() {
         g.add_listener(l, Origin::Static);
     }
-    for l in outbound
-        .into_iter()
-        .chain(inbound.virtual_inbound)
-        .chain(inbound.bound_listeners)
-    {
+    for l in listeners {
         g.add_listener(l, Origin::Dynamic);
     }
     for rc in routes {
@@ -90,6 +110,9 @@ pub fn generate(ctx: &Context, workload: usize, kind: crate::registry::ProxyType
     }
     for e in endpoints {
         g.add_endpoints(e);
+    }
+    for s in secrets {
+        g.add_secret(s);
     }
     g.link();
     ProxyConfig { proxy, graph: g }

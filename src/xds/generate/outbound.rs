@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 
 use super::filters::{
-    listener_filter, metrics_enabled, outbound_hcm, stats, tcp_proxy, tcp_proxy_with,
+    ListenerClass, listener_filter, metrics_enabled, outbound_hcm, stats, tcp_proxy, tcp_proxy_with,
 };
 use super::scope::{EgressListener, OutboundMode, ScopedService, SidecarScope};
 use super::{Context, Interception, Proxy};
@@ -420,7 +420,7 @@ pub fn destination_cluster(d: &Destination, port: u16) -> String {
 }
 
 /// A tcp_proxy to the route's destinations (weighted when several).
-fn route_proxy(vs: &VirtualServiceEntry, route: &[RouteDestination], port: u16) -> Value {
+pub fn route_proxy(vs: &VirtualServiceEntry, route: &[RouteDestination], port: u16) -> Value {
     let live: Vec<&RouteDestination> = route
         .iter()
         .filter(|r| route.len() == 1 || r.weight.unwrap_or(0) > 0)
@@ -573,16 +573,34 @@ fn tls_chains(
 
 /// Stats, the protocol's own filter, then the proxy.
 fn tcp_filters(cx: &Cx, proxy_filter: Value, port: &Port) -> Vec<Value> {
+    tcp_stack(
+        cx.metrics,
+        ListenerClass::SidecarOutbound,
+        port.protocol,
+        port.port,
+        proxy_filter,
+    )
+}
+
+/// The network filters in front of a TCP proxy: stats (when metrics are
+/// on), the protocol's own filter (Mongo), then the proxy.
+pub fn tcp_stack(
+    metrics: bool,
+    class: ListenerClass,
+    protocol: Protocol,
+    port: u16,
+    proxy_filter: Value,
+) -> Vec<Value> {
     let mut out = Vec::new();
-    if cx.metrics {
-        out.push(stats(false));
+    if metrics {
+        out.push(stats(class));
     }
-    if port.protocol == Protocol::Mongo {
+    if protocol == Protocol::Mongo {
         out.push(json!({
             "name": "envoy.filters.network.mongo_proxy",
             "typed_config": super::json::any(
                 "envoy.extensions.filters.network.mongo_proxy.v3.MongoProxy",
-                json!({"stat_prefix": format!("outbound|{}||", port.port)}),
+                json!({"stat_prefix": format!("outbound|{port}||")}),
             ),
         }));
     }
@@ -647,7 +665,7 @@ fn cluster_proxy(cluster: &str) -> Value {
 fn proxy_to(cx: &Cx, cluster: &str) -> Vec<Value> {
     let mut out = Vec::new();
     if cx.metrics {
-        out.push(stats(false));
+        out.push(stats(ListenerClass::SidecarOutbound));
     }
     out.push(cluster_proxy(cluster));
     out

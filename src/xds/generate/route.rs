@@ -906,6 +906,7 @@ mod tests {
                 namespace: "default".into(),
                 name: name.into(),
             },
+            internal: Default::default(),
         };
         VirtualServiceEntry {
             meta,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::{Context, Proxy};
 use crate::model::istio::Destination;
+use crate::registry::ProxyType;
 use crate::registry::catalog::{CatalogService, Port, Registry};
 use crate::registry::config::{SidecarEntry, VirtualServiceEntry};
 use crate::registry::protocol::Protocol;
@@ -116,7 +117,11 @@ pub struct SidecarScope<'a> {
 /// Build the scope of one proxy.
 pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
     let ns = proxy.namespace.as_str();
-    let sidecar = ctx.config.sidecars.for_proxy(ns, &proxy.labels);
+    // Gateways ignore Sidecar resources: they see every exported service.
+    let sidecar = match proxy.kind {
+        ProxyType::Sidecar => ctx.config.sidecars.for_proxy(ns, &proxy.labels),
+        ProxyType::Router => None,
+    };
     let default_export: Vec<String> = ctx
         .mesh
         .mesh_config
@@ -429,7 +434,7 @@ fn destinations(vs: &VirtualServiceEntry) -> Vec<(String, Option<u16>)> {
 
 /// The service a destination host means: the proxy namespace's, else a
 /// visible Kubernetes Service, else the oldest visible one.
-fn best_service<'a>(
+pub fn best_service<'a>(
     ctx: &Context<'a>,
     default_export: &[String],
     host: &str,
@@ -470,6 +475,7 @@ mod tests {
                     namespace: "default".into(),
                     name: "vs".into(),
                 },
+                internal: Default::default(),
             },
             spec: crate::model::istio::VirtualServiceSpec {
                 hosts: hosts.iter().map(|h| h.to_string()).collect(),

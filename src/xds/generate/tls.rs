@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::model::istio::ClientTlsSettings;
+use crate::model::istio::{ClientTlsSettings, ServerTlsSettings};
 use crate::model::mesh_config::{MeshConfig, TlsConfig};
 
 use super::json::{any, object};
@@ -153,11 +153,7 @@ pub fn user_upstream_tls(
     }
     if let Some(name) = credential {
         // Served by istiod's SDS over ADS (a Secret, or `configmap://` CA).
-        let resource = if name.contains("://") {
-            name.to_string()
-        } else {
-            format!("kubernetes://{name}")
-        };
+        let resource = credential_resource(name);
         if mutual {
             common.insert(
                 "tls_certificate_sds_secret_configs".into(),
@@ -225,6 +221,238 @@ pub fn user_upstream_tls(
         auto_sni,
         auto_san_validation,
     })
+}
+
+/// A gateway server's DownstreamTlsContext as a transport socket
+/// (istiod-gateway-security.md §1.5.2), or None for passthrough servers.
+/// `tcp_terminate`: a TLS (not HTTPS) server terminating TLS, whose
+/// ISTIO_MUTUAL clients also negotiate the peer-exchange ALPN.
+pub fn server_tls(
+    tls: &ServerTlsSettings,
+    tls_defaults: Option<&TlsConfig>,
+    tcp_terminate: bool,
+) -> Option<Value> {
+    let mode = tls.mode.as_deref().unwrap_or("PASSTHROUGH");
+    if matches!(mode, "PASSTHROUGH" | "AUTO_PASSTHROUGH") {
+        return None;
+    }
+    let istio_mutual = mode == "ISTIO_MUTUAL";
+    let alpn: &[&str] = if istio_mutual && tcp_terminate {
+        &["istio-peer-exchange", "h2", "http/1.1"]
+    } else {
+        &["h2", "http/1.1"]
+    };
+    let require_client = matches!(mode, "MUTUAL" | "ISTIO_MUTUAL");
+    let validate_client = require_client || mode == "OPTIONAL_MUTUAL";
+    let skip_verify = tls.insecure_skip_verify == Some(true);
+    let mut common = Map::new();
+    let mut credentials: Vec<&str> = tls.credential_names.iter().map(String::as_str).collect();
+    if credentials.is_empty() {
+        credentials.extend(tls.credential_name.as_deref().filter(|c| !c.is_empty()));
+    }
+    let client_validation = |extra: &[(&str, Value)]| {
+        let mut v = san_matchers(&tls.subject_alt_names, &[]);
+        for (k, x) in extra {
+            v[*k] = x.clone();
+        }
+        if skip_verify {
+            v["trust_chain_verification"] = json!("ACCEPT_UNTRUSTED");
+        }
+        v
+    };
+    if istio_mutual || credentials.is_empty() {
+        // The workload certificate, or files mounted into the pod.
+        let file_certs: Vec<String> = if istio_mutual {
+            Vec::new()
+        } else if tls.tls_certificates.is_empty() {
+            file_cert(
+                tls.server_certificate.as_deref(),
+                tls.private_key.as_deref(),
+            )
+            .into_iter()
+            .collect()
+        } else {
+            tls.tls_certificates
+                .iter()
+                .filter_map(|c| {
+                    file_cert(c.server_certificate.as_deref(), c.private_key.as_deref())
+                })
+                .collect()
+        };
+        let certs: Vec<Value> = if file_certs.is_empty() {
+            vec![sds_secret("default")]
+        } else {
+            file_certs.iter().map(|c| sds_secret(c)).collect()
+        };
+        common.insert(
+            "tls_certificate_sds_secret_configs".into(),
+            Value::Array(certs),
+        );
+        if validate_client {
+            let root = match tls
+                .ca_certificates
+                .as_deref()
+                .filter(|c| !c.is_empty() && !istio_mutual)
+            {
+                Some(ca) => format!("file-root:{ca}"),
+                None => "ROOTCA".to_string(),
+            };
+            let crl: Vec<(&str, Value)> = tls
+                .ca_crl
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .map(|c| ("crl", json!({"filename": c})))
+                .into_iter()
+                .collect();
+            common.insert(
+                "combined_validation_context".into(),
+                object([
+                    ("default_validation_context", client_validation(&crl)),
+                    ("validation_context_sds_secret_config", sds_secret(&root)),
+                ]),
+            );
+        }
+    } else {
+        common.insert(
+            "tls_certificate_sds_secret_configs".into(),
+            credentials.iter().map(|c| credential_secret(c)).collect(),
+        );
+        if matches!(mode, "MUTUAL" | "OPTIONAL_MUTUAL") {
+            let ca = tls
+                .ca_cert_credential_name
+                .clone()
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| format!("{}-cacert", credentials[0]));
+            let mut pins: Vec<(&str, Value)> = Vec::new();
+            if !tls.verify_certificate_hash.is_empty() {
+                pins.push((
+                    "verify_certificate_hash",
+                    json!(tls.verify_certificate_hash),
+                ));
+            }
+            if !tls.verify_certificate_spki.is_empty() {
+                pins.push((
+                    "verify_certificate_spki",
+                    json!(tls.verify_certificate_spki),
+                ));
+            }
+            common.insert(
+                "combined_validation_context".into(),
+                object([
+                    ("default_validation_context", client_validation(&pins)),
+                    (
+                        "validation_context_sds_secret_config",
+                        credential_secret(&ca),
+                    ),
+                ]),
+            );
+        } else if !tls.subject_alt_names.is_empty() {
+            common.insert(
+                "validation_context".into(),
+                san_matchers(&tls.subject_alt_names, &[]),
+            );
+        }
+    }
+    common.insert("alpn_protocols".into(), json!(alpn));
+    if matches!(mode, "SIMPLE" | "MUTUAL" | "OPTIONAL_MUTUAL") {
+        let params = server_tls_params(tls, tls_defaults);
+        if !params.is_empty() {
+            common.insert("tls_params".into(), Value::Object(params));
+        }
+    }
+    let order = [
+        "tls_params",
+        "validation_context",
+        "alpn_protocols",
+        "tls_certificate_sds_secret_configs",
+        "combined_validation_context",
+    ];
+    let common: Map<String, Value> = order
+        .iter()
+        .filter_map(|k| common.remove(*k).map(|v| (k.to_string(), v)))
+        .collect();
+    Some(socket(
+        DOWNSTREAM_TLS,
+        object([
+            ("common_tls_context", Value::Object(common)),
+            ("require_client_certificate", json!(require_client)),
+        ]),
+    ))
+}
+
+/// `file-cert:CERT~KEY` for certificate files mounted into the pod.
+fn file_cert(cert: Option<&str>, key: Option<&str>) -> Option<String> {
+    match (
+        cert.filter(|c| !c.is_empty()),
+        key.filter(|k| !k.is_empty()),
+    ) {
+        (Some(c), Some(k)) => Some(format!("file-cert:{c}~{k}")),
+        _ => None,
+    }
+}
+
+/// The SDS config of a `credentialName`: `builtin://` is the workload's own
+/// certificate, anything else a Secret (`kubernetes://` when no scheme is
+/// given) istiod serves over ADS.
+fn credential_secret(name: &str) -> Value {
+    match name {
+        "builtin://" => sds_secret("default"),
+        "builtin://-cacert" => sds_secret("ROOTCA"),
+        _ => {
+            let name = name.strip_prefix("sds://").unwrap_or(name);
+            ads_secret(&credential_resource(name))
+        }
+    }
+}
+
+/// istiod's `ToResourceName`: the SDS resource a credential name is served as.
+pub fn credential_resource(name: &str) -> String {
+    if name.starts_with("builtin://") {
+        "default".to_string()
+    } else if name.contains("://") {
+        name.to_string()
+    } else {
+        format!("kubernetes://{name}")
+    }
+}
+
+/// Mesh `tlsDefaults`, then the server's own versions, curves and ciphers.
+fn server_tls_params(tls: &ServerTlsSettings, defaults: Option<&TlsConfig>) -> Map<String, Value> {
+    let version = |v: Option<&str>| match v? {
+        "TLSV1_0" => Some("TLSv1_0"),
+        "TLSV1_1" => Some("TLSv1_1"),
+        "TLSV1_2" => Some("TLSv1_2"),
+        "TLSV1_3" => Some("TLSv1_3"),
+        _ => None,
+    };
+    let mut min = defaults.and_then(|d| version(d.min_protocol_version.as_deref()));
+    let mut curves = defaults.map(|d| d.ecdh_curves.clone()).unwrap_or_default();
+    let mut ciphers = defaults
+        .map(|d| d.cipher_suites.clone())
+        .unwrap_or_default();
+    if let Some(v) = version(tls.min_protocol_version.as_deref()) {
+        min = Some(v);
+    }
+    if !tls.ecdh_curves.is_empty() {
+        curves.clone_from(&tls.ecdh_curves);
+    }
+    if !tls.cipher_suites.is_empty() {
+        ciphers.clone_from(&tls.cipher_suites);
+    }
+    let mut out = Map::new();
+    if let Some(v) = min {
+        out.insert("tls_minimum_protocol_version".into(), json!(v));
+    }
+    if let Some(v) = version(tls.max_protocol_version.as_deref()) {
+        out.insert("tls_maximum_protocol_version".into(), json!(v));
+    }
+    if !ciphers.is_empty() {
+        out.insert("cipher_suites".into(), json!(ciphers));
+    }
+    if !curves.is_empty() {
+        out.insert("ecdh_curves".into(), json!(curves));
+    }
+    out
 }
 
 /// The plaintext transport socket.

@@ -1,0 +1,114 @@
+//! The SDS secrets istiod itself serves a proxy (istiod-gateway-security.md
+//! §1.9): every `credentialName` its listeners and clusters reference, read
+//! from the manifests' Secrets and ConfigMaps as istiod's SDS server would,
+//! or left warming when istiod cannot or may not serve it. The workload
+//! certificate (`default`, `ROOTCA`) comes from the agent, not from here.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::Proxy;
+use super::json::object;
+use crate::base64;
+use crate::registry::config::credentials::Credentials;
+
+/// What Envoy shows for a private key: never the key.
+const REDACTED: &str = "[redacted]";
+
+/// Names of the SDS resources fetched over ADS anywhere in `resources`, in
+/// first-reference order.
+pub fn referenced<'a>(resources: impl Iterator<Item = &'a Value>) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let (Some(Value::String(name)), Some(source)) =
+                    (m.get("name"), m.get("sds_config"))
+                    && source.get("ads").is_some()
+                    && !out.contains(name)
+                {
+                    out.push(name.clone());
+                }
+                m.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    resources.for_each(|r| walk(r, &mut out));
+    out
+}
+
+/// The Secret resources for `names`: with their material when istiod
+/// serves it, as a bare name (warming) when it does not.
+/// `verified` lists the `kubernetes-gateway://` credentials the proxy's
+/// Gateway API gateways may read.
+pub fn secrets(
+    credentials: &Credentials,
+    proxy: &Proxy,
+    names: &[String],
+    verified: &BTreeSet<String>,
+) -> Vec<Value> {
+    names
+        .iter()
+        .map(|name| {
+            material(credentials, proxy, name, verified)
+                .map(|(k, v)| object([("name", json!(name)), (k, v)]))
+                .unwrap_or_else(|| json!({"name": name}))
+        })
+        .collect()
+}
+
+/// The secret's field (`tls_certificate` or `validation_context`), if served.
+fn material(
+    credentials: &Credentials,
+    proxy: &Proxy,
+    name: &str,
+    verified: &BTreeSet<String>,
+) -> Option<(&'static str, Value)> {
+    let (ns, secret, from_config_map) = if let Some(rest) = name.strip_prefix("kubernetes://") {
+        // Always the proxy's own namespace: istiod denies any other.
+        let (ns, secret) = rest.split_once('/').unwrap_or((&proxy.namespace, rest));
+        if ns != proxy.namespace {
+            return None;
+        }
+        (ns, secret, false)
+    } else if let Some(rest) = name.strip_prefix("kubernetes-gateway://") {
+        if !verified.contains(name) {
+            return None;
+        }
+        let (ns, secret) = rest.split_once('/')?;
+        (ns, secret, false)
+    } else if let Some(rest) = name.strip_prefix("configmap://") {
+        let (ns, cm) = rest.split_once('/')?;
+        (ns, cm, true)
+    } else {
+        return None;
+    };
+    match secret.strip_suffix("-cacert") {
+        Some(base) => {
+            let ca = if from_config_map {
+                credentials.config_map_ca(ns, base)
+            } else {
+                credentials.ca_cert(ns, base)
+            };
+            let ca = ca.ok()?;
+            Some((
+                "validation_context",
+                json!({"trusted_ca": {"inline_bytes": ca}}),
+            ))
+        }
+        None if from_config_map => None,
+        None => {
+            let pair = credentials.key_pair(ns, secret).ok()?;
+            Some((
+                "tls_certificate",
+                json!({
+                    "certificate_chain": {"inline_bytes": pair.cert},
+                    "private_key": {"inline_bytes": base64::encode(REDACTED.as_bytes())},
+                }),
+            ))
+        }
+    }
+}
