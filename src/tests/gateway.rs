@@ -51,14 +51,15 @@ fn secrets(d: &Value, list: &str) -> Vec<String> {
 #[test]
 fn listeners_bind_the_container_ports() {
     let d = gateway_dump();
-    // §1.3: Service 80→8080 and 443→8443; 15443 and 31400 map to themselves.
+    // §1.3: Service 80→8080 and 443→8443; the others map to themselves.
     assert_eq!(
         names(&listeners(&d)),
         [
             "0.0.0.0_8080",
             "0.0.0.0_8443",
             "0.0.0.0_15443",
-            "0.0.0.0_31400"
+            "0.0.0.0_31400",
+            "0.0.0.0_15444"
         ]
     );
     let http = listener(&d, "0.0.0.0_8080");
@@ -160,6 +161,34 @@ fn passthrough_and_tcp_servers_proxy_to_the_bound_routes() {
         tcp_cluster(only),
         "outbound|9000||echo.app.svc.cluster.local"
     );
+}
+
+#[test]
+fn auto_passthrough_routes_mesh_sni_to_dnat_clusters() {
+    let d = gateway_dump();
+    // §1.5.1: a chain per service port the server's hosts cover, matched on
+    // the SNI a mesh client sends and on Istio's mTLS ALPNs.
+    let l = listener(&d, "0.0.0.0_15444");
+    let sni = "outbound_.80_._.web.app.svc.cluster.local";
+    let chain = sni_chain(l, &[sni]);
+    assert_eq!(
+        strs(&chain["filter_chain_match"]["application_protocols"]),
+        [
+            "istio",
+            "istio-peer-exchange",
+            "istio-http/1.0",
+            "istio-http/1.1",
+            "istio-h2"
+        ]
+    );
+    assert_eq!(tcp_cluster(chain), sni);
+    assert_eq!(chains(l).len(), 4, "web, api, db, echo");
+    // §1.7: the SNI-DNAT cluster, without TLS of its own, with endpoints.
+    let c = cluster(&d, sni);
+    assert!(c.get("transport_socket").is_none());
+    assert!(c.get("transport_socket_matches").is_none());
+    assert_eq!(c["eds_cluster_config"]["service_name"], sni);
+    assert!(cla(&d, sni)["endpoints"].is_array());
 }
 
 #[test]

@@ -60,7 +60,8 @@ enum Visibility {
 impl VirtualServices {
     /// VSs bound to `gateway` (`mesh` for sidecars) that namespace `ns` may
     /// see, in istiod's order: private to ns, then exported to ns by name,
-    /// then public; each group in config order.
+    /// then public (ns's own Gateway API routes first); each group in
+    /// config order.
     pub fn for_gateway_visible_to<'a>(
         &'a self,
         gateway: &str,
@@ -72,8 +73,15 @@ impl VirtualServices {
             .filter(|vs| vs.binds(gateway))
             .filter_map(|vs| Some((self.visibility(vs, ns)?, vs)))
             .collect();
-        // Stable: config order within each group.
-        out.sort_by_key(|(v, _)| *v);
+        // Stable: config order within each group. Among public ones, Gateway
+        // API routes of the asking namespace come first (istiod's "consumer
+        // override" preference).
+        out.sort_by_key(|(v, vs)| {
+            let own_gateway_route = vs.meta.namespace == ns
+                && vs.meta.internal.get("internal.istio.io/route-semantics")
+                    == Some(&"gateway".to_string());
+            (*v, *v == Visibility::Public && !own_gateway_route)
+        });
         out.into_iter().map(|(_, vs)| vs).collect()
     }
 
@@ -607,6 +615,34 @@ spec:
   http:
   - route: [{destination: {host: secret}}]
 "#;
+
+    #[test]
+    fn own_namespace_gateway_routes_come_first_among_public_ones() {
+        let (cfg, _) = from_yaml(
+            r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: other}
+spec: {hosts: [a.com], gateways: [gw/g]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: b
+  namespace: gw
+  annotations: {internal.istio.io/route-semantics: gateway}
+spec: {hosts: [b.com], gateways: [gw/g]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: c, namespace: gw}
+spec: {hosts: [c.com], gateways: [gw/g], exportTo: ["."]}
+"#,
+        );
+        let order = |ns| names(&cfg.virtual_services.for_gateway_visible_to("gw/g", ns));
+        assert_eq!(order("gw"), ["c", "b", "a"]);
+        assert_eq!(order("elsewhere"), ["a", "b"]);
+    }
 
     #[test]
     fn delegates_merge_into_the_root() {

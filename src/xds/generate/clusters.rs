@@ -56,6 +56,36 @@ pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService
     out
 }
 
+/// An AUTO_PASSTHROUGH gateway's SNI-DNAT clusters (istiod-gateway-security.md
+/// §1.7): each mesh-internal service cluster again as `outbound_.P_.S_.H`,
+/// the name Istio clients send as SNI, without TLS of its own (the client's
+/// mTLS passes through).
+pub fn sni_dnat_clusters(ctx: &Context, clusters: &[Value]) -> Vec<Value> {
+    clusters
+        .iter()
+        .filter_map(|c| {
+            let (port, subset, host) = parse_outbound(c["name"].as_str()?)?;
+            if c["name"].as_str()?.starts_with("outbound_.") {
+                return None;
+            }
+            let external = ctx.catalog.with_host(host).any(|(_, s)| s.mesh_external);
+            if external {
+                return None;
+            }
+            let name = format!("outbound_.{port}_.{subset}_.{host}");
+            let mut out = c.clone();
+            let m = out.as_object_mut()?;
+            m.insert("name".into(), json!(name));
+            if let Some(eds) = m.get_mut("eds_cluster_config") {
+                eds["service_name"] = json!(name);
+            }
+            m.remove("transport_socket");
+            m.remove("transport_socket_matches");
+            Some(out)
+        })
+        .collect()
+}
+
 /// ClusterLoadAssignments for the EDS clusters among `clusters` (§8.2), by cluster name order of `clusters`.
 pub fn load_assignments(ctx: &Context, proxy: &Proxy, clusters: &[Value]) -> Vec<Value> {
     clusters
@@ -1237,7 +1267,14 @@ fn service_sans(mesh: &MeshConfig, svc: &CatalogService, eps: &[IstioEndpoint]) 
 // Endpoints (§8)
 
 /// `outbound|PORT|SUBSET|HOST` → its parts.
+/// (port, subset, host) of `outbound|P|S|H`, or of its SNI-DNAT form
+/// `outbound_.P_.S_.H`.
 fn parse_outbound(name: &str) -> Option<(u16, &str, &str)> {
+    if let Some(sni) = name.strip_prefix("outbound_.") {
+        let mut parts = sni.splitn(3, "_.");
+        let port = parts.next()?.parse().ok()?;
+        return Some((port, parts.next()?, parts.next()?));
+    }
     let mut parts = name.splitn(4, '|');
     if parts.next()? != "outbound" {
         return None;

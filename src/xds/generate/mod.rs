@@ -59,6 +59,7 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
     // Listeners with their routes, and clusters with their endpoints, depend
     // only on the scope: each pair is built on its own core.
     let mut verified = std::collections::BTreeSet::new();
+    let mut auto_passthrough = false;
     let ((listeners, routes), (clusters, endpoints)) = std::thread::scope(|threads| {
         let side = threads.spawn(|| match kind {
             ProxyType::Sidecar => {
@@ -69,6 +70,7 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
             ProxyType::Router => {
                 let g = gateway::build(ctx, &proxy, &scope);
                 verified.extend(g.verified_credentials);
+                auto_passthrough = g.auto_passthrough;
                 (g.listeners, g.routes)
             }
         });
@@ -84,6 +86,12 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
         (listeners, (clusters, endpoints))
     });
 
+    let (mut clusters, mut endpoints) = (clusters, endpoints);
+    if auto_passthrough {
+        let sni = clusters::sni_dnat_clusters(ctx, &clusters);
+        endpoints.extend(clusters::load_assignments(ctx, &proxy, &sni));
+        clusters.extend(sni);
+    }
     let listeners: Vec<Value> = listeners
         .into_iter()
         .chain(inbound.virtual_inbound)
