@@ -142,7 +142,7 @@ kinds! {
         [("", "Node", ["v1"])];
     ServiceAccount(k8s::ServiceAccount), Namespaced, Used, "workload identity",
         [("", "ServiceAccount", ["v1"])];
-    Secret(k8s::Secret), Namespaced, NotYet, "gateway TLS credentials (credentialName, certificateRefs)",
+    Secret(k8s::Secret), Namespaced, Used, "gateway TLS credentials (credentialName, certificateRefs)",
         [("", "Secret", ["v1"])];
     ConfigMap(k8s::ConfigMap), Namespaced, Used, "the `istio` ConfigMap in the root namespace holds MeshConfig",
         [("", "ConfigMap", ["v1"])];
@@ -181,11 +181,11 @@ kinds! {
     PodDisruptionBudget(k8s::PodDisruptionBudget), Namespaced, NoEffect, "eviction policy; no proxy config",
         [("policy", "PodDisruptionBudget", ["v1"])];
     // Istio and Gateway API kinds: see istio.rs and gateway_api.rs.
-    VirtualService(ist::VirtualService), Namespaced, Used, "HTTP, TLS and TCP routing of sidecars (of gateways: not yet)",
+    VirtualService(ist::VirtualService), Namespaced, Used, "HTTP, TLS and TCP routing of sidecars and gateways",
         [("networking.istio.io", "VirtualService", ["v1", "v1beta1", "v1alpha3"])];
     DestinationRule(ist::DestinationRule), Namespaced, Used, "subsets and client-side policy (LB, pools, outlier detection, TLS) of clusters",
         [("networking.istio.io", "DestinationRule", ["v1", "v1beta1", "v1alpha3"])];
-    IstioGateway(ist::Gateway), Namespaced, NotYet, "servers (ports, hosts, TLS) of the gateway proxies it selects",
+    IstioGateway(ist::Gateway), Namespaced, Used, "servers (ports, hosts, TLS) of the gateway proxies it selects",
         [("networking.istio.io", "Gateway", ["v1", "v1beta1", "v1alpha3"])];
     ServiceEntry(ist::ServiceEntry), Namespaced, Used, "adds services (often external) to the registry",
         [("networking.istio.io", "ServiceEntry", ["v1", "v1beta1", "v1alpha3"])];
