@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod graph;
 pub mod inbound;
 pub mod json;
+pub mod nds;
 pub mod outbound;
 pub mod proxy;
 pub mod rds;
@@ -44,6 +45,14 @@ pub struct Context<'a> {
 pub struct ProxyConfig {
     pub proxy: Proxy,
     pub graph: graph::ConfigGraph,
+}
+
+/// The DNS name table of the workload `workload` (a proxy), as istiod's
+/// `/debug/ndsz` prints it.
+pub fn name_table(ctx: &Context, workload: usize, kind: ProxyType) -> Value {
+    let proxy = Proxy::new(ctx.mesh, workload, kind);
+    let scope = scope::build(ctx, &proxy);
+    nds::to_json(&nds::name_table(ctx, &proxy, &scope))
 }
 
 /// Generate the configuration of the workload `workload` (a proxy).
