@@ -32,11 +32,10 @@ pub fn name_table(
     if !proxy.flag("DNS_CAPTURE") {
         return out;
     }
-    let auto_allocate = proxy.flag("DNS_AUTO_ALLOCATE");
     for listener in &scope.egress {
         for scoped in &listener.services {
             let s = scoped.service;
-            let ips = addresses(ctx, s, auto_allocate, &mut out);
+            let ips = addresses(ctx, proxy, s, &mut out);
             if ips.is_empty() {
                 continue;
             }
@@ -79,19 +78,12 @@ pub fn name_table(
 /// for a ServiceEntry host without address, its allocated one when asked.
 fn addresses(
     ctx: &Context,
+    proxy: &Proxy,
     s: &CatalogService,
-    auto_allocate: bool,
     table: &mut BTreeMap<String, NameInfo>,
 ) -> Vec<String> {
-    let vips: Vec<&str> = if s.cluster_vips.is_empty() {
-        vec![s.address.as_str()]
-    } else {
-        s.cluster_vips.iter().map(String::as_str).collect()
-    };
-    if vips.contains(&"0.0.0.0") {
-        if auto_allocate && let Some(ip) = &s.auto_allocated {
-            return vec![ip.clone()];
-        }
+    let vips = proxy.vips(s);
+    if vips.is_empty() {
         if s.resolution != Resolution::Passthrough || s.ports.is_empty() {
             return Vec::new();
         }
