@@ -21,7 +21,7 @@ use super::json::any;
 use crate::model::Labels;
 use crate::registry::config::authz::{AuthzPolicy, WorkloadPolicies};
 
-pub use ext_authz::{ExtAuthz, Providers};
+pub use ext_authz::{Providers, resolve as resolve_providers};
 
 const HTTP_RBAC: &str = "envoy.filters.http.rbac";
 const TCP_RBAC: &str = "envoy.filters.network.rbac";
