@@ -112,9 +112,16 @@ fn attaches(p: &AuthzPolicy, ns: &str, labels: &Labels) -> bool {
 }
 
 pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> AuthorizationPolicies {
+    let authorizers: Vec<String> = mesh
+        .mesh_config
+        .extension_providers()
+        .into_iter()
+        .filter(|p| p.envoy_ext_authz_http.is_some() || p.envoy_ext_authz_grpc.is_some())
+        .map(|p| p.name)
+        .collect();
     let mut all: Vec<AuthzPolicy> = store
         .of::<AuthorizationPolicy>()
-        .filter_map(|(o, ap)| entry(o, ap, diags))
+        .filter_map(|(o, ap)| entry(o, ap, &authorizers, diags))
         .collect();
     all.sort_by(|a, b| a.meta.order_key().cmp(&b.meta.order_key()));
     AuthorizationPolicies {
@@ -123,7 +130,13 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> Authorizati
     }
 }
 
-fn entry(o: &Object, ap: &AuthorizationPolicy, diags: &mut Diagnostics) -> Option<AuthzPolicy> {
+/// The policy as indexed; `authorizers`: the mesh's ext_authz providers.
+fn entry(
+    o: &Object,
+    ap: &AuthorizationPolicy,
+    authorizers: &[String],
+    diags: &mut Diagnostics,
+) -> Option<AuthzPolicy> {
     let spec = &ap.spec;
     let mut warn = |message: String| {
         diags.report(
@@ -153,6 +166,10 @@ fn entry(o: &Object, ap: &AuthorizationPolicy, diags: &mut Diagnostics) -> Optio
         .unwrap_or_default();
     if action == Action::Custom && provider.is_empty() {
         warn("a CUSTOM policy names no provider; its rules deny instead".to_string());
+    } else if action == Action::Custom && !authorizers.contains(&provider) {
+        warn(format!(
+            "provider `{provider}` is not an ext_authz provider of meshConfig.extensionProviders; its rules deny instead"
+        ));
     }
     let dry_run = match o.meta().annotations.get(DRY_RUN_ANNOTATION) {
         None => false,
@@ -271,7 +288,11 @@ mod tests {
         );
         assert_eq!(names(&gw.allow), ["mesh", "targeted"]);
         assert!(pols.for_workload("c", &labels(&[])).allow.len() == 1);
-        for (code, text) in [("invalid-value", "`LOG`"), ("invalid-value", "`maybe`")] {
+        for (code, text) in [
+            ("invalid-value", "`LOG`"),
+            ("invalid-value", "`maybe`"),
+            ("invalid-value", "provider `ext`"),
+        ] {
             assert!(
                 diags
                     .iter()

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::rule::string_exact_kind;
-use crate::model::mesh_config::{ExtAuthzRequestBody, MeshConfig};
+use crate::model::mesh_config::{
+    ExtAuthzGrpcProvider, ExtAuthzHttpProvider, ExtAuthzRequestBody, MeshConfig,
+};
 use crate::registry::catalog::Catalog;
 use crate::xds::generate::json::duration;
 
@@ -27,8 +29,20 @@ pub fn resolve(mesh: &MeshConfig, catalog: &Catalog) -> Providers {
     let mut out = Providers::new();
     for (i, p) in mesh.extension_providers().iter().enumerate() {
         let built = match (&p.envoy_ext_authz_http, &p.envoy_ext_authz_grpc) {
-            (Some(h), _) => http(h, catalog),
-            (None, Some(g)) => grpc(g, catalog),
+            (Some(h), _) => common(
+                (&h.service, h.port),
+                (h.status_on_error.as_deref(), h.timeout.as_deref()),
+                catalog,
+                http_errors(h),
+            )
+            .map(|c| http(h, c)),
+            (None, Some(g)) => common(
+                (&g.service, g.port),
+                (g.status_on_error.as_deref(), g.timeout.as_deref()),
+                catalog,
+                Vec::new(),
+            )
+            .map(|c| grpc(g, c)),
             (None, None) => continue,
         };
         let mut errs = Vec::new();
@@ -85,14 +99,14 @@ struct Common {
     timeout: Value,
 }
 
+/// Checks the service (`service`, `port`) and the `statusOnError` and
+/// `timeout` settings, after the provider's own `errs`.
 fn common(
-    service: &str,
-    port: Option<u32>,
-    status: Option<&str>,
-    timeout: Option<&str>,
+    (service, port): (&str, Option<u32>),
+    (status, timeout): (Option<&str>, Option<&str>),
     catalog: &Catalog,
-    errs: &mut Vec<String>,
-) -> Option<Common> {
+    mut errs: Vec<String>,
+) -> Result<Common, String> {
     let port = port.unwrap_or(0);
     if !(1..=65535).contains(&port) {
         errs.push(format!(
@@ -117,14 +131,15 @@ fn common(
             Value::Null
         }),
     };
-    let hostname = found?;
-    let cluster = format!("outbound|{port}||{hostname}");
-    errs.is_empty().then_some(Common {
-        hostname,
-        cluster,
-        status: status.map(|s| if s["code"] == "Empty" { json!({}) } else { s }),
-        timeout,
-    })
+    match found {
+        Some(hostname) if errs.is_empty() => Ok(Common {
+            cluster: format!("outbound|{port}||{hostname}"),
+            hostname,
+            status: status.map(|s| if s["code"] == "Empty" { json!({}) } else { s }),
+            timeout,
+        }),
+        _ => Err(errs.join("; ")),
+    }
 }
 
 /// `ns/host` or a `host` only one namespace has → the service's hostname.
@@ -157,10 +172,8 @@ fn lookup(service: &str, catalog: &Catalog) -> Result<String, String> {
     ))
 }
 
-fn http(
-    p: &crate::model::mesh_config::ExtAuthzHttpProvider,
-    catalog: &Catalog,
-) -> Result<ExtAuthz, String> {
+/// What is wrong with an HTTP provider's own settings.
+fn http_errors(p: &ExtAuthzHttpProvider) -> Vec<String> {
     let mut errs = Vec::new();
     if let Some(prefix) = p.path_prefix.as_deref().filter(|s| !s.is_empty())
         && !prefix.starts_with('/')
@@ -189,17 +202,10 @@ fn http(
             ));
         }
     }
-    let c = common(
-        &p.service,
-        p.port,
-        p.status_on_error.as_deref(),
-        p.timeout.as_deref(),
-        catalog,
-        &mut errs,
-    );
-    let Some(c) = c.filter(|_| errs.is_empty()) else {
-        return Err(errs.join("; "));
-    };
+    errs
+}
+
+fn http(p: &ExtAuthzHttpProvider, c: Common) -> ExtAuthz {
     let mut service = Map::new();
     service.insert(
         "server_uri".into(),
@@ -253,25 +259,10 @@ fn http(
     if let Some(h) = allowed {
         m.insert("allowed_headers".into(), h);
     }
-    Ok(ExtAuthz { http: m, tcp: None })
+    ExtAuthz { http: m, tcp: None }
 }
 
-fn grpc(
-    p: &crate::model::mesh_config::ExtAuthzGrpcProvider,
-    catalog: &Catalog,
-) -> Result<ExtAuthz, String> {
-    let mut errs = Vec::new();
-    let c = common(
-        &p.service,
-        p.port,
-        p.status_on_error.as_deref(),
-        p.timeout.as_deref(),
-        catalog,
-        &mut errs,
-    );
-    let Some(c) = c.filter(|_| errs.is_empty()) else {
-        return Err(errs.join("; "));
-    };
+fn grpc(p: &ExtAuthzGrpcProvider, c: Common) -> ExtAuthz {
     let grpc_service = json!({
         "envoy_grpc": {"cluster_name": c.cluster, "authority": c.hostname},
         "timeout": c.timeout,
@@ -294,10 +285,10 @@ fn grpc(
         tcp.insert("failure_mode_allow".into(), json!(true));
     }
     tcp.insert("transport_api_version".into(), json!("V3"));
-    Ok(ExtAuthz {
+    ExtAuthz {
         http: m,
         tcp: Some(tcp),
-    })
+    }
 }
 
 fn insert_body(m: &mut Map<String, Value>, body: Option<&ExtAuthzRequestBody>) {
