@@ -363,3 +363,133 @@ fn rbac_filter(
     };
     named(name, any(type_name, Value::Object(m)))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::ext_authz::ExtAuthz;
+    use super::{Authz, Providers};
+    use crate::model::meta::labels;
+    use crate::registry::config::from_yaml;
+
+    fn ap(name: &str, meta: &str, spec: &str) -> String {
+        format!(
+            "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: {name}, namespace: ns{meta}}}\nspec: {spec}\n"
+        )
+    }
+
+    fn names(filters: &[Value]) -> Vec<&str> {
+        filters
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect()
+    }
+
+    fn config(filter: &Value) -> &Value {
+        &filter["typed_config"]
+    }
+
+    #[test]
+    fn local_filters_per_action_and_chain() {
+        let yaml = [
+            ap(
+                "dry",
+                ", annotations: {istio.io/dry-run: 'true'}",
+                "{rules: [{}]}",
+            ),
+            ap(
+                "get-only",
+                "",
+                "{action: DENY, rules: [{to: [{operation: {methods: [GET], ports: ['80']}}]}]}",
+            ),
+            ap("audit", "", "{action: AUDIT}"),
+        ]
+        .concat();
+        let (cfg, _) = from_yaml(&yaml);
+        let authz = Authz::new(
+            cfg.authz.for_workload("ns", &labels(&[])),
+            vec![],
+            Providers::new(),
+        );
+        let http = authz.local_http();
+        assert_eq!(names(&http), ["envoy.filters.http.rbac"; 3]);
+        // AUDIT: LOG, a never-matching policy for a policy without rules.
+        assert_eq!(config(&http[0])["rules"]["action"], "LOG");
+        assert_eq!(
+            config(&http[0])["rules"]["policies"]["ns[ns]-policy[audit]-rule[0]"]["permissions"],
+            json!([{"not_rule": {"any": true}}])
+        );
+        // ALLOW with only a dry-run policy: shadow rules, no rules.
+        assert!(config(&http[2]).get("rules").is_none());
+        assert_eq!(
+            config(&http[2])["shadow_rules_stat_prefix"],
+            "istio_dry_run_allow_"
+        );
+        assert!(config(&http[2])["shadow_rules"]["policies"].is_object());
+        // On TCP the HTTP-only method drops out of the DENY rule; the port stays.
+        let tcp = authz.local_tcp();
+        assert_eq!(names(&tcp), ["envoy.filters.network.rbac"; 3]);
+        assert_eq!(config(&tcp[1])["stat_prefix"], "tcp.");
+        assert_eq!(
+            config(&tcp[1])["rules"]["policies"]["ns[ns]-policy[get-only]-rule[0]"]["permissions"],
+            json!([{"and_rules": {"rules": [{"or_rules": {"rules": [{"destination_port": 80}]}}]}}])
+        );
+        assert!(authz.custom_http().is_empty());
+    }
+
+    #[test]
+    fn custom_filters_and_their_fallbacks() {
+        let custom = |name: &str, provider: &str| {
+            ap(
+                name,
+                "",
+                &format!(
+                    "{{action: CUSTOM, provider: {{name: {provider}}}, rules: [{{to: [{{operation: {{paths: [/a]}}}}]}}]}}"
+                ),
+            )
+        };
+        let http_only: Providers = [(
+            "http".to_string(),
+            Ok(ExtAuthz {
+                http: Map::new(),
+                tcp: None,
+            }),
+        )]
+        .into();
+        let run = |yaml: String, tcp: bool| {
+            let (cfg, _) = from_yaml(&yaml);
+            let authz = Authz::new(
+                cfg.authz.for_workload("ns", &labels(&[])),
+                vec![],
+                http_only.clone(),
+            );
+            if tcp {
+                authz.custom_tcp()
+            } else {
+                authz.custom_http()
+            }
+        };
+        // A working provider: shadow RBAC, then ext_authz keyed on it.
+        let ok = run(custom("a", "http"), false);
+        assert_eq!(
+            names(&ok),
+            ["envoy.filters.http.rbac", "envoy.filters.http.ext_authz"]
+        );
+        assert_eq!(
+            config(&ok[1])["filter_enabled_metadata"]["value"]["string_match"]["prefix"],
+            "istio-ext-authz-http"
+        );
+        // An HTTP provider gives nothing on TCP.
+        assert!(run(custom("a", "http"), true).is_empty());
+        // An unknown provider, or two providers: their rules deny.
+        let unknown = run(custom("a", "nope"), false);
+        assert_eq!(names(&unknown), ["envoy.filters.http.rbac"]);
+        assert_eq!(config(&unknown[0])["rules"]["action"], "DENY");
+        assert!(config(&unknown[0])["rules"]["policies"]
+            ["istio-ext-authz-nope-ns[ns]-policy[a]-rule[0]-deny-due-to-bad-CUSTOM-action"]
+            .is_object());
+        let two = run([custom("a", "http"), custom("b", "nope")].concat(), true);
+        assert_eq!(names(&two), ["envoy.filters.network.rbac"; 2]);
+    }
+}

@@ -199,29 +199,23 @@ impl Model {
 
     /// The Envoy `Policy`, or why the rule is skipped.
     pub fn generate(&self, t: Target) -> Result<Value, Fail> {
-        let permissions = self
-            .permissions
-            .iter()
-            .map(|l| {
-                let mut and = Vec::new();
-                for c in l {
-                    and.extend(condition(c, t, Side::Permission, &self.namespace)?);
-                }
-                Ok(and_of(Side::Permission, and))
-            })
-            .collect::<Result<Vec<_>, Fail>>()?;
-        let principals = self
-            .principals
-            .iter()
-            .map(|l| {
-                let mut and = Vec::new();
-                for c in l {
-                    and.extend(condition(c, t, Side::Principal, &self.namespace)?);
-                }
-                Ok(and_of(Side::Principal, and))
-            })
-            .collect::<Result<Vec<_>, Fail>>()?;
+        let permissions = self.side(&self.permissions, t, Side::Permission)?;
+        let principals = self.side(&self.principals, t, Side::Principal)?;
         Ok(json!({"permissions": permissions, "principals": principals}))
+    }
+
+    /// One AND per condition list of a side.
+    fn side(&self, lists: &[Vec<Cond>], t: Target, side: Side) -> Result<Vec<Value>, Fail> {
+        lists
+            .iter()
+            .map(|l| {
+                let mut and = Vec::new();
+                for c in l {
+                    and.extend(condition(c, t, side, &self.namespace)?);
+                }
+                Ok(and_of(side, and))
+            })
+            .collect()
     }
 }
 
