@@ -16,7 +16,7 @@ use meshsim::render::envoy_bootstrap::{find_envoy, from_config_dump, validate_wi
 use meshsim::session::{Inputs, Session};
 use meshsim::xds::generate::authz::{Authz, resolve_providers};
 use meshsim::xds::proto::json_name;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -202,9 +202,9 @@ fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
     }
 }
 
-/// The case's verdict: None when it passes, else what differs.
-fn judge(suite: &Path, case: &Case, tcp: bool) -> Option<String> {
-    let ours = generate(suite, case, tcp);
+/// The case's verdict on meshsim's filters `ours`: None when they match
+/// the goldens, else what differs.
+fn judge(suite: &Path, case: &Case, tcp: bool, ours: &[Value]) -> Option<String> {
     if ours.len() != case.outputs.len() {
         let names: Vec<&str> = ours.iter().filter_map(|f| f["name"].as_str()).collect();
         return Some(format!(
@@ -236,15 +236,64 @@ fn judge(suite: &Path, case: &Case, tcp: bool) -> Option<String> {
     })
 }
 
+/// A listener whose chain carries `filters` (then a TCP proxy, or an HCM
+/// with them then the router), and the clusters they name: what Envoy
+/// must accept.
+fn bootstrap_with(filters: &[Value], tcp: bool) -> Value {
+    let router = json!({"name": "envoy.filters.http.router", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}});
+    let chain: Vec<Value> = if tcp {
+        let mut f = filters.to_vec();
+        f.push(
+            json!({"name": "envoy.filters.network.tcp_proxy", "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+            "stat_prefix": "app", "cluster": "app"}}),
+        );
+        f
+    } else {
+        let mut http = filters.to_vec();
+        http.push(router);
+        vec![
+            json!({"name": "envoy.filters.network.http_connection_manager", "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            "stat_prefix": "app",
+            "route_config": {"name": "app", "virtual_hosts": [{"name": "app", "domains": ["*"],
+                "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "app"}}]}]},
+            "http_filters": http}}),
+        ]
+    };
+    let cluster = |name: &str| {
+        json!({"name": name, "type": "STATIC", "connect_timeout": "1s",
+        "typed_extension_protocol_options": {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+            "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            "explicit_http_config": {"http2_protocol_options": {}}}}})
+    };
+    json!({"static_resources": {
+        "listeners": [{"name": "app", "address": {"socket_address": {"address": "127.0.0.1", "port_value": 15006}},
+            "filter_chains": [{"filters": chain}]}],
+        "clusters": [cluster("app"), cluster("outbound|9000||my-custom-ext-authz.foo.svc.cluster.local")],
+    }})
+}
+
 fn run(kind: &str, tcp: bool, expected: usize) {
     let Some(suite) = suite() else { return };
+    let envoy = find_envoy(Path::new(ROOT));
+    if envoy.is_none() {
+        println!("SKIPPED: envoy not found; authz conformance filters are compared but not loaded");
+    }
     let cases = cases(&suite, kind);
     assert_eq!(cases.len(), expected, "{kind} cases in harness/cases.yaml");
     let mut unexpected = Vec::new();
     let mut passed = 0;
     println!("authz conformance, {kind}:");
     for case in &cases {
-        let verdict = judge(&suite, case, tcp);
+        let ours = generate(&suite, case, tcp);
+        let rejected = envoy.as_ref().and_then(|e| {
+            validate_with(e, &bootstrap_with(&ours, tcp))
+                .err()
+                .map(|why| format!("Envoy rejects the filters: {why}"))
+        });
+        let verdict = judge(&suite, case, tcp, &ours).or(rejected);
         let gap = KNOWN_GAPS
             .iter()
             .find(|(name, _)| *name == format!("{kind}/{}", case.name));
