@@ -54,15 +54,6 @@ pub struct WorkloadPolicies<'a> {
     pub audit: Vec<&'a AuthzPolicy>,
 }
 
-impl WorkloadPolicies<'_> {
-    pub fn is_empty(&self) -> bool {
-        self.custom.is_empty()
-            && self.deny.is_empty()
-            && self.allow.is_empty()
-            && self.audit.is_empty()
-    }
-}
-
 impl AuthorizationPolicies {
     /// The policies for a workload in `ns` with `labels` (istiod's
     /// `ListAuthorizationPolicies` with `ShouldAttachPolicy`).
