@@ -88,6 +88,7 @@ fn listeners_bind_the_container_ports() {
         filters,
         [
             "istio.metadata_exchange",
+            "envoy.filters.http.rbac",
             "envoy.filters.http.grpc_stats",
             "istio.alpn",
             "envoy.filters.http.fault",

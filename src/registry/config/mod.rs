@@ -1,8 +1,10 @@
 //! Istio's networking and security configuration as istiod indexes it for
 //! every proxy: VirtualServices (short names resolved, delegates merged,
 //! ordered), DestinationRules (merged per host, looked up in istiod's order),
-//! Sidecars and PeerAuthentications (istiod-sidecar.md §1.7, §3, §5.6, §6.3).
+//! Sidecars and PeerAuthentications (istiod-sidecar.md §1.7, §3, §5.6, §6.3),
+//! AuthorizationPolicies (istiod-gateway-security.md §3.1).
 
+pub mod authz;
 pub mod credentials;
 pub mod destination_rules;
 pub mod gateways;
@@ -16,6 +18,7 @@ use crate::model::{Labels, Object, Store};
 use super::Mesh;
 use super::catalog::ObjRef;
 
+pub use authz::{AuthorizationPolicies, WorkloadPolicies};
 pub use destination_rules::{DestinationRules, MergedRule};
 pub use gateways::{GatewayEntry, Gateways};
 pub use peer_authn::{MtlsMode, PeerAuthentications};
@@ -77,6 +80,7 @@ pub struct IstioConfig {
     pub gateways: Gateways,
     pub sidecars: Sidecars,
     pub peer_authn: PeerAuthentications,
+    pub authz: AuthorizationPolicies,
 }
 
 /// Index the store's configuration together with `translated`, the Istio
@@ -94,6 +98,7 @@ pub fn build(
         gateways: gateways::build(store, translated, diags),
         sidecars: sidecars::build(store, mesh, diags),
         peer_authn: peer_authn::build(store, mesh, diags),
+        authz: authz::build(store, mesh, diags),
     }
 }
 
