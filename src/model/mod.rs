@@ -199,7 +199,7 @@ kinds! {
         [("networking.istio.io", "EnvoyFilter", ["v1alpha3"])];
     ProxyConfig(ist::ProxyConfig), Namespaced, NotYet, "bootstrap settings (concurrency, env, image) of selected proxies",
         [("networking.istio.io", "ProxyConfig", ["v1beta1"])];
-    AuthorizationPolicy(ist::AuthorizationPolicy), Namespaced, Used, "RBAC (or ext_authz for CUSTOM) filters on the inbound chains of selected sidecars",
+    AuthorizationPolicy(ist::AuthorizationPolicy), Namespaced, Used, "RBAC (or ext_authz for CUSTOM) filters on the inbound chains of selected sidecars and on gateways",
         [("security.istio.io", "AuthorizationPolicy", ["v1", "v1beta1"])];
     RequestAuthentication(ist::RequestAuthentication), Namespaced, NotYet, "jwt_authn filter on selected proxies",
         [("security.istio.io", "RequestAuthentication", ["v1", "v1beta1"])];
