@@ -6,10 +6,9 @@ use crate::model::istio::{AuthorizationPolicy, AuthorizationRule, PolicyTargetRe
 use crate::model::{Labels, Object, Store};
 
 use super::super::Mesh;
-use super::{ConfigMeta, selects};
+use super::ConfigMeta;
+use super::attachment::{attaches, policy_namespaces};
 
-/// The label naming the Gateway API Gateway a gateway pod serves.
-const GATEWAY_NAME_LABEL: &str = "gateway.networking.k8s.io/gateway-name";
 const DRY_RUN_ANNOTATION: &str = "istio.io/dry-run";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +58,15 @@ impl AuthorizationPolicies {
     /// `ListAuthorizationPolicies` with `ShouldAttachPolicy`).
     pub fn for_workload(&self, ns: &str, labels: &Labels) -> WorkloadPolicies<'_> {
         let mut out = WorkloadPolicies::default();
-        let mut namespaces = vec![self.root_namespace.as_str()];
-        if ns != self.root_namespace {
-            namespaces.push(ns);
-        }
-        for n in namespaces {
+        for n in policy_namespaces(&self.root_namespace, ns) {
             for p in self.all.iter().filter(|p| p.meta.namespace == n) {
-                if attaches(p, ns, labels) {
+                if attaches(
+                    &p.meta.namespace,
+                    p.selector.as_ref(),
+                    &p.target_refs,
+                    ns,
+                    labels,
+                ) {
                     match p.action {
                         Action::Custom => out.custom.push(p),
                         Action::Deny => out.deny.push(p),
@@ -77,29 +78,6 @@ impl AuthorizationPolicies {
         }
         out
     }
-}
-
-/// Sidecars and classic gateways ignore policies with target refs and go
-/// by selector; a Gateway API gateway pod takes the policies of its
-/// namespace that target its Gateway, and selector policies otherwise
-/// (`ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY` is on by default).
-fn attaches(p: &AuthzPolicy, ns: &str, labels: &Labels) -> bool {
-    let selected = || p.selector.as_ref().is_none_or(|s| selects(s, labels));
-    let Some(gateway) = labels.get(GATEWAY_NAME_LABEL) else {
-        return p.target_refs.is_empty() && selected();
-    };
-    if p.target_refs.is_empty() {
-        return selected();
-    }
-    p.meta.namespace == ns
-        && p.target_refs.iter().any(|r| {
-            r.namespace
-                .as_deref()
-                .is_none_or(|n| n.is_empty() || n == ns)
-                && r.group.as_deref() == Some("gateway.networking.k8s.io")
-                && r.kind.as_deref() == Some("Gateway")
-                && &r.name == gateway
-        })
 }
 
 pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> AuthorizationPolicies {

@@ -4,11 +4,13 @@
 //! Sidecars and PeerAuthentications (istiod-sidecar.md §1.7, §3, §5.6, §6.3),
 //! AuthorizationPolicies (istiod-gateway-security.md §3.1).
 
+pub mod attachment;
 pub mod authz;
 pub mod credentials;
 pub mod destination_rules;
 pub mod gateways;
 pub mod peer_authn;
+pub mod request_authn;
 pub mod sidecars;
 pub mod virtual_services;
 
@@ -80,6 +82,7 @@ pub struct IstioConfig {
     pub gateways: Gateways,
     pub sidecars: Sidecars,
     pub peer_authn: PeerAuthentications,
+    pub request_authn: request_authn::RequestAuthentications,
     pub authz: AuthorizationPolicies,
 }
 
@@ -98,6 +101,7 @@ pub fn build(
         gateways: gateways::build(store, translated, diags),
         sidecars: sidecars::build(store, mesh, diags),
         peer_authn: peer_authn::build(store, mesh, diags),
+        request_authn: request_authn::build(store, mesh, diags),
         authz: authz::build(store, mesh, diags),
     }
 }

@@ -25,7 +25,7 @@ use crate::registry::config::{MtlsMode, SidecarEntry};
 use crate::registry::protocol::Protocol;
 use crate::registry::services::TargetPort;
 
-use super::authz::{Authz, ChainFilters};
+use super::authz::ChainFilters;
 use super::filters::{
     ListenerClass, http_filters, metrics_enabled, named, stats, tcp_metadata_exchange, tcp_proxy,
 };
@@ -65,7 +65,7 @@ pub fn build(ctx: &Context, proxy: &Proxy) -> Inbound {
         .peer_authn
         .for_workload(&proxy.namespace, &proxy.labels);
     let targets = service_targets(ctx, proxy);
-    let authz = Authz::for_workload(ctx, &proxy.namespace, &proxy.labels).chain_filters();
+    let authz = super::authn::security_filters(ctx, proxy);
     generate(
         &ctx.mesh.mesh_config,
         proxy,

@@ -6,6 +6,7 @@
 //! them as listener → filter chain → route configuration → virtual host →
 //! route → cluster → endpoints, and the config dump is produced from it.
 
+pub mod authn;
 pub mod authz;
 pub mod bootstrap;
 pub mod clusters;

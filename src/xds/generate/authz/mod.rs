@@ -106,10 +106,10 @@ struct Built {
     shadow: Option<Rbac>,
 }
 
-/// A proxy's authorization filters, built once for all its chains: those
-/// of HTTP chains go right after the metadata exchange filter (no JWT
-/// filter is generated yet to stand between CUSTOM and the others), those
-/// of TCP chains after the metadata exchange network filter.
+/// A proxy's security filters, built once for all its chains
+/// (`authn::security_filters`): those of HTTP chains go right after the
+/// metadata exchange filter, those of TCP chains after the metadata
+/// exchange network filter.
 #[derive(Debug, Clone, Default)]
 pub struct ChainFilters {
     pub http: Vec<Value>,
@@ -151,15 +151,6 @@ impl<'a> Authz<'a> {
             trust_domains,
             providers,
         }
-    }
-
-    /// Every filter, CUSTOM first, for HTTP and for TCP chains.
-    pub fn chain_filters(&self) -> ChainFilters {
-        let mut http = self.custom_http();
-        http.extend(self.local_http());
-        let mut tcp = self.custom_tcp();
-        tcp.extend(self.local_tcp());
-        ChainFilters { http, tcp }
     }
 
     /// HTTP filters of the CUSTOM policies (before authentication).

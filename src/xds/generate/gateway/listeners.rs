@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::super::authz::{Authz, ChainFilters};
+use super::super::authz::ChainFilters;
 use super::super::filters::{
     ListenerClass, gateway_hcm, listener_filter, tcp_metadata_exchange, tcp_proxy,
 };
@@ -69,7 +69,7 @@ struct Cx<'a> {
     proxy: &'a Proxy,
     scope: &'a SidecarScope<'a>,
     metrics: bool,
-    /// The AuthorizationPolicies that select the gateway.
+    /// The security filters (authorization, JWT) of the gateway.
     authz: ChainFilters,
 }
 
@@ -85,7 +85,7 @@ pub fn listeners(
         proxy,
         scope,
         metrics: super::super::filters::metrics_enabled(&ctx.mesh.mesh_config),
-        authz: Authz::for_workload(ctx, &proxy.namespace, &proxy.labels).chain_filters(),
+        authz: super::super::authn::security_filters(ctx, proxy),
     };
     let mut order: Vec<String> = Vec::new();
     let mut chains: BTreeMap<String, Vec<Chain>> = BTreeMap::new();
