@@ -2,7 +2,8 @@
 //!
 //! Reads an Envoy `/config_dump` (or `/clusters?format=json` for the endpoint
 //! view) given with `-f`, and prints it exactly as `istioctl proxy-config
-//! --file` would. Generating the config of a POD from manifests comes later.
+//! --file` would, or the configuration meshsim generates for a POD of the
+//! manifests.
 
 use std::io::Write;
 
@@ -152,6 +153,13 @@ pub fn run(
             None if let Some(pod) = pod => {
                 let i = opened.mesh.resolve(pod, &global.namespace)?;
                 let config = opened.generate(i).map_err(anyhow::Error::msg)?;
+                if matches!(view, View::All | View::Secret) && !global.quiet {
+                    writeln!(
+                        err,
+                        "note: the `default` and `ROOTCA` certificates are simulated \
+                         (there is no CA offline): their serial numbers and dates are made up"
+                    )?;
+                }
                 // Generation is done: the mesh's objects go before the
                 // proxy's (possibly large) config is written and read.
                 session = None;

@@ -267,13 +267,16 @@ fn virtual_hosts_collapse_and_unbound_servers_answer_404() {
 fn secrets_are_read_from_the_gateway_namespace() {
     let d = gateway_dump();
     // §1.9: credentials are Secrets of the gateway pod's namespace; the one
-    // created beside the app stays warming.
+    // created beside the app stays warming. The agent's workload
+    // certificate and root are there too (simulated).
     assert_eq!(
         secrets(&d, "dynamic_active_secrets"),
         [
             "kubernetes://web-cert",
             "kubernetes://secure-cert",
-            "kubernetes://secure-cert-cacert"
+            "kubernetes://secure-cert-cacert",
+            "default",
+            "ROOTCA"
         ]
     );
     assert_eq!(

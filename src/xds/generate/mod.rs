@@ -23,6 +23,7 @@ pub mod rds;
 pub mod route;
 pub mod scope;
 pub mod secrets;
+pub mod simulated_cert;
 pub mod tls;
 
 use serde_json::Value;
@@ -109,7 +110,13 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
         .chain(inbound.bound_listeners)
         .collect();
     let sds = secrets::referenced(listeners.iter().chain(&clusters));
-    let secrets = secrets::secrets(&ctx.config.credentials, &proxy, &sds, &verified);
+    let secrets = secrets::secrets(
+        &ctx.config.credentials,
+        &proxy,
+        ctx.mesh.mesh_config.trust_domain(),
+        &sds,
+        &verified,
+    );
 
     let mut g = graph::ConfigGraph::default();
     for l in bootstrap::static_listeners() {

@@ -1,8 +1,8 @@
 //! The SDS secrets istiod itself serves a proxy (istiod-gateway-security.md
 //! §1.9): every `credentialName` its listeners and clusters reference, read
 //! from the manifests' Secrets and ConfigMaps as istiod's SDS server would,
-//! or left warming when istiod cannot or may not serve it. The workload
-//! certificate (`default`, `ROOTCA`) comes from the agent, not from here.
+//! or left warming when istiod cannot or may not serve it; and the workload
+//! certificate and root (`default`, `ROOTCA`) istio-agent serves, simulated.
 
 use std::collections::BTreeSet;
 
@@ -10,26 +10,47 @@ use serde_json::{Value, json};
 
 use super::Proxy;
 use super::json::object;
+use super::simulated_cert::pem_base64;
 use crate::base64;
 use crate::registry::config::credentials::Credentials;
 
 /// What Envoy shows for a private key: never the key.
 const REDACTED: &str = "[redacted]";
 
-/// Names of the SDS resources fetched over ADS anywhere in `resources`, in
-/// first-reference order.
+/// The workload certificate and the mesh root, which istio-agent serves.
+const AGENT_SECRETS: [&str; 2] = ["default", "ROOTCA"];
+
+/// Names of the SDS resources fetched over ADS, and of the agent's
+/// certificate and root, anywhere in `resources`, in first-reference order.
 pub fn referenced<'a>(resources: impl Iterator<Item = &'a Value>) -> Vec<String> {
+    // Only the fields on the way to a TLS context are searched: a large
+    // mesh's clusters are otherwise walked whole.
+    const PATH: [&str; 9] = [
+        "filter_chains",
+        "default_filter_chain",
+        "transport_socket",
+        "transport_socket_matches",
+        "typed_config",
+        "common_tls_context",
+        "tls_certificate_sds_secret_configs",
+        "combined_validation_context",
+        "validation_context_sds_secret_config",
+    ];
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
                 if let (Some(Value::String(name)), Some(source)) =
                     (m.get("name"), m.get("sds_config"))
-                    && source.get("ads").is_some()
+                    && (source.get("ads").is_some() || AGENT_SECRETS.contains(&name.as_str()))
                     && !out.contains(name)
                 {
                     out.push(name.clone());
                 }
-                m.values().for_each(|x| walk(x, out));
+                for key in PATH {
+                    if let Some(x) = m.get(key) {
+                        walk(x, out);
+                    }
+                }
             }
             Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
             _ => {}
@@ -47,17 +68,38 @@ pub fn referenced<'a>(resources: impl Iterator<Item = &'a Value>) -> Vec<String>
 pub fn secrets(
     credentials: &Credentials,
     proxy: &Proxy,
+    trust_domain: &str,
     names: &[String],
     verified: &BTreeSet<String>,
 ) -> Vec<Value> {
     names
         .iter()
         .map(|name| {
-            material(credentials, proxy, name, verified)
+            agent_material(proxy, trust_domain, name)
+                .or_else(|| material(credentials, proxy, name, verified))
                 .map(|(k, v)| object([("name", json!(name)), (k, v)]))
                 .unwrap_or_else(|| json!({"name": name}))
         })
         .collect()
+}
+
+/// The simulated workload certificate (for the proxy's SPIFFE identity)
+/// or mesh root (for the trust domain).
+fn agent_material(proxy: &Proxy, trust_domain: &str, name: &str) -> Option<(&'static str, Value)> {
+    match name {
+        "default" => Some((
+            "tls_certificate",
+            json!({
+                "certificate_chain": {"inline_bytes": pem_base64(&proxy.identity, Some(&proxy.identity))},
+                "private_key": {"inline_bytes": base64::encode(REDACTED.as_bytes())},
+            }),
+        )),
+        "ROOTCA" => Some((
+            "validation_context",
+            json!({"trusted_ca": {"inline_bytes": pem_base64(trust_domain, None)}}),
+        )),
+        _ => None,
+    }
 }
 
 /// The secret's field (`tls_certificate` or `validation_context`), if served.
