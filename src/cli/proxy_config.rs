@@ -145,11 +145,11 @@ pub fn run(
     let mut session = Some(opened);
     let opened = session.as_ref().expect("just opened");
     let command = command_name(view);
-    // Text read or generated here, rather than a dump the session holds.
-    let mut own: Option<(String, DumpKind)> = None;
+    // Input read or generated here, rather than a dump the session holds.
+    let mut own: Option<Own> = None;
     if opened.loaded.dumps.is_empty() {
         match empty_response(opened, global)? {
-            Some(t) => own = Some((t, DumpKind::ConfigDump)),
+            Some(t) => own = Some(Own::Text(t)),
             None if let Some(pod) = pod => {
                 let i = opened.mesh.resolve(pod, &global.namespace)?;
                 let config = opened.generate(i).map_err(anyhow::Error::msg)?;
@@ -161,25 +161,21 @@ pub fn run(
                     )?;
                 }
                 // Generation is done: the mesh's objects go before the
-                // proxy's (possibly large) config is written and read.
+                // proxy's (possibly large) config is rendered.
                 session = None;
                 // The endpoint view reads /clusters; every other view a config dump.
-                own = Some(if view == View::Endpoint {
-                    (config.clusters_status().to_string(), DumpKind::Clusters)
+                own = Some(Own::Generated(if view == View::Endpoint {
+                    config.clusters_status()
                 } else {
-                    let dump = config.config_dump();
-                    let text = serde_json::to_string(&dump)?;
-                    // Freeing a large tree takes a while; not on the way out.
-                    std::thread::spawn(move || drop(dump));
-                    (text, DumpKind::ConfigDump)
-                });
+                    config.config_dump()
+                }));
             }
             None => bail!("{command} requires pod name or --file parameter"),
         }
     }
     let input = match (&own, &session) {
-        (Some((text, DumpKind::Clusters)), _) => Input::Clusters(text),
-        (Some((text, DumpKind::ConfigDump)), _) => Input::ConfigDump(text),
+        (Some(Own::Text(text)), _) => Input::ConfigDump(text),
+        (Some(Own::Generated(dump)), _) => Input::Generated(dump),
         (None, None) => bail!("no input to show"),
         (None, Some(session)) => {
             let dumps = &session.loaded.dumps;
@@ -210,9 +206,19 @@ pub fn run(
 
     let mut rendered = String::new();
     let result = istioctl::render(input, view, &opts, &mut rendered);
+    // Freeing a large tree takes a while; not on the way out.
+    std::thread::spawn(move || drop(own));
     out.write_all(rendered.as_bytes())?;
     result?;
     Ok(finish(had_errors, ExitStatus::Success))
+}
+
+/// What the views read when it is not a dump the session loaded.
+enum Own {
+    /// An empty Envoy response (`{}`) given with `-f`.
+    Text(String),
+    /// The config dump (or `/clusters`) of a generated proxy.
+    Generated(serde_json::Value),
 }
 
 /// istioctl's name for the subcommand in its usage errors.
