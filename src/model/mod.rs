@@ -197,7 +197,7 @@ kinds! {
         [("networking.istio.io", "Sidecar", ["v1", "v1beta1", "v1alpha3"])];
     EnvoyFilter(ist::EnvoyFilter), Namespaced, NotYet, "patches generated listeners, routes and clusters",
         [("networking.istio.io", "EnvoyFilter", ["v1alpha3"])];
-    ProxyConfig(ist::ProxyConfig), Namespaced, NotYet, "bootstrap settings (concurrency, env, image) of selected proxies",
+    ProxyConfig(ist::ProxyConfig), Namespaced, Used, "bootstrap settings (concurrency, env, image) of selected proxies: PROXY_CONFIG and node metadata",
         [("networking.istio.io", "ProxyConfig", ["v1beta1"])];
     AuthorizationPolicy(ist::AuthorizationPolicy), Namespaced, Used, "RBAC (or ext_authz for CUSTOM) filters on the inbound chains of selected sidecars and on gateways",
         [("security.istio.io", "AuthorizationPolicy", ["v1", "v1beta1"])];

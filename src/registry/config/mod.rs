@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod destination_rules;
 pub mod gateways;
 pub mod peer_authn;
+pub mod proxy_configs;
 pub mod request_authn;
 pub mod sidecars;
 pub mod virtual_services;
@@ -83,6 +84,7 @@ pub struct IstioConfig {
     pub sidecars: Sidecars,
     pub peer_authn: PeerAuthentications,
     pub request_authn: request_authn::RequestAuthentications,
+    pub proxy_configs: proxy_configs::ProxyConfigs,
     pub authz: AuthorizationPolicies,
 }
 
@@ -102,6 +104,7 @@ pub fn build(
         sidecars: sidecars::build(store, mesh, diags),
         peer_authn: peer_authn::build(store, mesh, diags),
         request_authn: request_authn::build(store, mesh, diags),
+        proxy_configs: proxy_configs::build(store, mesh),
         authz: authz::build(store, mesh, diags),
     }
 }

@@ -18,10 +18,7 @@ pub fn node(proxy: &Proxy) -> Value {
         .get("service.istio.io/canonical-name")
         .or_else(|| proxy.labels.get("app"))
         .map_or_else(|| proxy.name.clone(), Clone::clone);
-    json!({
-        "id": proxy.node_id(),
-        "cluster": format!("{cluster}.{}", proxy.namespace),
-        "metadata": {
+    let mut metadata = json!({
             "CLUSTER_ID": "Kubernetes",
             "ISTIO_VERSION": ISTIO_VERSION,
             "LABELS": proxy.labels,
@@ -34,7 +31,21 @@ pub fn node(proxy: &Proxy) -> Value {
                 super::Interception::None => "NONE",
             },
             "SERVICE_ACCOUNT": proxy.service_account,
-        },
+    });
+    // The effective proxy configuration and its `ISTIO_META_*` variables,
+    // as the agent puts them in the node metadata.
+    if let Some(m) = metadata.as_object_mut() {
+        if let Some(config) = proxy_config_json(proxy) {
+            m.insert("PROXY_CONFIG".into(), config);
+        }
+        for (k, v) in &proxy.metadata {
+            m.entry(k.clone()).or_insert_with(|| json!(v));
+        }
+    }
+    json!({
+        "id": proxy.node_id(),
+        "cluster": format!("{cluster}.{}", proxy.namespace),
+        "metadata": metadata,
         "user_agent_name": "envoy",
         "user_agent_build_version": {
             "version": {
@@ -44,6 +55,26 @@ pub fn node(proxy: &Proxy) -> Value {
             "metadata": {"revision.status": "Clean", "build.type": "RELEASE", "ssl.version": "BoringSSL"},
         },
     })
+}
+
+/// The effective proxy configuration as node metadata shows it: set fields
+/// only, camelCase; None when nothing is set.
+fn proxy_config_json(proxy: &Proxy) -> Option<Value> {
+    fn prune(v: Value) -> Option<Value> {
+        match v {
+            Value::Null => None,
+            Value::Object(m) => {
+                let m: serde_json::Map<String, Value> = m
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k, prune(v)?)))
+                    .collect();
+                (!m.is_empty()).then_some(Value::Object(m))
+            }
+            Value::Array(a) if a.is_empty() => None,
+            other => Some(other),
+        }
+    }
+    serde_json::to_value(&proxy.config).ok().and_then(prune)
 }
 
 fn static_cluster(name: &str, address: Value) -> Value {

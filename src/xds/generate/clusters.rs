@@ -1549,6 +1549,7 @@ mod tests {
 
     fn proxy() -> Proxy {
         Proxy {
+            config: Default::default(),
             workload: 0,
             kind: ProxyType::Sidecar,
             id: "client.default".into(),

@@ -1080,6 +1080,7 @@ mod tests {
 
     fn proxy(interception: Interception) -> Proxy {
         Proxy {
+            config: Default::default(),
             workload: 0,
             kind: ProxyType::Sidecar,
             id: "app.default".into(),
@@ -1968,7 +1969,7 @@ spec:
             config: &config,
         };
         let w = mesh.workloads.iter().position(|w| w.name == "app").unwrap();
-        let p = Proxy::new(&mesh, w, ProxyType::Sidecar);
+        let p = Proxy::new(&ctx, w, ProxyType::Sidecar);
         let got: Vec<(String, u16, u16)> = service_targets(&ctx, &p)
             .iter()
             .map(|t| (t.service.hostname.clone(), t.port.port, t.target_port))

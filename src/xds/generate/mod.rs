@@ -53,7 +53,7 @@ pub struct ProxyConfig {
 /// The DNS name table of the workload `workload` (a proxy), as istiod's
 /// `/debug/ndsz` prints it.
 pub fn name_table(ctx: &Context, workload: usize, kind: ProxyType) -> Value {
-    let proxy = Proxy::new(ctx.mesh, workload, kind);
+    let proxy = Proxy::new(ctx, workload, kind);
     let scope = scope::build(ctx, &proxy);
     nds::to_json(&nds::name_table(ctx, &proxy, &scope))
 }
@@ -61,7 +61,7 @@ pub fn name_table(ctx: &Context, workload: usize, kind: ProxyType) -> Value {
 /// Generate the configuration of the workload `workload` (a proxy).
 pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig {
     use graph::Origin;
-    let proxy = Proxy::new(ctx.mesh, workload, kind);
+    let proxy = Proxy::new(ctx, workload, kind);
     let scope = scope::build(ctx, &proxy);
     let inbound = match kind {
         ProxyType::Sidecar => inbound::build(ctx, &proxy),

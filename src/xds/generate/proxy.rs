@@ -4,9 +4,12 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use super::Context;
+use crate::load::yaml::decode_text;
 use crate::model::Labels;
+use crate::model::mesh_config::MeshProxyConfig;
 use crate::registry::catalog::{CatalogService, spiffe};
-use crate::registry::{DOMAIN_SUFFIX, Mesh, ProxyType};
+use crate::registry::{DOMAIN_SUFFIX, ProxyType};
 
 /// How inbound and outbound traffic reaches Envoy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +35,12 @@ pub struct Proxy {
     /// `<ns>.svc.cluster.local`.
     pub dns_domain: String,
     pub interception: Interception,
-    /// Node metadata from `ISTIO_META_*` (annotation `proxy.istio.io/config`
-    /// `proxyMetadata`), e.g. `HTTP10`, `DNS_CAPTURE`.
+    /// Node metadata from `ISTIO_META_*` variables of the effective proxy
+    /// configuration's `proxyMetadata`, e.g. `HTTP10`, `DNS_CAPTURE`.
     pub metadata: BTreeMap<String, String>,
+    /// The effective proxy configuration (MeshConfig `defaultConfig`,
+    /// ProxyConfig resources, the `proxy.istio.io/config` annotation).
+    pub config: MeshProxyConfig,
     /// `region/zone/subzone`, or "".
     pub locality: String,
     pub service_account: String,
@@ -44,7 +50,8 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    pub fn new(mesh: &Mesh, workload: usize, kind: ProxyType) -> Proxy {
+    pub fn new(ctx: &Context, workload: usize, kind: ProxyType) -> Proxy {
+        let mesh = ctx.mesh;
         let w = &mesh.workloads[workload];
         let mut labels = w.labels.clone();
         labels.insert("topology.istio.io/cluster".into(), "Kubernetes".into());
@@ -71,6 +78,16 @@ impl Proxy {
             Some("NONE") => Interception::None,
             _ => Interception::Redirect,
         };
+        let annotation = w
+            .annotations
+            .get("proxy.istio.io/config")
+            .and_then(|text| decode_text::<MeshProxyConfig>(text, &mut |_| {}).ok());
+        let config = ctx.config.proxy_configs.effective(
+            mesh.mesh_config.default_config(),
+            &w.namespace,
+            &w.labels,
+            annotation,
+        );
         Proxy {
             workload,
             kind,
@@ -81,7 +98,8 @@ impl Proxy {
             ips: vec![w.ip],
             dns_domain: format!("{}.svc.{DOMAIN_SUFFIX}", w.namespace),
             interception,
-            metadata: proxy_metadata(&w.annotations),
+            metadata: node_metadata(&config),
+            config,
             locality,
             service_account: w.service_account.clone(),
             identity: spiffe(
@@ -138,25 +156,13 @@ impl Proxy {
     }
 }
 
-/// `proxyMetadata` of the `proxy.istio.io/config` annotation, `ISTIO_META_`
-/// prefixes dropped (that is how they reach the node metadata).
-fn proxy_metadata(annotations: &Labels) -> BTreeMap<String, String> {
-    let Some(text) = annotations.get("proxy.istio.io/config") else {
-        return BTreeMap::new();
-    };
-    let Ok(value) = crate::load::yaml::decode_text::<serde_json::Value>(text, &mut |_| {}) else {
-        return BTreeMap::new();
-    };
-    value
-        .get("proxyMetadata")
-        .and_then(|m| m.as_object())
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    let key = k.strip_prefix("ISTIO_META_").unwrap_or(k);
-                    Some((key.to_string(), v.as_str()?.to_string()))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// The `ISTIO_META_*` variables of `proxyMetadata`, prefix dropped: that
+/// is how they reach the node metadata.
+fn node_metadata(config: &MeshProxyConfig) -> BTreeMap<String, String> {
+    config
+        .proxy_metadata
+        .iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.strip_prefix("ISTIO_META_")?.to_string(), v.clone())))
+        .collect()
 }

@@ -876,6 +876,7 @@ mod tests {
 
     fn proxy(labels: &[(&str, &str)]) -> Proxy {
         Proxy {
+            config: Default::default(),
             workload: 0,
             kind: ProxyType::Sidecar,
             id: "productpage-v1.default".into(),
