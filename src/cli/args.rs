@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use super::export::ExportArgs;
 use super::proxies::ProxiesArgs;
 use super::proxy_config::ProxyConfigArgs;
+use super::validate::ValidateArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,4 +74,6 @@ pub enum Command {
     Export(ExportArgs),
     /// List the kinds meshsim models and what it does with each.
     Kinds,
+    /// Report what the API server and istiod's validating webhook would reject.
+    Validate(ValidateArgs),
 }

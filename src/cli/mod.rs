@@ -10,6 +10,7 @@ mod args;
 mod export;
 mod proxies;
 mod proxy_config;
+mod validate;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -79,6 +80,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
         Command::Proxies(a) => proxies::run(&cli.global, a, out, err),
         Command::ProxyConfig(a) => proxy_config::run(&cli.global, a, out, err),
         Command::Export(a) => export::run(&cli.global, a, out, err),
+        Command::Validate(a) => validate::run(&cli.global, a, out, err),
         Command::Kinds => {
             out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
             Ok(ExitStatus::Success)
