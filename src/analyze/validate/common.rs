@@ -132,11 +132,9 @@ pub fn ip_subnet(s: &str) -> Result<(), String> {
     }
 }
 
-/// `validateWorkloadSelector` (the `matchLabels` selector of security,
-/// telemetry, extensions, ProxyConfig and DestinationRule).
-pub fn match_labels_selector(f: &mut Findings, selector: Option<&MatchLabelsSelector>) {
-    let Some(selector) = selector else { return };
-    for (k, v) in &selector.match_labels {
+/// The labels of a workload selector: no empty keys, no wildcards.
+pub fn selector_labels(f: &mut Findings, labels: &BTreeMap<String, String>) {
+    for (k, v) in labels {
         if k.is_empty() {
             f.error(format!(
                 "empty key is not supported in selector: {:?}",
@@ -150,13 +148,43 @@ pub fn match_labels_selector(f: &mut Findings, selector: Option<&MatchLabelsSele
             ));
         }
     }
+}
+
+/// Every '%' of a URL starts a two-hex-digit escape.
+pub fn escapes_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().all(|(i, c)| {
+        *c != b'%'
+            || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    })
+}
+
+/// `validateWorkloadSelector` (the `matchLabels` selector of security,
+/// telemetry, extensions, ProxyConfig and DestinationRule).
+pub fn match_labels_selector(f: &mut Findings, selector: Option<&MatchLabelsSelector>) {
+    let Some(selector) = selector else { return };
+    selector_labels(f, &selector.match_labels);
     if selector.match_labels.is_empty() {
         f.warn("workload selector specified without labels");
     }
 }
 
+/// How a policy picks its workloads: `selector`, `targetRef` or
+/// `targetRefs`, checked as istiod checks all three.
+pub fn attachment(
+    f: &mut Findings,
+    selector: Option<&MatchLabelsSelector>,
+    target_ref: Option<&PolicyTargetReference>,
+    refs: &[PolicyTargetReference],
+) {
+    one_of_selector_type(f, selector.is_some(), target_ref.is_some(), refs);
+    match_labels_selector(f, selector);
+    target_refs(f, target_ref.into_iter().chain(refs));
+}
+
 /// `validateOneOfSelectorType`.
-pub fn one_of_selector_type(
+fn one_of_selector_type(
     f: &mut Findings,
     selector: bool,
     target_ref: bool,
@@ -181,10 +209,7 @@ const ALLOWED_TARGET_REFS_TEXT: &str = "[core/v1/Service networking.istio.io/v1/
 gateway.networking.k8s.io/v1/Gateway gateway.networking.k8s.io/v1/GatewayClass]";
 
 /// `validatePolicyTargetReference(s)`.
-pub fn target_refs<'a>(
-    f: &mut Findings,
-    refs: impl IntoIterator<Item = &'a PolicyTargetReference>,
-) {
+fn target_refs<'a>(f: &mut Findings, refs: impl IntoIterator<Item = &'a PolicyTargetReference>) {
     for r in refs {
         if r.name.is_empty() {
             f.error("targetRef name must be set");

@@ -15,14 +15,12 @@ fn providers(f: &mut Findings, providers: &[ProviderRef]) {
 }
 
 pub fn telemetry(spec: &TelemetrySpec, f: &mut Findings) {
-    common::one_of_selector_type(
+    common::attachment(
         f,
-        spec.selector.is_some(),
-        spec.target_ref.is_some(),
+        spec.selector.as_ref(),
+        spec.target_ref.as_ref(),
         &spec.target_refs,
     );
-    common::match_labels_selector(f, spec.selector.as_ref());
-    common::target_refs(f, spec.target_ref.iter().chain(&spec.target_refs));
     for m in &spec.metrics {
         providers(f, &m.providers);
         for o in &m.overrides {
@@ -101,7 +99,7 @@ fn url(f: &mut Findings, url: &str) {
                     .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         })
         .unwrap_or("");
-    if url.contains(['%', ' ']) && !valid_escapes(url) {
+    if url.contains(' ') || !common::escapes_ok(url) {
         f.error(format!(
             "failed to parse url: parse {url:?}: invalid URL escape"
         ));
@@ -113,18 +111,6 @@ fn url(f: &mut Findings, url: &str) {
     ) {
         f.error(format!("url contains unsupported scheme: {scheme}"));
     }
-}
-
-/// Every '%' starts a two-hex-digit escape, and there is no space.
-fn valid_escapes(s: &str) -> bool {
-    let b = s.as_bytes();
-    !s.contains(' ')
-        && b.iter().enumerate().all(|(i, c)| {
-            *c != b'%'
-                || (i + 2 < b.len() + 1
-                    && b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                    && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
-        })
 }
 
 fn sha256(f: &mut Findings, sha: Option<&str>) {
@@ -175,24 +161,46 @@ fn traffic_match(f: &mut Findings, selectors: &[TrafficSelector]) {
     }
 }
 
-pub fn wasm_plugin(spec: &WasmPluginSpec, f: &mut Findings) {
-    common::one_of_selector_type(
-        f,
-        spec.selector.is_some(),
-        spec.target_ref.is_some(),
-        &spec.target_refs,
-    );
-    common::match_labels_selector(f, spec.selector.as_ref());
-    common::target_refs(f, spec.target_ref.iter().chain(&spec.target_refs));
-    url(f, spec.url.as_deref().unwrap_or(""));
-    sha256(f, spec.sha256.as_deref());
-    if spec.image_pull_secret.as_deref().unwrap_or("").len() > 253 {
+/// Where a Wasm module comes from and how it runs: the fields WasmPlugin
+/// and TrafficExtension's `wasm` share.
+struct Module<'a> {
+    url: Option<&'a str>,
+    sha256: Option<&'a str>,
+    image_pull_secret: Option<&'a str>,
+    plugin_name: Option<&'a str>,
+    vm_config: Option<&'a VmConfig>,
+}
+
+fn module(f: &mut Findings, m: &Module, plugin_name_message: &str) {
+    url(f, m.url.unwrap_or(""));
+    sha256(f, m.sha256);
+    if m.image_pull_secret.unwrap_or("").len() > 253 {
         f.error("imagePullSecret field must be less than 253 characters long");
     }
-    if spec.plugin_name.as_deref().unwrap_or("").len() > 256 {
-        f.error("pluginName field must be less than 255 characters long");
+    if m.plugin_name.unwrap_or("").len() > 256 {
+        f.error(plugin_name_message);
     }
-    vm_config(f, spec.vm_config.as_ref());
+    vm_config(f, m.vm_config);
+}
+
+pub fn wasm_plugin(spec: &WasmPluginSpec, f: &mut Findings) {
+    common::attachment(
+        f,
+        spec.selector.as_ref(),
+        spec.target_ref.as_ref(),
+        &spec.target_refs,
+    );
+    module(
+        f,
+        &Module {
+            url: spec.url.as_deref(),
+            sha256: spec.sha256.as_deref(),
+            image_pull_secret: spec.image_pull_secret.as_deref(),
+            plugin_name: spec.plugin_name.as_deref(),
+            vm_config: spec.vm_config.as_ref(),
+        },
+        "pluginName field must be less than 255 characters long",
+    );
     traffic_match(f, &spec.r#match);
 }
 
@@ -200,9 +208,7 @@ pub fn traffic_extension(spec: &TrafficExtensionSpec, f: &mut Findings) {
     if spec.wasm.is_some() == spec.lua.is_some() {
         f.error("exactly one of wasm or lua must be set");
     }
-    common::one_of_selector_type(f, spec.selector.is_some(), false, &spec.target_refs);
-    common::match_labels_selector(f, spec.selector.as_ref());
-    common::target_refs(f, &spec.target_refs);
+    common::attachment(f, spec.selector.as_ref(), None, &spec.target_refs);
     if let Some(lua) = &spec.lua {
         let code = lua.inline_code.as_deref().unwrap_or("");
         if code.is_empty() {
@@ -212,15 +218,18 @@ pub fn traffic_extension(spec: &TrafficExtensionSpec, f: &mut Findings) {
         }
     }
     if let Some(wasm) = &spec.wasm {
-        url(f, wasm.url.as_deref().unwrap_or(""));
-        sha256(f, wasm.sha256.as_deref());
-        if wasm.image_pull_secret.as_deref().unwrap_or("").len() > 253 {
-            f.error("imagePullSecret field must be less than 253 characters long");
-        }
-        if wasm.plugin_name.as_deref().unwrap_or("").len() > 256 {
-            f.error("pluginName field must be less than 256 characters long");
-        }
-        vm_config(f, wasm.vm_config.as_ref());
+        module(
+            f,
+            &Module {
+                url: wasm.url.as_deref(),
+                sha256: wasm.sha256.as_deref(),
+                image_pull_secret: wasm.image_pull_secret.as_deref(),
+                plugin_name: wasm.plugin_name.as_deref(),
+                vm_config: wasm.vm_config.as_ref(),
+            },
+            // istiod words the same limit differently for the two kinds.
+            "pluginName field must be less than 256 characters long",
+        );
     }
     traffic_match(f, &spec.r#match);
 }

@@ -9,9 +9,8 @@ use super::common::{self, is_dns1123_label, is_ip};
 use super::{Findings, Obj};
 use crate::model::istio::{
     Destination, DestinationRuleSpec, EnvoyFilterSpec, GatewaySpec, HttpRoute,
-    LoadBalancerSettings, Port, ProxyConfigSpec, RouteDestination, ServerTlsSettings,
-    ServiceEntrySpec, SidecarSpec, TrafficPolicy, VirtualServiceSpec, WorkloadEntrySpec,
-    WorkloadGroupSpec, WorkloadSelector,
+    LoadBalancerSettings, Port, ProxyConfigSpec, ServerTlsSettings, ServiceEntrySpec, SidecarSpec,
+    TrafficPolicy, VirtualServiceSpec, WorkloadEntrySpec, WorkloadGroupSpec, WorkloadSelector,
 };
 
 const UNIX_PREFIX: &str = "unix://";
@@ -111,20 +110,7 @@ fn alpha_selector(f: &mut Findings, selector: Option<&WorkloadSelector>) -> bool
     let Some(selector) = selector else {
         return false;
     };
-    for (k, v) in &selector.labels {
-        if k.is_empty() {
-            f.error(format!(
-                "empty key is not supported in selector: {:?}",
-                format!("{k}={v}")
-            ));
-        }
-        if k.contains('*') || v.contains('*') {
-            f.error(format!(
-                "wildcard is not supported in selector: {:?}",
-                format!("{k}={v}")
-            ));
-        }
-    }
+    common::selector_labels(f, &selector.labels);
     selector.labels.is_empty()
 }
 
@@ -466,7 +452,7 @@ pub fn virtual_service(obj: &Obj, spec: &VirtualServiceSpec, f: &mut Findings) {
         if tls.route.is_empty() {
             f.error("TLS route is required");
         }
-        route_destinations(f, &tls.route);
+        route_destinations(f, tls.route.iter().map(|d| (&d.destination, d.weight)));
     }
     for tcp in &spec.tcp {
         for m in &tcp.r#match {
@@ -481,7 +467,7 @@ pub fn virtual_service(obj: &Obj, spec: &VirtualServiceSpec, f: &mut Findings) {
         if tcp.route.is_empty() {
             f.error("TCP route is required");
         }
-        route_destinations(f, &tcp.route);
+        route_destinations(f, tcp.route.iter().map(|d| (&d.destination, d.weight)));
     }
     export_to(f, obj.namespace, &spec.export_to, false, false);
 }
@@ -563,31 +549,37 @@ fn http_route(f: &mut Findings, http: &HttpRoute, delegate: bool) {
         if delegate && http.delegate.is_some() {
             f.error("delegate HTTP route cannot contain delegate");
         }
-        if http.redirect.is_some() {
-            if !http.route.is_empty() {
-                f.error("HTTP route cannot contain both route and redirect");
-            }
-            if http.fault.is_some() {
-                f.error("HTTP route cannot contain both fault and redirect");
-            }
-            if http.rewrite.is_some() {
-                f.error("HTTP route rule cannot contain both rewrite and redirect");
-            }
-            if http.direct_response.is_some() {
-                f.error("HTTP route rule cannot contain both direct_response and redirect");
-            }
+        // A redirect or a direct response answers the request itself: what
+        // else the route says would never happen.
+        let answer = if http.redirect.is_some() {
+            Some("redirect")
         } else if http.direct_response.is_some() {
-            if !http.route.is_empty() {
-                f.error("HTTP route cannot contain both route and direct_response");
+            Some("direct_response")
+        } else {
+            None
+        };
+        match answer {
+            Some(answer) => {
+                let others = [
+                    (!http.route.is_empty(), "HTTP route", "route"),
+                    (http.fault.is_some(), "HTTP route", "fault"),
+                    (http.rewrite.is_some(), "HTTP route rule", "rewrite"),
+                    (
+                        answer == "redirect" && http.direct_response.is_some(),
+                        "HTTP route rule",
+                        "direct_response",
+                    ),
+                ];
+                for (present, subject, what) in others {
+                    if present {
+                        f.error(format!("{subject} cannot contain both {what} and {answer}"));
+                    }
+                }
             }
-            if http.fault.is_some() {
-                f.error("HTTP route cannot contain both fault and direct_response");
+            None if http.route.is_empty() => {
+                f.error("HTTP route, redirect or direct_response is required");
             }
-            if http.rewrite.is_some() {
-                f.error("HTTP route rule cannot contain both rewrite and direct_response");
-            }
-        } else if http.route.is_empty() {
-            f.error("HTTP route, redirect or direct_response is required");
+            None => {}
         }
         if http.mirror.is_some() && !http.mirrors.is_empty() {
             f.error("HTTP route cannot contain both mirror and mirrors");
@@ -669,26 +661,24 @@ fn http_route(f: &mut Findings, http: &HttpRoute, delegate: bool) {
     {
         f.error("attempts cannot be negative");
     }
-    let mut total = 0i64;
-    for d in &http.route {
-        destination(f, &d.destination);
-        weight(f, d.weight);
-        total += i64::from(d.weight.unwrap_or(0));
-    }
-    if http.route.len() > 1 && total == 0 {
-        f.error("total destination weight = 0");
-    }
+    route_destinations(f, http.route.iter().map(|d| (&d.destination, d.weight)));
     common::duration_field(f, http.timeout.as_ref());
 }
 
-fn route_destinations(f: &mut Findings, routes: &[RouteDestination]) {
+/// `validate(HTTP)RouteDestinations`: each destination and weight, and a
+/// split that sends nothing anywhere.
+fn route_destinations<'a>(
+    f: &mut Findings,
+    routes: impl ExactSizeIterator<Item = (&'a Destination, Option<i32>)>,
+) {
+    let several = routes.len() > 1;
     let mut total = 0i64;
-    for d in routes {
-        destination(f, &d.destination);
-        weight(f, d.weight);
-        total += i64::from(d.weight.unwrap_or(0));
+    for (d, w) in routes {
+        destination(f, d);
+        weight(f, w);
+        total += i64::from(w.unwrap_or(0));
     }
-    if routes.len() > 1 && total == 0 {
+    if several && total == 0 {
         f.error("total destination weight = 0");
     }
 }

@@ -121,6 +121,29 @@ impl Schema<'_> {
         }
     }
 
+    /// Items of a list keyed by `name` (`x-kubernetes-list-type: map`).
+    fn unique_names(&mut self, pattern: &str) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (path, item) in each(self.root, pattern) {
+            let name = str_at(item, "name");
+            if !seen.insert(name.to_string()) {
+                self.f.error(format!(
+                    "{path}: Duplicate value: map[string]interface {{}}{{\"name\":{name:?}}}"
+                ));
+            }
+        }
+    }
+
+    /// The `labels` selector of networking kinds.
+    fn workload_selector(&mut self) {
+        self.rule(
+            "spec.workloadSelector.labels{}",
+            "string",
+            |v| !v.as_str().unwrap_or("").contains('*'),
+            "wildcard is not supported in selector",
+        );
+    }
+
     /// A field written with no value (`url:`), which the schema refuses
     /// and istiod would read as unset.
     fn not_null(&mut self, parent: &str, field: &str, ty: &str) {
@@ -491,15 +514,7 @@ pub fn check(kind: &str, group: &str, raw: &Value, f: &mut Findings) {
             s.min_len(&format!("{at}.imagePullSecret"));
             s.min_len(&format!("{at}.pluginName"));
             s.min_len(&format!("{at}.vmConfig.env[].name"));
-            let mut seen = std::collections::BTreeSet::new();
-            for (path, env) in each(raw, &format!("{at}.vmConfig.env[]")) {
-                let name = str_at(env, "name");
-                if !seen.insert(name.to_string()) {
-                    s.f.error(format!(
-                        "{path}: Duplicate value: map[string]interface {{}}{{\"name\":{name:?}}}"
-                    ));
-                }
-            }
+            s.unique_names(&format!("{at}.vmConfig.env[]"));
             s.rule(
                 &format!("{at}.vmConfig.env[]"),
                 "object",
@@ -533,12 +548,7 @@ pub fn check(kind: &str, group: &str, raw: &Value, f: &mut Findings) {
                 |v| v.as_str() != Some("*"),
                 "hostname cannot be wildcard",
             );
-            s.rule(
-                "spec.workloadSelector.labels{}",
-                "string",
-                |v| !v.as_str().unwrap_or("").contains('*'),
-                "wildcard is not supported in selector",
-            );
+            s.workload_selector();
             s.rule(
                 "spec",
                 "object",
@@ -577,15 +587,7 @@ pub fn check(kind: &str, group: &str, raw: &Value, f: &mut Findings) {
                 },
                 "DNS_ROUND_ROBIN mode cannot have multiple endpoints",
             );
-            let mut names = std::collections::BTreeSet::new();
-            for (path, p) in each(raw, "spec.ports[]") {
-                let name = str_at(p, "name");
-                if !names.insert(name.to_string()) {
-                    s.f.error(format!(
-                        "{path}: Duplicate value: map[string]interface {{}}{{\"name\":{name:?}}}"
-                    ));
-                }
-            }
+            s.unique_names("spec.ports[]");
             s.rule(
                 "spec.ports",
                 "object",
@@ -641,12 +643,7 @@ pub fn check(kind: &str, group: &str, raw: &Value, f: &mut Findings) {
                 "only support waypointMatch when context is WAYPOINT",
             );
             s.ports("spec.configPatches[].match.waypoint.portNumber");
-            s.rule(
-                "spec.workloadSelector.labels{}",
-                "string",
-                |v| !v.as_str().unwrap_or("").contains('*'),
-                "wildcard is not supported in selector",
-            );
+            s.workload_selector();
             s.rule(
                 "spec",
                 "object",
@@ -763,12 +760,7 @@ pub fn check(kind: &str, group: &str, raw: &Value, f: &mut Findings) {
             s.durations("spec.http[].retries.perTryTimeout");
         }
         "Sidecar" => {
-            s.rule(
-                "spec.workloadSelector.labels{}",
-                "string",
-                |v| !v.as_str().unwrap_or("").contains('*'),
-                "wildcard is not supported in selector",
-            );
+            s.workload_selector();
         }
         _ => {}
     }
@@ -797,13 +789,7 @@ fn wasm_url_scheme_ok(url: &str) -> bool {
 /// Characters and escapes a URL may hold (CEL's `isURL` refuses bad `%`
 /// escapes and a second `#`).
 fn valid_url_chars(s: &str) -> bool {
-    let b = s.as_bytes();
-    let escapes_ok = b.iter().enumerate().all(|(i, c)| {
-        *c != b'%'
-            || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
-    });
-    escapes_ok && s.matches('#').count() <= 1 && !s.contains(' ')
+    super::common::escapes_ok(s) && s.matches('#').count() <= 1 && !s.contains(' ')
 }
 
 #[cfg(test)]

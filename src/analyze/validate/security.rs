@@ -203,14 +203,12 @@ fn is_valid_literal(glob: &str) -> bool {
 
 pub fn authorization_policy(obj: &Obj, spec: &AuthorizationPolicySpec, out: &mut Findings) {
     let mut f = Findings::default();
-    common::one_of_selector_type(
+    common::attachment(
         &mut f,
-        spec.selector.is_some(),
-        spec.target_ref.is_some(),
+        spec.selector.as_ref(),
+        spec.target_ref.as_ref(),
         &spec.target_refs,
     );
-    common::match_labels_selector(&mut f, spec.selector.as_ref());
-    common::target_refs(&mut f, spec.target_ref.iter().chain(&spec.target_refs));
     let action = spec.action.as_deref().unwrap_or("ALLOW");
     if action == "CUSTOM" {
         if spec.rules.is_empty() {
@@ -424,14 +422,12 @@ pub fn authorization_policy(obj: &Obj, spec: &AuthorizationPolicySpec, out: &mut
 }
 
 pub fn request_authentication(spec: &RequestAuthenticationSpec, f: &mut Findings) {
-    common::one_of_selector_type(
+    common::attachment(
         f,
-        spec.selector.is_some(),
-        spec.target_ref.is_some(),
+        spec.selector.as_ref(),
+        spec.target_ref.as_ref(),
         &spec.target_refs,
     );
-    common::match_labels_selector(f, spec.selector.as_ref());
-    common::target_refs(f, spec.target_ref.iter().chain(&spec.target_refs));
     for rule in &spec.jwt_rules {
         jwt_rule(rule, f);
     }

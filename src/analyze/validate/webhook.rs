@@ -30,14 +30,7 @@ impl Webhooks {
         let mut hooks = Vec::new();
         for (_, vwc) in store.of::<ValidatingWebhookConfiguration>() {
             for wh in &vwc.webhooks {
-                let path = wh
-                    .client_config
-                    .service
-                    .as_ref()
-                    .and_then(|s| s.path.as_deref())
-                    .or(wh.client_config.url.as_deref())
-                    .unwrap_or("");
-                if !(wh.name.ends_with("validation.istio.io") || path.ends_with("/validate")) {
+                if !(wh.name.ends_with("validation.istio.io") || wh.path().ends_with("/validate")) {
                     continue;
                 }
                 hooks.push(Hook {
