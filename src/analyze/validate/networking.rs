@@ -104,14 +104,24 @@ fn export_to(
     }
 }
 
-/// `ValidateAlphaWorkloadSelector` (the `labels` selector); returns whether
-/// it warned about empty labels.
-fn alpha_selector(f: &mut Findings, selector: Option<&WorkloadSelector>) -> bool {
+/// `ValidateAlphaWorkloadSelector`, the `labels` selector of Sidecar,
+/// ServiceEntry and EnvoyFilter: false when it is bad, which ends istiod's
+/// validation of the object; one without labels is a warning naming `what`.
+fn alpha_selector(f: &mut Findings, selector: Option<&WorkloadSelector>, what: &str) -> bool {
     let Some(selector) = selector else {
-        return false;
+        return true;
     };
+    let before = f.errors.len();
     common::selector_labels(f, &selector.labels);
-    selector.labels.is_empty()
+    if f.errors.len() > before {
+        return false;
+    }
+    if selector.labels.is_empty() {
+        f.warn(format!(
+            "{what}: workload selector specified without labels, will be applied to all services in namespace"
+        ));
+    }
+    true
 }
 
 // ---------------------------------------------------------------------------
@@ -441,13 +451,7 @@ pub fn virtual_service(obj: &Obj, spec: &VirtualServiceSpec, f: &mut Findings) {
             for sni in &m.sni_hosts {
                 sni_host(f, sni, &spec.hosts);
             }
-            for subnet in &m.destination_subnets {
-                f.check(common::ip_subnet(subnet));
-            }
-            if let Some(p) = m.port.filter(|p| *p != 0) {
-                common::port(f, i64::from(p));
-            }
-            gateway_names(f, &m.gateways);
+            l4_match(f, &m.destination_subnets, m.port, &m.gateways);
         }
         if tls.route.is_empty() {
             f.error("TLS route is required");
@@ -456,13 +460,7 @@ pub fn virtual_service(obj: &Obj, spec: &VirtualServiceSpec, f: &mut Findings) {
     }
     for tcp in &spec.tcp {
         for m in &tcp.r#match {
-            for subnet in &m.destination_subnets {
-                f.check(common::ip_subnet(subnet));
-            }
-            if let Some(p) = m.port.filter(|p| *p != 0) {
-                common::port(f, i64::from(p));
-            }
-            gateway_names(f, &m.gateways);
+            l4_match(f, &m.destination_subnets, m.port, &m.gateways);
         }
         if tcp.route.is_empty() {
             f.error("TCP route is required");
@@ -470,6 +468,17 @@ pub fn virtual_service(obj: &Obj, spec: &VirtualServiceSpec, f: &mut Findings) {
         route_destinations(f, tcp.route.iter().map(|d| (&d.destination, d.weight)));
     }
     export_to(f, obj.namespace, &spec.export_to, false, false);
+}
+
+/// What TLS and TCP matches share: subnets, port, gateways.
+fn l4_match(f: &mut Findings, subnets: &[String], port: Option<u32>, gateways: &[String]) {
+    for subnet in subnets {
+        f.check(common::ip_subnet(subnet));
+    }
+    if let Some(p) = port.filter(|p| *p != 0) {
+        common::port(f, i64::from(p));
+    }
+    gateway_names(f, gateways);
 }
 
 /// Whether two hosts overlap (`host.Name.Matches`): equal, or one wildcard
@@ -840,15 +849,8 @@ fn is_prime(x: u64) -> bool {
 // ServiceEntry, WorkloadEntry, WorkloadGroup
 
 pub fn service_entry(obj: &Obj, spec: &ServiceEntrySpec, f: &mut Findings) {
-    let mut sel = Findings::default();
-    let empty_labels = alpha_selector(&mut sel, spec.workload_selector.as_ref());
-    if !sel.errors.is_empty() {
-        // istiod stops at a bad selector.
-        f.errors.append(&mut sel.errors);
+    if !alpha_selector(f, spec.workload_selector.as_ref(), "service entry") {
         return;
-    }
-    if empty_labels {
-        f.warn("service entry: workload selector specified without labels, will be applied to all services in namespace");
     }
     if spec.workload_selector.is_some() && !spec.endpoints.is_empty() {
         f.error("only one of WorkloadSelector or Endpoints is allowed in Service Entry");
@@ -1110,14 +1112,8 @@ pub fn workload_group(spec: &WorkloadGroupSpec, f: &mut Findings) {
 // Sidecar
 
 pub fn sidecar(spec: &SidecarSpec, f: &mut Findings) {
-    let mut sel = Findings::default();
-    let empty_labels = alpha_selector(&mut sel, spec.workload_selector.as_ref());
-    if !sel.errors.is_empty() {
-        f.errors.append(&mut sel.errors);
+    if !alpha_selector(f, spec.workload_selector.as_ref(), "sidecar") {
         return;
-    }
-    if empty_labels {
-        f.warn("sidecar: workload selector specified without labels, will be applied to all services in namespace");
     }
     if spec.egress.is_empty()
         && spec.ingress.is_empty()
@@ -1204,14 +1200,8 @@ pub fn sidecar(spec: &SidecarSpec, f: &mut Findings) {
 
 pub fn envoy_filter(spec: &EnvoyFilterSpec, f: &mut Findings) {
     f.warn("EnvoyFilter exposes internal implementation details that may change at any time. Prefer other APIs if possible, and exercise extreme caution, especially around upgrades.");
-    let mut sel = Findings::default();
-    let empty_labels = alpha_selector(&mut sel, spec.workload_selector.as_ref());
-    if !sel.errors.is_empty() {
-        f.errors.append(&mut sel.errors);
+    if !alpha_selector(f, spec.workload_selector.as_ref(), "Envoy filter") {
         return;
-    }
-    if empty_labels {
-        f.warn("Envoy filter: workload selector specified without labels, will be applied to all services in namespace");
     }
     for cp in &spec.config_patches {
         let m = cp.r#match.as_ref();
