@@ -507,13 +507,22 @@ fn jwks_uri_scheme(uri: &str) -> Result<(), String> {
     }
 }
 
-pub fn peer_authentication(spec: &PeerAuthenticationSpec, f: &mut Findings) {
+/// `empty_port_level`: `portLevelMtls: {}` written out, which istiod tells
+/// from an absent map.
+pub fn peer_authentication(
+    spec: &PeerAuthenticationSpec,
+    empty_port_level: bool,
+    f: &mut Findings,
+) {
     let empty_selector = spec
         .selector
         .as_ref()
         .is_none_or(|s| s.match_labels.is_empty());
     if empty_selector && !spec.port_level_mtls.is_empty() {
         f.error("mesh/namespace peer authentication cannot have port level mTLS");
+    }
+    if empty_port_level {
+        f.error("port level mTLS, if defined, must have at least one element");
     }
     for port in spec.port_level_mtls.keys() {
         if port.0 == 0 || port.0 > 65535 {
