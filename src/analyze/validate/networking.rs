@@ -8,9 +8,10 @@ use std::collections::BTreeSet;
 use super::common::{self, is_dns1123_label, is_ip};
 use super::{Findings, Obj};
 use crate::model::istio::{
-    Destination, DestinationRuleSpec, EnvoyFilterSpec, GatewaySpec, HttpRoute,
-    LoadBalancerSettings, Port, ProxyConfigSpec, ServerTlsSettings, ServiceEntrySpec, SidecarSpec,
-    TrafficPolicy, VirtualServiceSpec, WorkloadEntrySpec, WorkloadGroupSpec, WorkloadSelector,
+    ClientTlsSettings, ConnectionPoolSettings, Destination, DestinationRuleSpec, EnvoyFilterSpec,
+    GatewaySpec, HttpRoute, LoadBalancerSettings, OutlierDetection, Port, ProxyConfigSpec,
+    ServerTlsSettings, ServiceEntrySpec, SidecarSpec, TrafficPolicy, VirtualServiceSpec,
+    WorkloadEntrySpec, WorkloadGroupSpec, WorkloadSelector,
 };
 
 const UNIX_PREFIX: &str = "unix://";
@@ -721,7 +722,7 @@ fn destination(f: &mut Findings, d: &Destination) {
 pub fn destination_rule(obj: &Obj, spec: &DestinationRuleSpec, f: &mut Findings) {
     f.check(common::wildcard_domain(&spec.host));
     if let Some(tp) = &spec.traffic_policy {
-        traffic_policy(f, tp);
+        traffic_policy(f, obj.namespace, tp);
     }
     let mut names = BTreeSet::new();
     for subset in &spec.subsets {
@@ -735,7 +736,7 @@ pub fn destination_rule(obj: &Obj, spec: &DestinationRuleSpec, f: &mut Findings)
         }
         common::labels(f, &subset.labels);
         if let Some(tp) = &subset.traffic_policy {
-            traffic_policy(f, tp);
+            traffic_policy(f, obj.namespace, tp);
         }
     }
     export_to(
@@ -748,7 +749,7 @@ pub fn destination_rule(obj: &Obj, spec: &DestinationRuleSpec, f: &mut Findings)
     common::match_labels_selector(f, spec.workload_selector.as_ref());
 }
 
-fn traffic_policy(f: &mut Findings, tp: &TrafficPolicy) {
+fn traffic_policy(f: &mut Findings, ns: &str, tp: &TrafficPolicy) {
     if tp.outlier_detection.is_none()
         && tp.connection_pool.is_none()
         && tp.load_balancer.is_none()
@@ -765,9 +766,14 @@ fn traffic_policy(f: &mut Findings, tp: &TrafficPolicy) {
         f.error("tunnel and proxyProtocol must not be set together");
         return;
     }
-    if let Some(lb) = &tp.load_balancer {
-        load_balancer(f, lb);
-    }
+    policies(
+        f,
+        ns,
+        tp.outlier_detection.as_ref(),
+        tp.connection_pool.as_ref(),
+        tp.load_balancer.as_ref(),
+        tp.tls.as_ref(),
+    );
     for p in &tp.port_level_settings {
         if p.port.is_none() {
             f.error("portTrafficPolicy must have valid port");
@@ -778,8 +784,161 @@ fn traffic_policy(f: &mut Findings, tp: &TrafficPolicy) {
             && p.tls.is_none()
         {
             f.error("port traffic policy must have at least one field");
-        } else if let Some(lb) = &p.load_balancer {
-            load_balancer(f, lb);
+        } else {
+            policies(
+                f,
+                ns,
+                p.outlier_detection.as_ref(),
+                p.connection_pool.as_ref(),
+                p.load_balancer.as_ref(),
+                p.tls.as_ref(),
+            );
+        }
+    }
+}
+
+/// The parts a traffic policy and its per-port settings share.
+fn policies(
+    f: &mut Findings,
+    ns: &str,
+    outlier: Option<&OutlierDetection>,
+    pool: Option<&ConnectionPoolSettings>,
+    lb: Option<&LoadBalancerSettings>,
+    tls: Option<&ClientTlsSettings>,
+) {
+    if let Some(o) = outlier {
+        outlier_detection(f, o);
+    }
+    if let Some(p) = pool {
+        connection_pool(f, p);
+    }
+    if let Some(lb) = lb {
+        load_balancer(f, lb);
+    }
+    if let Some(t) = tls {
+        client_tls(f, ns, t);
+    }
+}
+
+fn outlier_detection(f: &mut Findings, o: &OutlierDetection) {
+    common::duration_field(f, o.base_ejection_time.as_ref());
+    if o.consecutive_errors.unwrap_or(0) != 0 {
+        f.warn("outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead");
+    }
+    if o.split_external_local_origin_errors != Some(true)
+        && o.consecutive_local_origin_failures.unwrap_or(0) > 0
+    {
+        f.error("outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false");
+    }
+    common::duration_field(f, o.interval.as_ref());
+    for p in [o.max_ejection_percent, o.min_health_percent]
+        .into_iter()
+        .flatten()
+    {
+        if !(0..=100).contains(&p) {
+            f.error(format!("percentage {p} is not in range 0..100"));
+        }
+    }
+}
+
+fn connection_pool(f: &mut Findings, pool: &ConnectionPoolSettings) {
+    if pool.http.is_none() && pool.tcp.is_none() {
+        f.error("connection pool must have at least one field");
+        return;
+    }
+    let negative = |v: Option<i32>| v.unwrap_or(0) < 0;
+    if let Some(h) = &pool.http {
+        for (v, what) in [
+            (h.http1_max_pending_requests, "http1 max pending requests"),
+            (h.http2_max_requests, "http2 max requests"),
+            (h.max_requests_per_connection, "max requests per connection"),
+            (h.max_retries, "max retries"),
+        ] {
+            if negative(v) {
+                f.error(format!("{what} must be non-negative"));
+            }
+        }
+        common::duration_field(f, h.idle_timeout.as_ref());
+        if h.h2_upgrade_policy.as_deref() == Some("UPGRADE") && h.use_client_protocol == Some(true)
+        {
+            f.error("use client protocol must not be true when H2UpgradePolicy is UPGRADE");
+        }
+        if negative(h.max_concurrent_streams) {
+            f.error("max concurrent streams must be non-negative");
+        }
+        if let Some(ka) = &h.http2_keep_alive {
+            match &ka.interval {
+                None => f.error("http2 keepalive interval is required"),
+                Some(i) => common::duration_field(f, Some(i)),
+            }
+            match &ka.timeout {
+                None => f.error("http2 keepalive timeout is required"),
+                Some(t) => common::duration_field(f, Some(t)),
+            }
+        }
+    }
+    if let Some(t) = &pool.tcp {
+        if negative(t.max_connections) {
+            f.error("max connections must be non-negative");
+        }
+        common::duration_field(f, t.connect_timeout.as_ref());
+        common::duration_field(f, t.max_connection_duration.as_ref());
+        // "0s" turns the idle timeout off.
+        if t.idle_timeout.as_deref().and_then(common::parse_duration) != Some(0) {
+            common::duration_field(f, t.idle_timeout.as_ref());
+        }
+        if let Some(ka) = &t.tcp_keepalive {
+            common::duration_field(f, ka.time.as_ref());
+            common::duration_field(f, ka.interval.as_ref());
+        }
+    }
+}
+
+/// `agent.ValidateTLS`: client TLS of a DestinationRule.
+fn client_tls(f: &mut Findings, ns: &str, tls: &ClientTlsSettings) {
+    let set = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+    let mode = tls.mode.as_deref().unwrap_or("DISABLE");
+    if let Some(rest) = tls
+        .credential_name
+        .as_deref()
+        .and_then(|c| c.strip_prefix("configmap://"))
+    {
+        // configmap://NAME or configmap://NAMESPACE/NAME.
+        let same_ns = rest.split_once('/').is_none_or(|(n, _)| n == ns);
+        if !same_ns || ns.is_empty() {
+            f.error(format!(
+                "invalid configmap:// credentialName: namespace must match the configuration namespace {ns:?}"
+            ));
+        }
+    }
+    if tls.insecure_skip_verify == Some(true) {
+        if mode == "SIMPLE"
+            && (set(&tls.ca_certificates)
+                || set(&tls.credential_name)
+                || !tls.subject_alt_names.is_empty())
+        {
+            f.error("cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true");
+        }
+        if mode == "MUTUAL" && (set(&tls.ca_certificates) || !tls.subject_alt_names.is_empty()) {
+            f.error("cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true");
+        }
+    }
+    if matches!(mode, "SIMPLE" | "MUTUAL") && set(&tls.credential_name) {
+        if set(&tls.client_certificate)
+            || set(&tls.ca_certificates)
+            || set(&tls.private_key)
+            || set(&tls.ca_crl)
+        {
+            f.error("cannot specify client certificates or CA certificate or CA CRL If credentialName is set");
+        }
+        return;
+    }
+    if mode == "MUTUAL" {
+        if !set(&tls.client_certificate) {
+            f.error("client certificate required for mutual tls");
+        }
+        if !set(&tls.private_key) {
+            f.error("private key required for mutual tls");
         }
     }
 }
@@ -1165,6 +1324,12 @@ pub fn sidecar(spec: &SidecarSpec, f: &mut Findings) {
             }
             tls_options(f, tls);
         }
+        if let Some(pool) = &ingress.connection_pool {
+            connection_pool(f, pool);
+        }
+    }
+    if let Some(pool) = &spec.inbound_connection_pool {
+        connection_pool(f, pool);
     }
     let mut ports = BTreeSet::new();
     let mut catch_all = false;
