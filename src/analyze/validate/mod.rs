@@ -202,11 +202,13 @@ fn judge(
     diags: &mut Diagnostics,
 ) -> Verdict {
     let h = &doc.header;
-    let namespace = h
-        .namespace
-        .clone()
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or_else(|| opts.default_namespace.clone());
+    let cluster_scoped =
+        model::kind_info(h.group(), &h.kind).is_some_and(|k| k.scope == model::Scope::Cluster);
+    let namespace = match h.namespace.clone().filter(|ns| !ns.is_empty()) {
+        _ if cluster_scoped => String::new(),
+        Some(ns) => ns,
+        None => opts.default_namespace.clone(),
+    };
     let mut verdict = Verdict {
         span: doc.span(),
         kind: h.kind.clone(),
