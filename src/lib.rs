@@ -15,6 +15,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod analyze;
 pub mod base64;
 pub mod cli;
 pub mod diag;

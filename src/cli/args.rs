@@ -9,6 +9,7 @@ use super::dns::DnsArgs;
 use super::export::ExportArgs;
 use super::proxies::ProxiesArgs;
 use super::proxy_config::ProxyConfigArgs;
+use super::validate::ValidateArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -76,4 +77,6 @@ pub enum Command {
     Dns(DnsArgs),
     /// List the kinds meshsim models and what it does with each.
     Kinds,
+    /// Report what the API server and istiod's validating webhook would reject.
+    Validate(ValidateArgs),
 }

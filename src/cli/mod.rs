@@ -11,6 +11,7 @@ mod dns;
 mod export;
 mod proxies;
 mod proxy_config;
+mod validate;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -81,6 +82,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
         Command::ProxyConfig(a) => proxy_config::run(&cli.global, a, out, err),
         Command::Export(a) => export::run(&cli.global, a, out, err),
         Command::Dns(a) => dns::run(&cli.global, a, out, err),
+        Command::Validate(a) => validate::run(&cli.global, a, out, err),
         Command::Kinds => {
             out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
             Ok(ExitStatus::Success)

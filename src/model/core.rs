@@ -623,6 +623,19 @@ pub struct Webhook {
     pub match_conditions: Option<Value>,
 }
 
+impl Webhook {
+    /// The path the webhook calls (its service's path, else its URL), which
+    /// tells istiod's webhooks (`/inject`, `/validate`) from others.
+    pub fn path(&self) -> &str {
+        self.client_config
+            .service
+            .as_ref()
+            .and_then(|s| s.path.as_deref())
+            .or(self.client_config.url.as_deref())
+            .unwrap_or("")
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookClientConfig {

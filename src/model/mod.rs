@@ -157,8 +157,8 @@ kinds! {
     MutatingWebhookConfiguration(k8s::MutatingWebhookConfiguration), Cluster, Used,
         "the sidecar injector's selectors decide injection",
         [("admissionregistration.k8s.io", "MutatingWebhookConfiguration", ["v1"])];
-    ValidatingWebhookConfiguration(k8s::ValidatingWebhookConfiguration), Cluster, NotYet,
-        "which objects istiod's webhook validates",
+    ValidatingWebhookConfiguration(k8s::ValidatingWebhookConfiguration), Cluster, Used,
+        "which objects `meshsim validate` judges with istiod's rules",
         [("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", ["v1"])];
     CustomResourceDefinition(k8s::CustomResourceDefinition), Cluster, Used,
         "declares kinds, which are then not reported as unknown",

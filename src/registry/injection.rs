@@ -156,14 +156,9 @@ impl Injector {
         let mut webhooks = Vec::new();
         for (o, mwc) in store.of::<MutatingWebhookConfiguration>() {
             for wh in &mwc.webhooks {
-                let path = wh
-                    .client_config
-                    .service
-                    .as_ref()
-                    .and_then(|s| s.path.as_deref())
-                    .or(wh.client_config.url.as_deref())
-                    .unwrap_or("");
-                if !(wh.name.ends_with("sidecar-injector.istio.io") || path.ends_with("/inject")) {
+                if !(wh.name.ends_with("sidecar-injector.istio.io")
+                    || wh.path().ends_with("/inject"))
+                {
                     continue;
                 }
                 let revision = o
