@@ -11,12 +11,14 @@
 //! registry  objects -> services, workloads, endpoints, proxies  (registry/)
 //! xds       a proxy -> Envoy listeners, routes, clusters, ...   (xds/)
 //! render    Envoy config -> istioctl's tables, JSON, YAML       (render/)
+//! diff      two revisions -> per-proxy changes, attributed      (diff/)
 //! cli       argument parsing and printing; nothing else         (cli/)
 //! ```
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod load;
 pub mod model;
 pub mod registry;

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::diff::DiffArgs;
 use super::export::ExportArgs;
 use super::proxies::ProxiesArgs;
 use super::proxy_config::ProxyConfigArgs;
+use super::snapshot::SnapshotArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,4 +75,8 @@ pub enum Command {
     Export(ExportArgs),
     /// List the kinds meshsim models and what it does with each.
     Kinds,
+    /// What a change to the manifests does to every proxy (exit 1 on changes).
+    Diff(DiffArgs),
+    /// Write every proxy's configuration as files; `--check` compares instead.
+    Snapshot(SnapshotArgs),
 }

@@ -7,9 +7,11 @@
 //! failed to load, reported after everything else was done, ripgrep's way).
 
 mod args;
+mod diff;
 mod export;
 mod proxies;
 mod proxy_config;
+mod snapshot;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -79,6 +81,8 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
         Command::Proxies(a) => proxies::run(&cli.global, a, out, err),
         Command::ProxyConfig(a) => proxy_config::run(&cli.global, a, out, err),
         Command::Export(a) => export::run(&cli.global, a, out, err),
+        Command::Diff(a) => diff::run(&cli.global, a, out, err),
+        Command::Snapshot(a) => snapshot::run(&cli.global, a, out, err),
         Command::Kinds => {
             out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
             Ok(ExitStatus::Success)
