@@ -10,7 +10,8 @@
 //! (`outbound|9080|v1|reviews...`, vhost `reviews...:9080`). Its causes are
 //! the changed objects that reach one of those hosts or the proxy itself;
 //! failing that, the changed objects whose reach meshsim does not model
-//! (MeshConfig, Namespaces, webhooks...).
+//! (MeshConfig, webhooks, Nodes...); failing that, what caused the proxy's
+//! other changes ([`super::compare_sides`]).
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -91,48 +91,67 @@ fn unified(a: &Value, b: &Value, label: &str) -> String {
 
 /// Strings found where `a` and `b` differ: objects compared key by key,
 /// arrays element by element (by `name` when their elements have one), and
-/// whatever differs wholly taken from both sides.
+/// whatever differs wholly taken from both sides, together with the `name`
+/// of every object on the way down (a changed weight names its cluster and
+/// virtual host).
 fn differing_strings(a: &Value, b: &Value, out: &mut BTreeSet<String>) {
+    differing_within(a, b, &mut Vec::new(), out);
+}
+
+fn differing_within<'v>(
+    a: &'v Value,
+    b: &'v Value,
+    path: &mut Vec<&'v str>,
+    out: &mut BTreeSet<String>,
+) {
     if a == b {
         return;
     }
+    let whole = |x: &Value, path: &[&str], out: &mut BTreeSet<String>| {
+        out.extend(path.iter().map(|s| s.to_string()));
+        all_strings(x, out);
+    };
+    let named = |v: &'v Value| v.get("name").and_then(Value::as_str);
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
+            let pushed = named(a).or(named(b)).map(|n| path.push(n)).is_some();
             for (k, va) in x {
-                differing_strings(va, y.get(k).unwrap_or(&Value::Null), out);
+                differing_within(va, y.get(k).unwrap_or(&Value::Null), path, out);
             }
             for (k, vb) in y {
                 if !x.contains_key(k) {
-                    all_strings(vb, out);
+                    whole(vb, path, out);
                 }
+            }
+            if pushed {
+                path.pop();
             }
         }
         (Value::Array(x), Value::Array(y)) => {
-            let named = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
             if x.len() == y.len() && x.iter().zip(y).all(|(p, q)| named(p) == named(q)) {
                 for (p, q) in x.iter().zip(y) {
-                    differing_strings(p, q, out);
+                    differing_within(p, q, path, out);
                 }
             } else if x.iter().chain(y).all(|v| named(v).is_some()) {
                 for p in x {
                     match y.iter().find(|q| named(q) == named(p)) {
-                        Some(q) => differing_strings(p, q, out),
-                        None => all_strings(p, out),
+                        Some(q) => differing_within(p, q, path, out),
+                        None => whole(p, path, out),
                     }
                 }
                 for q in y {
                     if !x.iter().any(|p| named(p) == named(q)) {
-                        all_strings(q, out);
+                        whole(q, path, out);
                     }
                 }
             } else {
-                all_strings(a, out);
-                all_strings(b, out);
+                whole(a, path, out);
+                whole(b, path, out);
             }
         }
         _ => {
-            all_strings(a, out);
-            all_strings(b, out);
+            whole(a, path, out);
+            whole(b, path, out);
         }
     }
 }
@@ -185,11 +204,11 @@ mod tests {
             [("a", Op::Removed), ("b", Op::Changed), ("c", Op::Added)]
         );
         // Reordered but equal elements are matched by name: only r1's
-        // target differs.
+        // target differs, named with the objects around it.
         let b = &changes[1];
         assert_eq!(
             b.mentions,
-            BTreeSet::from(["b".to_string(), "c1".into(), "c3".into()])
+            BTreeSet::from(["b".to_string(), "c1".into(), "c3".into(), "r1".into()])
         );
         assert!(
             b.diff

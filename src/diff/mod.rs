@@ -182,13 +182,21 @@ pub fn compare_sides(
             report.unchanged += 1;
             continue;
         }
-        let key: Vec<GroupChange> = changes
+        let mut key: Vec<GroupChange> = changes
             .iter()
             .map(|c| GroupChange {
                 change: c.clone(),
                 causes: causes(q, c),
             })
             .collect();
+        // A change that names no host (a listener whose route configuration
+        // changed) is put down to what changed the rest of this proxy.
+        let mut others: Vec<usize> = key.iter().flat_map(|g| g.causes.clone()).collect();
+        others.sort();
+        others.dedup();
+        for g in key.iter_mut().filter(|g| g.causes.is_empty()) {
+            g.causes.clone_from(&others);
+        }
         groups.entry(key).or_default().push(ProxyRef::of(q));
     }
     report.groups = groups

@@ -81,21 +81,40 @@ fn title(group: &Group) -> String {
 fn spans(o: &ObjectChange) -> String {
     match (&o.old, &o.new) {
         (Some(a), Some(b)) => format!("{a} → {b}"),
-        (Some(a), None) => format!("{a} (removed)"),
-        (None, Some(b)) => format!("{b} (added)"),
+        (Some(a), None) => format!("was at {a}"),
+        (None, Some(b)) => format!("new at {b}"),
         (None, None) => String::new(),
     }
 }
 
-fn causes(report: &Report, causes: &[usize]) -> String {
+/// The causes of a change: `Kind ns/name`, with where each was written
+/// when `located`.
+fn causes(report: &Report, causes: &[usize], located: bool) -> String {
     if causes.is_empty() {
         return "no changed object found to explain it".into();
     }
     causes
         .iter()
-        .map(|&i| report.objects[i].describe())
+        .map(|&i| {
+            let o = &report.objects[i];
+            if located {
+                format!("{} ({})", o.describe(), spans(o))
+            } else {
+                o.describe()
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// "caused by ..." for one change; nothing when the report compares no
+/// manifests (a snapshot check).
+fn caused_by(report: &Report, c: &[usize], located: bool) -> String {
+    if report.objects.is_empty() {
+        String::new()
+    } else {
+        format!(", caused by: {}", causes(report, c, located))
+    }
 }
 
 fn summary(report: &Report) -> String {
@@ -159,9 +178,9 @@ fn text(report: &Report, color: bool) -> String {
             let ch = &c.change;
             let _ = writeln!(
                 s,
-                "  {}, caused by: {}",
+                "  {}{}",
                 ch.op.phrase(ch.rtype, &ch.name),
-                causes(report, &c.causes)
+                caused_by(report, &c.causes, true)
             );
             for line in ch.diff.lines() {
                 let _ = writeln!(s, "    {}", p.diff_line(line));
@@ -216,7 +235,7 @@ fn markdown(report: &Report) -> String {
             "| {} | {} | {} |",
             who(&g.proxies),
             cell(&what(g)),
-            cell(&causes(report, &causes_of))
+            cell(&causes(report, &causes_of, false))
         );
     }
     for r in &report.added {
@@ -251,9 +270,9 @@ fn markdown(report: &Report) -> String {
             let ch = &c.change;
             let _ = writeln!(
                 s,
-                "**{}**, caused by: {}\n\n```diff\n{}```\n",
+                "**{}**{}\n\n```diff\n{}```\n",
                 ch.op.phrase(ch.rtype, &ch.name),
-                causes(report, &c.causes),
+                caused_by(report, &c.causes, true),
                 ch.diff
             );
         }

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use meshsim::render::envoy_bootstrap::{find_envoy, from_config_dump, validate_with};
 use meshsim::session::{Inputs, Session};
 
@@ -81,30 +83,13 @@ fn every_testdata_proxy_passes_envoy() {
     );
 }
 
-/// Bookinfo revisions: base, and base plus each overlay with the overlays
-/// it requires, in order (../shared/corpus/istio-bookinfo/overlays.yaml).
+/// Bookinfo revisions of the `base/` group, as (name, paths).
 fn bookinfo_revisions(root: &Path) -> Vec<(String, Vec<PathBuf>)> {
-    let text = std::fs::read_to_string(root.join("overlays.yaml")).expect("overlays.yaml");
-    let index: serde_json::Value =
-        meshsim::load::yaml::decode_text(&text, &mut |_| {}).expect("overlays.yaml parses");
-    let mut out = Vec::new();
-    for group in index["groups"].as_array().into_iter().flatten() {
-        let base = group["base"].as_str().unwrap_or_default();
-        if base != "base/" {
-            continue;
-        }
-        out.push(("base".to_string(), vec![root.join(base)]));
-        for o in group["overlays"].as_array().into_iter().flatten() {
-            let name = o["name"].as_str().unwrap_or_default().to_string();
-            let mut paths = vec![root.join(base)];
-            for r in o["requires"].as_array().into_iter().flatten() {
-                paths.push(root.join("overlays").join(r.as_str().unwrap_or_default()));
-            }
-            paths.push(root.join(o["dir"].as_str().unwrap_or_default()));
-            out.push((name, paths));
-        }
-    }
-    out
+    common::bookinfo_revisions(root)
+        .into_iter()
+        .filter(|r| r.group == "base/")
+        .map(|r| (r.name.clone(), r.paths()))
+        .collect()
 }
 
 #[test]
