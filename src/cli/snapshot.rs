@@ -32,7 +32,7 @@ pub fn run(
 ) -> anyhow::Result<ExitStatus> {
     let session = open_session(global)?;
     let had_errors = report(&session, global, err)?;
-    let current = share::generate(&session, &|_| true);
+    let current = share::classify(&session, &|_| true);
     if !a.check {
         let n = snapshot::write(&a.out, &current)?;
         writeln!(err, "wrote {n} proxies to {}", a.out.display())?;

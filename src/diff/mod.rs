@@ -15,15 +15,15 @@ pub mod resources;
 pub mod share;
 pub mod snapshot;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::registry::ProxyType;
 use crate::session::Session;
 
 use attribute::{Attribution, ObjectChange};
 use compare::{Change, Op, compare};
-use resources::{ResourceType, Resources};
-use share::{Generated, ProxyEntry};
+use resources::ResourceType;
+use share::{ProxyEntry, Side};
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -118,115 +118,110 @@ impl Report {
 /// Compare two sessions.
 pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
     let attribution = Attribution::build(old, new);
-    let mut report = Report::default();
+    let wanted = |id: &str| opts.wants(id);
     if attribution.objects.is_empty() {
         // Equal inputs generate equal configuration: nothing to generate.
-        report.unchanged = old
-            .mesh
-            .proxies()
-            .filter(|(_, w, _)| opts.wants(&w.id()))
-            .count();
-        return report;
+        return Report {
+            unchanged: old
+                .mesh
+                .proxies()
+                .filter(|(_, w, _)| wanted(&w.id()))
+                .count(),
+            ..Report::default()
+        };
     }
-    let wanted = |id: &str| opts.wants(id);
-    let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| share::generate(old, &wanted));
-        let b = share::generate(new, &wanted);
-        (a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), b)
-    });
-    report = compare_sides(&a, &b, &opts.types, |p, c| {
+    let (a, b) = (share::classify(old, &wanted), share::classify(new, &wanted));
+    let mut report = compare_sides(&a, &b, &opts.types, |p, c| {
         attribution.causes(&p.id, &p.namespace, c)
     });
     report.objects = attribution.objects;
     report
 }
 
-/// Compare two generated sides; `causes` attributes one change of one proxy.
+/// Compare two sides; `causes` attributes one change of one proxy. Each
+/// pair of classes (old, new) is generated and compared once, then
+/// dropped.
 pub fn compare_sides(
-    a: &Generated,
-    b: &Generated,
+    a: &dyn Side,
+    b: &dyn Side,
     types: &[ResourceType],
     causes: impl Fn(&ProxyEntry, &Change) -> Vec<usize>,
 ) -> Report {
     let mut report = Report::default();
-    let mut pairs: HashMap<(usize, usize), Vec<Change>> = HashMap::new();
-    let mut groups: BTreeMap<Vec<GroupChange>, Vec<ProxyRef>> = BTreeMap::new();
-    for (id, p) in &a.proxies {
-        if !b.proxies.contains_key(id) {
+    let mut pairs: BTreeMap<(usize, usize), Vec<&ProxyEntry>> = BTreeMap::new();
+    for (id, p) in a.proxies() {
+        if !b.proxies().contains_key(id) {
             report.removed.push(ProxyRef::of(p));
         }
     }
-    for (id, q) in &b.proxies {
-        let Some(p) = a.proxies.get(id) else {
-            report.added.push(ProxyRef::of(q));
-            continue;
-        };
-        let changes = match (&a.classes[p.class], &b.classes[q.class]) {
-            (Ok(x), Ok(y)) => pairs
-                .entry((p.class, q.class))
-                .or_insert_with(|| compare(x, y, types)),
+    for (id, q) in b.proxies() {
+        match a.proxies().get(id) {
+            Some(p) => pairs.entry((p.class, q.class)).or_default().push(q),
+            None => report.added.push(ProxyRef::of(q)),
+        }
+    }
+    let mut groups: BTreeMap<Vec<GroupChange>, Vec<ProxyRef>> = BTreeMap::new();
+    for ((ca, cb), members) in pairs {
+        let (x, y) = std::thread::scope(|s| {
+            let x = s.spawn(|| a.resources(ca));
+            let y = b.resources(cb);
+            (x.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), y)
+        });
+        let changes = match (&x, &y) {
+            (Ok(x), Ok(y)) => compare(x, y, types),
             (Err(x), Err(y)) if x == y => {
-                report.not_generated.push((ProxyRef::of(q), y.clone()));
+                report
+                    .not_generated
+                    .extend(members.iter().map(|q| (ProxyRef::of(q), y.clone())));
                 continue;
             }
             (x, y) => {
-                report.failed.push(Failed {
+                report.failed.extend(members.iter().map(|q| Failed {
                     proxy: ProxyRef::of(q),
                     old: x.as_ref().err().cloned(),
                     new: y.as_ref().err().cloned(),
-                });
+                }));
                 continue;
             }
         };
         if changes.is_empty() {
-            report.unchanged += 1;
+            report.unchanged += members.len();
             continue;
         }
-        let mut key: Vec<GroupChange> = changes
-            .iter()
-            .map(|c| GroupChange {
-                change: c.clone(),
-                causes: causes(q, c),
-            })
-            .collect();
-        // A change that names no host (a listener whose route configuration
-        // changed) is put down to what changed the rest of this proxy.
-        let mut others: Vec<usize> = key.iter().flat_map(|g| g.causes.clone()).collect();
-        others.sort();
-        others.dedup();
-        for g in key.iter_mut().filter(|g| g.causes.is_empty()) {
-            g.causes.clone_from(&others);
+        for q in members {
+            let mut key: Vec<GroupChange> = changes
+                .iter()
+                .map(|c| GroupChange {
+                    change: c.clone(),
+                    causes: causes(q, c),
+                })
+                .collect();
+            // A change that names no host (a listener whose route
+            // configuration changed) is put down to what changed the rest
+            // of this proxy.
+            let mut others: Vec<usize> = key.iter().flat_map(|g| g.causes.clone()).collect();
+            others.sort();
+            others.dedup();
+            for g in key.iter_mut().filter(|g| g.causes.is_empty()) {
+                g.causes.clone_from(&others);
+            }
+            groups.entry(key).or_default().push(ProxyRef::of(q));
         }
-        groups.entry(key).or_default().push(ProxyRef::of(q));
     }
     report.groups = groups
         .into_iter()
-        .map(|(changes, proxies)| Group { proxies, changes })
+        .map(|(changes, mut proxies)| {
+            proxies.sort();
+            Group { proxies, changes }
+        })
         .collect();
     // Largest groups first (a mesh-wide change leads), then by first proxy.
     report
         .groups
         .sort_by(|x, y| (y.proxies.len(), &x.proxies[0]).cmp(&(x.proxies.len(), &y.proxies[0])));
+    report.not_generated.sort();
+    report.failed.sort_by(|x, y| x.proxy.cmp(&y.proxy));
     report
-}
-
-/// A side made of proxies' resources as they are (a snapshot read back).
-pub fn side_from(proxies: Vec<(ProxyRef, Result<Resources, String>)>) -> Generated {
-    let mut g = Generated::default();
-    for (p, r) in proxies {
-        let class = g.classes.len();
-        g.classes.push(r);
-        g.proxies.insert(
-            p.id.clone(),
-            ProxyEntry {
-                id: p.id,
-                namespace: p.namespace,
-                kind: p.kind,
-                class,
-            },
-        );
-    }
-    g
 }
 
 impl Op {

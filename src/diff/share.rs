@@ -1,4 +1,5 @@
-//! Generate every proxy of a session, once per set of equal inputs.
+//! Class the proxies of a session by equal generation inputs, so each
+//! class is generated once.
 //!
 //! Replicas of one workload see the same configuration: generation reads a
 //! proxy's namespace, labels, service account, metadata, interception,
@@ -25,18 +26,57 @@ pub struct ProxyEntry {
     pub id: String,
     pub namespace: String,
     pub kind: ProxyType,
-    /// Index into [`Generated::classes`].
+    /// Which configuration it has: proxies of one class have the same.
     pub class: usize,
 }
 
-/// Every (selected) proxy of a side and the configurations they share.
-#[derive(Debug, Default)]
-pub struct Generated {
+/// One side of a comparison: its proxies, and each class's resources on
+/// demand (so a large mesh never holds every configuration at once).
+pub trait Side: Sync {
     /// By proxy id (`name.namespace`).
-    pub proxies: BTreeMap<String, ProxyEntry>,
-    /// One generation per class of equal inputs; Err says why a proxy has
-    /// no configuration (a gateway, before gateways are generated).
-    pub classes: Vec<Result<Resources, String>>,
+    fn proxies(&self) -> &BTreeMap<String, ProxyEntry>;
+    /// The resources of a class, or why it has none (a gateway, before
+    /// gateways are generated).
+    fn resources(&self, class: usize) -> Result<Resources, String>;
+}
+
+/// The proxies of a session, classed by equal generation inputs.
+pub struct Classes<'s> {
+    session: &'s Session,
+    proxies: BTreeMap<String, ProxyEntry>,
+    /// A workload of each class, generated for all of them.
+    representative: Vec<usize>,
+}
+
+impl Classes<'_> {
+    pub fn len(&self) -> usize {
+        self.representative.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.representative.is_empty()
+    }
+
+    /// The proxies of each class, in class order.
+    pub fn members(&self) -> Vec<Vec<&ProxyEntry>> {
+        let mut out = vec![Vec::new(); self.len()];
+        for p in self.proxies.values() {
+            out[p.class].push(p);
+        }
+        out
+    }
+}
+
+impl Side for Classes<'_> {
+    fn proxies(&self) -> &BTreeMap<String, ProxyEntry> {
+        &self.proxies
+    }
+
+    fn resources(&self, class: usize) -> Result<Resources, String> {
+        self.session
+            .generate(self.representative[class])
+            .map(Resources::from_config)
+    }
 }
 
 /// What generation reads from one proxy (see the module comment).
@@ -118,10 +158,14 @@ impl Relevance {
     }
 }
 
-/// Generate the proxies `wanted` selects (by id), each class once.
-pub fn generate(session: &Session, wanted: &dyn Fn(&str) -> bool) -> Generated {
+/// Class the proxies `wanted` selects (by id).
+pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Classes<'s> {
     let relevance = Relevance::of(session);
-    let mut out = Generated::default();
+    let mut out = Classes {
+        session,
+        proxies: BTreeMap::new(),
+        representative: Vec::new(),
+    };
     let mut class_of: HashMap<Key, usize> = HashMap::new();
     for (i, w, kind) in session.mesh.proxies() {
         let id = w.id();
@@ -129,12 +173,12 @@ pub fn generate(session: &Session, wanted: &dyn Fn(&str) -> bool) -> Generated {
             continue;
         }
         let proxy = Proxy::new(&session.mesh, i, kind);
-        let key = relevance.key(session, &proxy);
-        let next = out.classes.len();
-        let class = *class_of.entry(key).or_insert(next);
+        let next = out.representative.len();
+        let class = *class_of
+            .entry(relevance.key(session, &proxy))
+            .or_insert(next);
         if class == next {
-            out.classes
-                .push(session.generate(i).map(Resources::from_config));
+            out.representative.push(i);
         }
         out.proxies.insert(
             id.clone(),

@@ -8,7 +8,7 @@ use std::process::Command;
 mod common;
 
 use meshsim::diff::resources::Resources;
-use meshsim::diff::share;
+use meshsim::diff::share::{self, Side};
 use meshsim::session::{Inputs, Session};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -472,16 +472,15 @@ fn shared_generation_equals_generating_each_proxy() {
             implicit_injection: true,
         })
         .unwrap();
-        let generated = share::generate(&session, &|_| true);
-        shared_count += generated.proxies.len() - generated.classes.len();
-        for (i, w, _) in session.mesh.proxies() {
-            let alone = session.generate(i).map(Resources::from_config);
-            let p = &generated.proxies[&w.id()];
-            assert!(
-                generated.classes[p.class] == alone,
-                "{paths:?}: {} differs when shared",
-                w.id()
-            );
+        let classes = share::classify(&session, &|_| true);
+        shared_count += classes.proxies().len() - classes.len();
+        for (class, members) in classes.members().into_iter().enumerate() {
+            let together = classes.resources(class);
+            for p in members {
+                let i = session.mesh.resolve(&p.id, "default").unwrap();
+                let alone = session.generate(i).map(Resources::from_config);
+                assert!(together == alone, "{paths:?}: {} differs when shared", p.id);
+            }
         }
     }
     assert!(shared_count > 0, "no two proxies shared a generation");
