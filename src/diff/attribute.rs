@@ -64,8 +64,11 @@ impl ObjectChange {
 #[derive(Debug, Default)]
 struct Reach {
     hosts: BTreeSet<String>,
-    /// Proxy ids it defines or applies to.
+    /// Proxy ids it defines (workloads) or serves (a Service's endpoints):
+    /// their own, inbound side.
     proxies: BTreeSet<String>,
+    /// Proxy ids a Sidecar applies to: everything they see.
+    scoped: BTreeSet<String>,
     /// Every proxy of these namespaces ("" for all).
     namespaces: BTreeSet<String>,
     /// meshsim does not model its reach: a cause when nothing else is.
@@ -140,12 +143,15 @@ impl Attribution {
     /// in `namespace`.
     pub fn causes(&self, id: &str, namespace: &str, change: &Change) -> Vec<usize> {
         let hosts = mentioned_hosts(&change.mentions);
+        // A change naming no outbound cluster is about the proxy itself.
+        let inbound = !change.mentions.iter().any(|m| m.starts_with("outbound|"));
         let direct: Vec<usize> = self
             .reach
             .iter()
             .enumerate()
             .filter(|(_, r)| {
-                r.proxies.contains(id)
+                (inbound && r.proxies.contains(id))
+                    || r.scoped.contains(id)
                     || r.namespaces.contains(namespace)
                     || r.namespaces.contains("")
                     || r.hosts.iter().any(|h| hosts.contains(h.as_str()))
@@ -276,7 +282,7 @@ fn extend_reach(side: &Session, o: &Object, reach: &mut Reach) {
             }
         }
         Body::Sidecar(_) => {
-            reach.proxies.extend(proxy_ids(&|i| {
+            reach.scoped.extend(proxy_ids(&|i| {
                 let w = &mesh.workloads[i];
                 side.config
                     .sidecars
