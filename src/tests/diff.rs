@@ -49,16 +49,6 @@ fn join(paths: &[PathBuf]) -> String {
         .join(",")
 }
 
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({
-        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!(name, text);
-    });
-}
-
 #[test]
 fn bookinfo_overlays_diff_against_their_base() {
     let Some(shared) = shared() else { return };
@@ -80,7 +70,7 @@ fn bookinfo_overlays_diff_against_their_base() {
             changed += 1;
         }
         let group = r.group.trim_end_matches('/');
-        snapshot(
+        common::snapshot(
             &format!("diff-{group}-{}", r.name),
             &format!("exit: {code}\n{out}"),
         );
@@ -175,11 +165,11 @@ fn exit_codes() {
 fn shop_text_json_and_markdown() {
     let (code, text, _) = meshsim(&["diff", SHOP, SHOP_V2], &[]);
     assert_eq!(code, 1);
-    snapshot("diff-shop-text", &text);
+    common::snapshot("diff-shop-text", &text);
     let (_, md, _) = meshsim(&["diff", SHOP, SHOP_V2, "-o", "markdown"], &[]);
-    snapshot("diff-shop-markdown", &md);
+    common::snapshot("diff-shop-markdown", &md);
     let (_, json, _) = meshsim(&["diff", SHOP, SHOP_V2, "-o", "json"], &[]);
-    snapshot("diff-shop-json", &json);
+    common::snapshot("diff-shop-json", &json);
     // The documented schema: these keys, in this order.
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();

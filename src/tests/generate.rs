@@ -133,16 +133,6 @@ fn pc(paths: &[PathBuf], args: &[&str]) -> String {
     )
 }
 
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({
-        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!(name, text);
-    });
-}
-
 #[test]
 fn bookinfo_proxy_config_snapshots() {
     let Some(shared) = shared() else { return };
@@ -150,13 +140,13 @@ fn bookinfo_proxy_config_snapshots() {
     for (name, paths) in bookinfo_revisions(&root) {
         for pod in ["deploy/productpage-v1", "deploy/reviews-v1"] {
             let short = pod.trim_start_matches("deploy/");
-            snapshot(
+            common::snapshot(
                 &format!("bookinfo-{name}-{short}-all"),
                 &pc(&paths, &["all", pod]),
             );
             if name == "base" {
                 for view in ["route", "cluster"] {
-                    snapshot(
+                    common::snapshot(
                         &format!("bookinfo-{name}-{short}-{view}-json"),
                         &pc(&paths, &[view, pod, "-o", "json"]),
                     );

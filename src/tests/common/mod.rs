@@ -1,5 +1,5 @@
 //! What several integration tests share: the bookinfo revisions of
-//! ../shared/corpus/istio-bookinfo/overlays.yaml.
+//! ../shared/corpus/istio-bookinfo/overlays.yaml, and reviewed snapshots.
 
 use std::path::{Path, PathBuf};
 
@@ -58,4 +58,15 @@ pub fn bookinfo_revisions(root: &Path) -> Vec<Revision> {
         }
     }
     out
+}
+
+/// Assert `text` against the reviewed snapshot `snapshots/NAME.snap`.
+pub fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
 }
