@@ -11,6 +11,7 @@
 //! registry  objects -> services, workloads, endpoints, proxies  (registry/)
 //! xds       a proxy -> Envoy listeners, routes, clusters, ...   (xds/)
 //! render    Envoy config -> istioctl's tables, JSON, YAML       (render/)
+//! diff      two revisions -> per-proxy changes, attributed      (diff/)
 //! cli       argument parsing and printing; nothing else         (cli/)
 //! ```
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@ pub mod analyze;
 pub mod base64;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod load;
 pub mod model;
 pub mod registry;

@@ -49,7 +49,17 @@ impl Session {
         } else {
             inputs.paths.clone()
         };
-        let mut loaded = load::load(&paths, &mut diags);
+        let loaded = load::load(&paths, &mut diags);
+        Session::from_loaded(loaded, inputs, diags)
+    }
+
+    /// The same from documents already read (a git revision, for `diff`);
+    /// `inputs.paths` is not read again.
+    pub fn from_loaded(
+        mut loaded: Loaded,
+        inputs: &Inputs,
+        mut diags: Diagnostics,
+    ) -> Result<Session, MeshConfigError> {
         for skipped in &loaded.skipped {
             diags.report(
                 Severity::Info,

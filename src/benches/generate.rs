@@ -9,7 +9,9 @@ mod common;
 use std::process::Command;
 
 fn main() {
-    let Some(setup) = common::setup() else { return };
+    let Some(setup) = common::setup(false) else {
+        return;
+    };
     let mesh = setup.mesh.display().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_meshsim"))
         .args(["proxies", "-q", "-o", "json", "-f", &mesh])

@@ -9,7 +9,9 @@
 mod common;
 
 fn main() {
-    let Some(setup) = common::setup() else { return };
+    let Some(setup) = common::setup(false) else {
+        return;
+    };
     let mesh = setup.mesh.display().to_string();
     setup.compare("proxies", &["proxies", "-q", "-f", &mesh], 1.5);
 }

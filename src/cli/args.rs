@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::diff::DiffArgs;
 use super::dns::DnsArgs;
 use super::export::ExportArgs;
 use super::proxies::ProxiesArgs;
 use super::proxy_config::ProxyConfigArgs;
+use super::snapshot::SnapshotArgs;
 use super::validate::ValidateArgs;
 
 #[derive(Debug, Parser)]
@@ -79,4 +81,8 @@ pub enum Command {
     Kinds,
     /// Report what the API server and istiod's validating webhook would reject.
     Validate(ValidateArgs),
+    /// What a change to the manifests does to every proxy (exit 1 on changes).
+    Diff(DiffArgs),
+    /// Write every proxy's configuration as files; `--check` compares instead.
+    Snapshot(SnapshotArgs),
 }

@@ -7,10 +7,12 @@
 //! failed to load, reported after everything else was done, ripgrep's way).
 
 mod args;
+mod diff;
 mod dns;
 mod export;
 mod proxies;
 mod proxy_config;
+mod snapshot;
 mod validate;
 
 use std::io::{self, Write};
@@ -83,6 +85,8 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
         Command::Export(a) => export::run(&cli.global, a, out, err),
         Command::Dns(a) => dns::run(&cli.global, a, out, err),
         Command::Validate(a) => validate::run(&cli.global, a, out, err),
+        Command::Diff(a) => diff::run(&cli.global, a, out, err),
+        Command::Snapshot(a) => snapshot::run(&cli.global, a, out, err),
         Command::Kinds => {
             out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
             Ok(ExitStatus::Success)

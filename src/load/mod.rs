@@ -7,7 +7,9 @@
 //! opened up into their items here, each with its own line. Envoy config dumps
 //! are recognised by content and handed on as [`EnvoyDump`]s, unparsed.
 
+pub mod git;
 mod locate;
+pub mod revision;
 pub mod yaml;
 
 use std::io::Read;
@@ -198,7 +200,7 @@ fn walk(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     files
 }
 
-fn has_manifest_extension(path: &Path) -> bool {
+pub(crate) fn has_manifest_extension(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml" | "json")

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 
@@ -25,6 +25,15 @@ fn every_testdata_proxy_passes_envoy() {
             ""
         }
     );
+}
+
+/// Bookinfo revisions of the `base/` group, as (name, paths).
+fn bookinfo_revisions(root: &Path) -> Vec<(String, Vec<PathBuf>)> {
+    common::bookinfo_revisions(root)
+        .into_iter()
+        .filter(|r| r.group == "base/")
+        .map(|r| (r.name.clone(), r.paths()))
+        .collect()
 }
 
 #[test]
@@ -55,13 +64,13 @@ fn bookinfo_proxy_config_snapshots() {
     for (name, paths) in bookinfo_revisions(&root) {
         for pod in ["deploy/productpage-v1", "deploy/reviews-v1"] {
             let short = pod.trim_start_matches("deploy/");
-            snapshot(
+            common::snapshot(
                 &format!("bookinfo-{name}-{short}-all"),
                 &pc(&paths, &["all", pod]),
             );
             if name == "base" {
                 for view in ["route", "cluster"] {
-                    snapshot(
+                    common::snapshot(
                         &format!("bookinfo-{name}-{short}-{view}-json"),
                         &pc(&paths, &[view, pod, "-o", "json"]),
                     );

@@ -14,8 +14,9 @@ fn run(cmd: &mut Command) -> Duration {
         .stderr(Stdio::null())
         .status()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    // 1 is `diff`'s "changes found"; 2 an input error the bench reports.
     assert!(
-        status.success() || status.code() == Some(2),
+        status.success() || matches!(status.code(), Some(1 | 2)),
         "{cmd:?} failed: {status}"
     );
     start.elapsed()
@@ -53,8 +54,10 @@ pub struct Setup {
 }
 
 /// `[SERVICES [STYLE]]` from the command line (default 10000 dump); None
-/// when ../shared/bench is absent.
-pub fn setup() -> Option<Setup> {
+/// when ../shared/bench is absent. With `revisions`, the mesh is written
+/// by `gen-mesh.py --revisions`: its directory holds `a` and `b`, b a
+/// small edit of a.
+pub fn setup(revisions: bool) -> Option<Setup> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared/bench");
     if !shared.is_dir() {
@@ -68,12 +71,14 @@ pub fn setup() -> Option<Setup> {
     let services = args.first().cloned().unwrap_or_else(|| "10000".into());
     let style = args.get(1).cloned().unwrap_or_else(|| "dump".into());
     let work = std::env::temp_dir().join("meshsim-bench");
-    let mesh: PathBuf = work.join(format!("mesh-{services}-{style}"));
+    let suffix = if revisions { "-rev" } else { "" };
+    let mesh: PathBuf = work.join(format!("mesh-{services}-{style}{suffix}"));
     if !mesh.is_dir() {
         let ok = Command::new("python3")
             .arg(shared.join("gen-mesh.py"))
             .args(["--services", &services, "--style", &style, "--out"])
             .arg(&mesh)
+            .args(revisions.then_some("--revisions"))
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
@@ -98,17 +103,22 @@ pub fn setup() -> Option<Setup> {
 }
 
 impl Setup {
-    /// Size of the mesh's files.
+    /// Size of the mesh's files (both revisions' for a revision mesh).
     pub fn megabytes(&self) -> f64 {
-        std::fs::read_dir(&self.mesh)
-            .map(|rd| {
-                rd.flatten()
-                    .filter_map(|e| e.metadata().ok())
-                    .map(|m| m.len())
-                    .sum::<u64>()
-            })
-            .unwrap_or(0) as f64
-            / 1e6
+        fn bytes(dir: &Path) -> u64 {
+            std::fs::read_dir(dir)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| match e.metadata() {
+                            Ok(m) if m.is_dir() => bytes(&e.path()),
+                            Ok(m) => m.len(),
+                            Err(_) => 0,
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        bytes(&self.mesh) as f64 / 1e6
     }
 
     /// Time meshsim with `args` against the baseline and print the ratio.

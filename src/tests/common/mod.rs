@@ -222,27 +222,58 @@ pub fn shared() -> Option<PathBuf> {
     }
 }
 
-/// Bookinfo revisions: base, and base plus each overlay with the overlays
-/// it requires, in order (../shared/corpus/istio-bookinfo/overlays.yaml).
-pub fn bookinfo_revisions(root: &Path) -> Vec<(String, Vec<PathBuf>)> {
+/// One bookinfo revision: its group's base directory and the overlays it
+/// requires (`before`), then its own overlay (none for a base).
+pub struct Revision {
+    pub name: String,
+    /// `base/` or `base-gateway-api/`.
+    pub group: String,
+    pub before: Vec<PathBuf>,
+    pub overlay: Option<PathBuf>,
+}
+
+impl Revision {
+    /// Every path of the revision, in load order.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.before
+            .iter()
+            .cloned()
+            .chain(self.overlay.clone())
+            .collect()
+    }
+}
+
+/// Each group's base, then base plus each overlay with the overlays it
+/// requires, in order. `root` is kept as given (relative paths stay
+/// relative, so diagnostics and diffs name files stably).
+pub fn bookinfo_revisions(root: &Path) -> Vec<Revision> {
     let text = std::fs::read_to_string(root.join("overlays.yaml")).expect("overlays.yaml");
     let index: serde_json::Value =
         meshsim::load::yaml::decode_text(&text, &mut |_| {}).expect("overlays.yaml parses");
     let mut out = Vec::new();
     for group in index["groups"].as_array().into_iter().flatten() {
-        let base = group["base"].as_str().unwrap_or_default();
-        if base != "base/" {
-            continue;
-        }
-        out.push(("base".to_string(), vec![root.join(base)]));
+        let base = group["base"].as_str().unwrap_or_default().to_string();
+        out.push(Revision {
+            name: "base".to_string(),
+            group: base.clone(),
+            before: vec![root.join(&base)],
+            overlay: None,
+        });
         for o in group["overlays"].as_array().into_iter().flatten() {
-            let name = o["name"].as_str().unwrap_or_default().to_string();
-            let mut paths = vec![root.join(base)];
+            let mut before = vec![root.join(&base)];
+            let overlays = Path::new(o["dir"].as_str().unwrap_or_default())
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             for r in o["requires"].as_array().into_iter().flatten() {
-                paths.push(root.join("overlays").join(r.as_str().unwrap_or_default()));
+                before.push(root.join(&overlays).join(r.as_str().unwrap_or_default()));
             }
-            paths.push(root.join(o["dir"].as_str().unwrap_or_default()));
-            out.push((name, paths));
+            out.push(Revision {
+                name: o["name"].as_str().unwrap_or_default().to_string(),
+                group: base.clone(),
+                before,
+                overlay: Some(root.join(o["dir"].as_str().unwrap_or_default())),
+            });
         }
     }
     out

@@ -1,0 +1,163 @@
+//! `meshsim diff OLD NEW [POD...]`: per-proxy changes between two revisions.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+
+use super::{ColorChoice, ExitStatus, GlobalArgs, finish, print_diagnostics};
+use crate::diag::Diagnostics;
+use crate::diff::output::{self, Format};
+use crate::diff::resources::ResourceType;
+use crate::diff::{self, Options};
+use crate::load::revision;
+use crate::session::{Inputs, Session};
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old revision: paths loaded in order (`base,overlays/canary`), or
+    /// `git:REV[:PATH]`.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+
+    /// The new revision, written as OLD.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+
+    /// Only these proxies (POD syntax; `-n` names their namespace).
+    #[arg(value_name = "POD")]
+    pub pods: Vec<String>,
+
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = DiffFormat::Text)]
+    pub output: DiffFormat,
+
+    /// Only these resource types (repeatable or comma-separated).
+    #[arg(long = "type", value_enum, value_delimiter = ',')]
+    pub types: Vec<TypeArg>,
+
+    /// The git repository `git:` revisions are read from.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TypeArg {
+    Listener,
+    Route,
+    Cluster,
+    Endpoint,
+    Secret,
+}
+
+impl TypeArg {
+    fn resource_type(self) -> ResourceType {
+        match self {
+            TypeArg::Listener => ResourceType::Listener,
+            TypeArg::Route => ResourceType::Route,
+            TypeArg::Cluster => ResourceType::Cluster,
+            TypeArg::Endpoint => ResourceType::Endpoint,
+            TypeArg::Secret => ResourceType::Secret,
+        }
+    }
+}
+
+/// Open one side; its diagnostics go to stderr. Returns whether it had errors.
+fn open_side(
+    spec: &str,
+    a: &DiffArgs,
+    global: &GlobalArgs,
+    err: &mut dyn Write,
+) -> anyhow::Result<(Session, bool)> {
+    let sources = revision::parse(spec);
+    if sources.is_empty() {
+        bail!("empty revision `{spec}`");
+    }
+    let mut diags = Diagnostics::default();
+    let loaded = revision::load(&sources, &a.repo, &mut diags);
+    let inputs = Inputs {
+        paths: Vec::new(),
+        namespace: global.namespace.clone(),
+        mesh_config: global.mesh_config.clone(),
+        implicit_injection: !global.no_implicit_injection,
+    };
+    let session =
+        Session::from_loaded(loaded, &inputs, diags).with_context(|| format!("revision {spec}"))?;
+    print_diagnostics(&session.diags, global, err)?;
+    let failed = session.diags.has_errors();
+    Ok((session, failed))
+}
+
+/// Should stdout be coloured?
+pub fn color(global: &GlobalArgs) -> bool {
+    let choice = match global.color {
+        ColorChoice::Always => Some(true),
+        ColorChoice::Never => Some(false),
+        ColorChoice::Auto => None,
+    };
+    let no_color = std::env::var("NO_COLOR").ok();
+    output::use_color(choice, no_color.as_deref(), std::io::stdout().is_terminal())
+}
+
+pub fn run(
+    global: &GlobalArgs,
+    a: &DiffArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
+    if !global.files.is_empty() {
+        bail!("diff reads its inputs from OLD and NEW; -f is not used");
+    }
+    let (old, old_failed) = open_side(&a.old, a, global, err)?;
+    let (new, new_failed) = open_side(&a.new, a, global, err)?;
+    let mut opts = Options::default();
+    if !a.types.is_empty() {
+        opts.types = a.types.iter().map(|t| t.resource_type()).collect();
+    }
+    if !a.pods.is_empty() {
+        let mut ids = BTreeSet::new();
+        for pod in &a.pods {
+            // A proxy of either side: one that appears or disappears too.
+            let id = match new.mesh.resolve(pod, &global.namespace) {
+                Ok(i) => new.mesh.workloads[i].id(),
+                Err(e) => match old.mesh.resolve(pod, &global.namespace) {
+                    Ok(i) => old.mesh.workloads[i].id(),
+                    Err(_) => return Err(e.into()),
+                },
+            };
+            ids.insert(id);
+        }
+        opts.proxies = Some(ids);
+    }
+    let report = diff::diff(&old, &new, &opts);
+    if !report.not_generated.is_empty() {
+        let (first, why) = &report.not_generated[0];
+        writeln!(
+            err,
+            "note: {} proxies have no configuration on either side and were not compared (e.g. {}: {why})",
+            report.not_generated.len(),
+            first.id
+        )?;
+    }
+    let format = match a.output {
+        DiffFormat::Text => Format::Text,
+        DiffFormat::Markdown => Format::Markdown,
+        DiffFormat::Json => Format::Json,
+    };
+    out.write_all(output::render(&report, format, color(global)).as_bytes())?;
+    let status = if report.has_changes() {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    };
+    Ok(finish(old_failed || new_failed, status))
+}

@@ -1,0 +1,344 @@
+//! Which manifest objects caused a change: the objects that differ between
+//! the two sides, intersected with what a changed resource depends on.
+//!
+//! Dependencies are derived here, in one place, from the registry rather
+//! than recorded by the builders: each changed object reaches a set of
+//! hostnames (the services it defines, routes or configures, the services
+//! its workloads are endpoints of) and a set of proxies (the workloads it
+//! defines, the proxies a Sidecar or policy applies to). A changed
+//! resource mentions hostnames in its name and in the parts that differ
+//! (`outbound|9080|v1|reviews...`, vhost `reviews...:9080`). Its causes are
+//! the changed objects that reach one of those hosts or the proxy itself;
+//! failing that, the changed objects whose reach meshsim does not model
+//! (MeshConfig, webhooks, Nodes...); failing that, what caused the proxy's
+//! other changes ([`super::compare_sides`]).
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::diag::Span;
+use crate::model::{Body, Object};
+use crate::registry::DOMAIN_SUFFIX;
+use crate::registry::catalog::ObjRef;
+use crate::registry::config::virtual_services::resolve_short_name;
+use crate::session::Session;
+
+use super::compare::Change;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ObjectOp {
+    Added,
+    Removed,
+    Modified,
+}
+
+impl ObjectOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectOp::Added => "added",
+            ObjectOp::Removed => "removed",
+            ObjectOp::Modified => "modified",
+        }
+    }
+}
+
+/// A manifest object that differs between the two sides.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectChange {
+    pub group: &'static str,
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    pub op: ObjectOp,
+    pub old: Option<Span>,
+    pub new: Option<Span>,
+}
+
+impl ObjectChange {
+    /// `Kind namespace/name`.
+    pub fn describe(&self) -> String {
+        crate::model::describe(self.kind, &self.namespace, &self.name)
+    }
+}
+
+/// What one changed object can affect.
+#[derive(Debug, Default)]
+struct Reach {
+    hosts: BTreeSet<String>,
+    /// Proxy ids it defines (workloads) or serves (a Service's endpoints):
+    /// their own, inbound side.
+    proxies: BTreeSet<String>,
+    /// Proxy ids a Sidecar applies to: everything they see.
+    scoped: BTreeSet<String>,
+    /// Every proxy of these namespaces ("" for all).
+    namespaces: BTreeSet<String>,
+    /// meshsim does not model its reach: a cause when nothing else is.
+    unmodelled: bool,
+}
+
+/// The changed objects and their reach.
+#[derive(Debug, Default)]
+pub struct Attribution {
+    pub objects: Vec<ObjectChange>,
+    reach: Vec<Reach>,
+}
+
+type Identity = (&'static str, &'static str, String, String);
+
+fn identity(o: &Object) -> Identity {
+    (
+        o.info.group,
+        o.info.kind,
+        o.namespace().to_string(),
+        o.name().to_string(),
+    )
+}
+
+impl Attribution {
+    /// Objects that differ (by identity and content), in kind, namespace,
+    /// name order, each with its reach on both sides.
+    pub fn build(old: &Session, new: &Session) -> Attribution {
+        let index = |s: &Session| -> HashMap<Identity, usize> {
+            s.store
+                .objects()
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (identity(o), i))
+                .collect()
+        };
+        let (old_index, new_index) = (index(old), index(new));
+        let mut ids: Vec<&Identity> = old_index.keys().chain(new_index.keys()).collect();
+        ids.sort_by(|a, b| (a.1, &a.2, &a.3, a.0).cmp(&(b.1, &b.2, &b.3, b.0)));
+        ids.dedup();
+        let mut out = Attribution::default();
+        for id in ids {
+            let a = old_index.get(id).map(|&i| &old.store.objects()[i]);
+            let b = new_index.get(id).map(|&i| &new.store.objects()[i]);
+            let op = match (a, b) {
+                (Some(x), Some(y)) if x.body == y.body => continue,
+                (Some(_), Some(_)) => ObjectOp::Modified,
+                (None, Some(_)) => ObjectOp::Added,
+                _ => ObjectOp::Removed,
+            };
+            let mut reach = Reach::default();
+            for (side, o) in [(old, a), (new, b)] {
+                if let Some(o) = o {
+                    extend_reach(side, o, &mut reach);
+                }
+            }
+            out.objects.push(ObjectChange {
+                group: id.0,
+                kind: id.1,
+                namespace: id.2.clone(),
+                name: id.3.clone(),
+                op,
+                old: a.map(|o| o.span.clone()),
+                new: b.map(|o| o.span.clone()),
+            });
+            out.reach.push(reach);
+        }
+        out
+    }
+
+    /// Indices into `objects` of the causes of `change` on the proxy `id`
+    /// in `namespace`.
+    pub fn causes(&self, id: &str, namespace: &str, change: &Change) -> Vec<usize> {
+        let hosts = mentioned_hosts(&change.mentions);
+        // A change naming no outbound cluster is about the proxy itself.
+        let inbound = !change.mentions.iter().any(|m| m.starts_with("outbound|"));
+        let direct: Vec<usize> = self
+            .reach
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                (inbound && r.proxies.contains(id))
+                    || r.scoped.contains(id)
+                    || r.namespaces.contains(namespace)
+                    || r.namespaces.contains("")
+                    || r.hosts.iter().any(|h| hosts.contains(h.as_str()))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !direct.is_empty() {
+            return direct;
+        }
+        self.reach
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.unmodelled)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// Hostnames in a change's mentions: cluster names' host, `host:port`
+/// virtual host names' host, and every mention as it is (domains,
+/// ServiceEntry hosts).
+fn mentioned_hosts(mentions: &BTreeSet<String>) -> BTreeSet<&str> {
+    let mut out = BTreeSet::new();
+    for m in mentions {
+        out.insert(m.as_str());
+        if let Some(rest) = m.strip_prefix("outbound|")
+            && let Some(host) = rest.splitn(3, '|').nth(2)
+        {
+            out.insert(host);
+        } else if let Some((host, _)) = m.rsplit_once(':') {
+            out.insert(host);
+        }
+    }
+    out
+}
+
+/// Add what `o` reaches in `side` to `reach`.
+fn extend_reach(side: &Session, o: &Object, reach: &mut Reach) {
+    let me = ObjRef {
+        kind: o.info.kind,
+        namespace: o.namespace().to_string(),
+        name: o.name().to_string(),
+    };
+    let ns = o.namespace();
+    let root = side.mesh.mesh_config.root_namespace();
+    let catalog = &side.catalog;
+    let mesh = &side.mesh;
+    let proxy_ids = |pick: &dyn Fn(usize) -> bool| -> Vec<String> {
+        mesh.proxies()
+            .filter(|(i, _, _)| pick(*i))
+            .map(|(_, w, _)| w.id())
+            .collect()
+    };
+    match &o.body {
+        Body::Service(_) | Body::ServiceEntry(_) => {
+            for s in catalog.services.iter().filter(|s| s.source == me) {
+                reach.hosts.insert(s.hostname.clone());
+                reach.hosts.extend(s.aliases.iter().cloned());
+                let behind: BTreeSet<usize> = catalog
+                    .endpoints_of(s)
+                    .iter()
+                    .filter_map(|e| e.workload)
+                    .collect();
+                reach.proxies.extend(proxy_ids(&|i| behind.contains(&i)));
+            }
+        }
+        Body::VirtualService(_) => {
+            for vs in side
+                .config
+                .virtual_services
+                .all
+                .iter()
+                .filter(|v| v.meta.source == me)
+            {
+                for h in &vs.spec.hosts {
+                    reach
+                        .hosts
+                        .insert(resolve_short_name(h, &vs.meta.namespace));
+                }
+            }
+        }
+        Body::DestinationRule(_) => {
+            for r in side
+                .config
+                .destination_rules
+                .rules
+                .iter()
+                .filter(|r| r.metas.iter().any(|m| m.source == me))
+            {
+                reach.hosts.insert(r.host.clone());
+            }
+        }
+        Body::EndpointSlice(_) | Body::Endpoints(_) => {
+            let service = match &o.body {
+                Body::EndpointSlice(_) => o
+                    .meta()
+                    .labels
+                    .get("kubernetes.io/service-name")
+                    .map_or(o.name(), String::as_str),
+                _ => o.name(),
+            };
+            reach
+                .hosts
+                .insert(format!("{service}.{ns}.svc.{DOMAIN_SUFFIX}"));
+        }
+        Body::Pod(_)
+        | Body::Deployment(_)
+        | Body::StatefulSet(_)
+        | Body::DaemonSet(_)
+        | Body::ReplicaSet(_)
+        | Body::WorkloadEntry(_) => {
+            let defined: BTreeSet<usize> = mesh
+                .workloads
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.span == o.span)
+                .map(|(i, _)| i)
+                .collect();
+            reach.proxies.extend(proxy_ids(&|i| defined.contains(&i)));
+            for s in &catalog.services {
+                if catalog
+                    .endpoints_of(s)
+                    .iter()
+                    .any(|e| e.workload.is_some_and(|w| defined.contains(&w)))
+                {
+                    reach.hosts.insert(s.hostname.clone());
+                }
+            }
+        }
+        Body::Sidecar(_) => {
+            reach.scoped.extend(proxy_ids(&|i| {
+                let w = &mesh.workloads[i];
+                side.config
+                    .sidecars
+                    .for_proxy(&w.namespace, &w.labels)
+                    .is_some_and(|s| s.meta.source == me)
+            }));
+        }
+        Body::PeerAuthentication(_)
+        | Body::AuthorizationPolicy(_)
+        | Body::RequestAuthentication(_)
+        | Body::EnvoyFilter(_)
+        | Body::Telemetry(_)
+        | Body::WasmPlugin(_)
+        | Body::TrafficExtension(_)
+        | Body::ProxyConfig(_)
+        | Body::IstioGateway(_) => {
+            // Selectors are not narrowed: every proxy of the namespace (of
+            // the mesh, for the root namespace) may be affected.
+            reach.namespaces.insert(if ns == root {
+                String::new()
+            } else {
+                ns.to_string()
+            });
+            if matches!(o.body, Body::PeerAuthentication(_)) {
+                // Clients choose mTLS by the server's mode.
+                for s in &catalog.services {
+                    if ns == root || s.namespace == ns {
+                        reach.hosts.insert(s.hostname.clone());
+                    }
+                }
+            }
+        }
+        Body::Namespace(_) => {
+            reach.namespaces.insert(o.name().to_string());
+        }
+        _ => reach.unmodelled = true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_from_cluster_and_vhost_names() {
+        let m: BTreeSet<String> = [
+            "outbound|9080|v3|reviews.default.svc.cluster.local",
+            "ratings.default.svc.cluster.local:9080",
+            "9080",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let h = mentioned_hosts(&m);
+        assert!(h.contains("reviews.default.svc.cluster.local"));
+        assert!(h.contains("ratings.default.svc.cluster.local"));
+        assert!(!h.contains("v3"));
+    }
+}

@@ -1,0 +1,221 @@
+//! One proxy's resources on two sides: what was added, removed and changed,
+//! each change as a unified diff of the resource's JSON, and the strings in
+//! the parts that differ (for attribution).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use similar::TextDiff;
+
+use super::resources::{ResourceType, Resources};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Op {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Added => "added",
+            Op::Removed => "removed",
+            Op::Changed => "changed",
+        }
+    }
+}
+
+/// One resource that differs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    pub rtype: ResourceType,
+    pub name: String,
+    pub op: Op,
+    /// Unified diff of the pretty-printed JSON (three lines of context).
+    pub diff: String,
+    /// Strings inside the parts that differ, and the resource's name: what
+    /// attribution matches manifest objects against.
+    pub mentions: BTreeSet<String>,
+}
+
+/// Every resource of the selected types that differs, in type then name order.
+pub fn compare(old: &Resources, new: &Resources, types: &[ResourceType]) -> Vec<Change> {
+    let null = Value::Null;
+    let keys: BTreeSet<_> = old.0.keys().chain(new.0.keys()).collect();
+    let mut out = Vec::new();
+    for key @ (rtype, name) in keys {
+        if !types.contains(rtype) {
+            continue;
+        }
+        let (a, b) = (old.0.get(key), new.0.get(key));
+        let op = match (a, b) {
+            (Some(x), Some(y)) if x == y => continue,
+            (Some(_), Some(_)) => Op::Changed,
+            (None, Some(_)) => Op::Added,
+            _ => Op::Removed,
+        };
+        let (a, b) = (a.unwrap_or(&null), b.unwrap_or(&null));
+        let mut mentions = BTreeSet::from([name.clone()]);
+        differing_strings(a, b, &mut mentions);
+        let label = format!("{} {name}", rtype.name());
+        out.push(Change {
+            rtype: *rtype,
+            name: name.clone(),
+            op,
+            diff: unified(a, b, &label),
+            mentions,
+        });
+    }
+    out
+}
+
+/// `--- old/LABEL`, `+++ new/LABEL`, hunks; an absent side is empty.
+fn unified(a: &Value, b: &Value, label: &str) -> String {
+    let text = |v: &Value| {
+        if v.is_null() {
+            String::new()
+        } else {
+            let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+    };
+    let (ta, tb) = (text(a), text(b));
+    TextDiff::from_lines(&ta, &tb)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("old/{label}"), &format!("new/{label}"))
+        .to_string()
+}
+
+/// Strings found where `a` and `b` differ: objects compared key by key,
+/// arrays element by element (by `name` when their elements have one), and
+/// whatever differs wholly taken from both sides, together with the `name`
+/// of every object on the way down (a changed weight names its cluster and
+/// virtual host).
+fn differing_strings(a: &Value, b: &Value, out: &mut BTreeSet<String>) {
+    differing_within(a, b, &mut Vec::new(), out);
+}
+
+fn differing_within<'v>(
+    a: &'v Value,
+    b: &'v Value,
+    path: &mut Vec<&'v str>,
+    out: &mut BTreeSet<String>,
+) {
+    if a == b {
+        return;
+    }
+    let whole = |x: &Value, path: &[&str], out: &mut BTreeSet<String>| {
+        out.extend(path.iter().map(|s| s.to_string()));
+        all_strings(x, out);
+    };
+    let named = |v: &'v Value| v.get("name").and_then(Value::as_str);
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let pushed = named(a).or(named(b)).map(|n| path.push(n)).is_some();
+            for (k, va) in x {
+                differing_within(va, y.get(k).unwrap_or(&Value::Null), path, out);
+            }
+            for (k, vb) in y {
+                if !x.contains_key(k) {
+                    whole(vb, path, out);
+                }
+            }
+            if pushed {
+                path.pop();
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() == y.len() && x.iter().zip(y).all(|(p, q)| named(p) == named(q)) {
+                for (p, q) in x.iter().zip(y) {
+                    differing_within(p, q, path, out);
+                }
+            } else if x.iter().chain(y).all(|v| named(v).is_some()) {
+                for p in x {
+                    match y.iter().find(|q| named(q) == named(p)) {
+                        Some(q) => differing_within(p, q, path, out),
+                        None => whole(p, path, out),
+                    }
+                }
+                for q in y {
+                    if !x.iter().any(|p| named(p) == named(q)) {
+                        whole(q, path, out);
+                    }
+                }
+            } else {
+                whole(a, path, out);
+                whole(b, path, out);
+            }
+        }
+        _ => {
+            whole(a, path, out);
+            whole(b, path, out);
+        }
+    }
+}
+
+fn all_strings(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Array(a) => a.iter().for_each(|x| all_strings(x, out)),
+        Value::Object(m) => m.values().for_each(|x| all_strings(x, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn resources(items: &[(&str, Value)]) -> Resources {
+        Resources(
+            items
+                .iter()
+                .map(|(n, v)| ((ResourceType::Cluster, n.to_string()), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn added_removed_changed_with_mentions() {
+        let old = resources(&[
+            ("a", json!({"name": "a", "x": 1})),
+            (
+                "b",
+                json!({"name": "b", "routes": [{"name": "r1", "to": "c1"}, {"name": "r2", "to": "c2"}]}),
+            ),
+        ]);
+        let new = resources(&[
+            (
+                "b",
+                json!({"name": "b", "routes": [{"name": "r2", "to": "c2"}, {"name": "r1", "to": "c3"}]}),
+            ),
+            ("c", json!({"name": "c"})),
+        ]);
+        let changes = compare(&old, &new, &ResourceType::ALL);
+        let ops: Vec<(&str, Op)> = changes.iter().map(|c| (c.name.as_str(), c.op)).collect();
+        assert_eq!(
+            ops,
+            [("a", Op::Removed), ("b", Op::Changed), ("c", Op::Added)]
+        );
+        // Reordered but equal elements are matched by name: only r1's
+        // target differs, named with the objects around it.
+        let b = &changes[1];
+        assert_eq!(
+            b.mentions,
+            BTreeSet::from(["b".to_string(), "c1".into(), "c3".into(), "r1".into()])
+        );
+        assert!(
+            b.diff
+                .starts_with("--- old/cluster b\n+++ new/cluster b\n@@")
+        );
+        assert!(b.diff.contains("-      \"to\": \"c1\"\n"), "{}", b.diff);
+        assert!(changes[2].diff.contains("+{\n"));
+        assert!(compare(&old, &new, &[ResourceType::Route]).is_empty());
+    }
+}

@@ -1,0 +1,386 @@
+//! A diff report as text (for a terminal, optionally coloured), markdown
+//! (a pull-request comment: summary table, then collapsible details) or
+//! JSON (schema `meshsim.diff/v1`, documented in the README).
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::registry::ProxyType;
+
+use super::attribute::ObjectChange;
+use super::{Group, ProxyRef, Report};
+
+/// Which rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Render `report`; text and markdown are empty when nothing changed.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text(report, color),
+        Format::Markdown => markdown(report),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(report)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+    }
+}
+
+/// "6 sidecars in default", "2 proxies in 3 namespaces (a, b, c)".
+fn who(proxies: &[ProxyRef]) -> String {
+    let n = proxies.len();
+    let kinds = |k: ProxyType| proxies.iter().all(|p| p.kind == k);
+    let (one, many) = if kinds(ProxyType::Sidecar) {
+        ("sidecar", "sidecars")
+    } else if kinds(ProxyType::Router) {
+        ("gateway", "gateways")
+    } else {
+        ("proxy", "proxies")
+    };
+    let noun = if n == 1 { one } else { many };
+    let mut namespaces: Vec<&str> = proxies.iter().map(|p| p.namespace.as_str()).collect();
+    namespaces.sort();
+    namespaces.dedup();
+    let wher = match namespaces.len() {
+        1 => namespaces[0].to_string(),
+        k if k <= 4 => format!("{k} namespaces ({})", namespaces.join(", ")),
+        k => format!("{k} namespaces"),
+    };
+    format!("{n} {noun} in {wher}")
+}
+
+/// "route 9080 changed, cluster X added and 3 more".
+fn what(group: &Group) -> String {
+    let phrases: Vec<String> = group
+        .changes
+        .iter()
+        .map(|c| c.change.op.phrase(c.change.rtype, &c.change.name))
+        .collect();
+    let shown = phrases
+        .iter()
+        .take(3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match phrases.len() {
+        0..=3 => shown,
+        n => format!("{shown} and {} more", n - 3),
+    }
+}
+
+fn title(group: &Group) -> String {
+    format!("{}: {}", who(&group.proxies), what(group))
+}
+
+fn spans(o: &ObjectChange) -> String {
+    match (&o.old, &o.new) {
+        (Some(a), Some(b)) => format!("{a} → {b}"),
+        (Some(a), None) => format!("was at {a}"),
+        (None, Some(b)) => format!("new at {b}"),
+        (None, None) => String::new(),
+    }
+}
+
+/// The causes of a change: `Kind ns/name`, with where each was written
+/// when `located`.
+fn causes(report: &Report, causes: &[usize], located: bool) -> String {
+    if causes.is_empty() {
+        return "no changed object found to explain it".into();
+    }
+    causes
+        .iter()
+        .map(|&i| {
+            let o = &report.objects[i];
+            if located {
+                format!("{} ({})", o.describe(), spans(o))
+            } else {
+                o.describe()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "caused by ..." for one change; nothing when the report compares no
+/// manifests (a snapshot check).
+fn caused_by(report: &Report, c: &[usize], located: bool) -> String {
+    if report.objects.is_empty() {
+        String::new()
+    } else {
+        format!(", caused by: {}", causes(report, c, located))
+    }
+}
+
+fn summary(report: &Report) -> String {
+    let changed: usize = report.groups.iter().map(|g| g.proxies.len()).sum();
+    let groups = report.groups.len();
+    let mut s = format!(
+        "{changed} proxies changed in {groups} group{}, {} added, {} removed, {} unchanged",
+        if groups == 1 { "" } else { "s" },
+        report.added.len(),
+        report.removed.len(),
+        report.unchanged
+    );
+    if !report.failed.is_empty() {
+        s += &format!(", {} failed to generate on one side", report.failed.len());
+    }
+    s
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    /// A unified diff's line, coloured by its first character.
+    fn diff_line(&self, line: &str) -> String {
+        match line.as_bytes().first() {
+            Some(b'+') if !line.starts_with("+++") => self.wrap("32", line),
+            Some(b'-') if !line.starts_with("---") => self.wrap("31", line),
+            Some(b'@') => self.wrap("36", line),
+            _ => line.to_string(),
+        }
+    }
+}
+
+fn text(report: &Report, color: bool) -> String {
+    if !report.has_changes() {
+        return String::new();
+    }
+    let p = Paint(color);
+    let mut s = String::new();
+    if !report.objects.is_empty() {
+        let _ = writeln!(s, "{}", p.bold("changed objects:"));
+        for o in &report.objects {
+            let _ = writeln!(s, "  {:<8} {}  {}", o.op.name(), o.describe(), spans(o));
+        }
+        s.push('\n');
+    }
+    for g in &report.groups {
+        let _ = writeln!(s, "{}", p.bold(&title(g)));
+        let ids: Vec<&str> = g.proxies.iter().map(|p| p.id.as_str()).collect();
+        let _ = writeln!(s, "  proxies: {}", ids.join(", "));
+        for c in &g.changes {
+            let ch = &c.change;
+            let _ = writeln!(
+                s,
+                "  {}{}",
+                ch.op.phrase(ch.rtype, &ch.name),
+                caused_by(report, &c.causes, true)
+            );
+            for line in ch.diff.lines() {
+                let _ = writeln!(s, "    {}", p.diff_line(line));
+            }
+        }
+        s.push('\n');
+    }
+    for (label, list) in [
+        ("proxies added:", &report.added),
+        ("proxies removed:", &report.removed),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(s, "{}", p.bold(label));
+            for r in list {
+                let _ = writeln!(s, "  {} ({})", r.id, r.kind.as_str());
+            }
+            s.push('\n');
+        }
+    }
+    if !report.failed.is_empty() {
+        let _ = writeln!(s, "{}", p.bold("generation failed on one side:"));
+        for f in &report.failed {
+            let why = |side: &Option<String>| side.as_deref().unwrap_or("generated").to_string();
+            let _ = writeln!(
+                s,
+                "  {}: old: {}; new: {}",
+                f.proxy.id,
+                why(&f.old),
+                why(&f.new)
+            );
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "{}", summary(report));
+    s
+}
+
+fn markdown(report: &Report) -> String {
+    if !report.has_changes() {
+        return String::new();
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "### meshsim diff\n\n{}\n", summary(report));
+    let _ = writeln!(s, "| proxies | changes | caused by |\n|---|---|---|");
+    let cell = |t: &str| t.replace('|', "\\|");
+    for g in &report.groups {
+        let mut causes_of: Vec<usize> = g.changes.iter().flat_map(|c| c.causes.clone()).collect();
+        causes_of.sort();
+        causes_of.dedup();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            who(&g.proxies),
+            cell(&what(g)),
+            cell(&causes(report, &causes_of, false))
+        );
+    }
+    for r in &report.added {
+        let _ = writeln!(s, "| `{}` ({}) | proxy added | |", r.id, r.kind.as_str());
+    }
+    for r in &report.removed {
+        let _ = writeln!(s, "| `{}` ({}) | proxy removed | |", r.id, r.kind.as_str());
+    }
+    for f in &report.failed {
+        let _ = writeln!(s, "| `{}` | generation failed on one side | |", f.proxy.id);
+    }
+    if !report.objects.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n<details><summary>{} changed objects</summary>\n\n| object | change | where |\n|---|---|---|",
+            report.objects.len()
+        );
+        for o in &report.objects {
+            let _ = writeln!(s, "| {} | {} | `{}` |", o.describe(), o.op.name(), spans(o));
+        }
+        let _ = writeln!(s, "\n</details>");
+    }
+    for g in &report.groups {
+        let ids: Vec<String> = g.proxies.iter().map(|p| format!("`{}`", p.id)).collect();
+        let _ = writeln!(
+            s,
+            "\n<details><summary>{}</summary>\n\nProxies: {}\n",
+            cell(&title(g)),
+            ids.join(", ")
+        );
+        for c in &g.changes {
+            let ch = &c.change;
+            let _ = writeln!(
+                s,
+                "**{}**{}\n\n```diff\n{}```\n",
+                ch.op.phrase(ch.rtype, &ch.name),
+                caused_by(report, &c.causes, true),
+                ch.diff
+            );
+        }
+        let _ = writeln!(s, "</details>");
+    }
+    s
+}
+
+fn proxy_json(p: &ProxyRef) -> Value {
+    json!({"id": p.id, "namespace": p.namespace, "type": p.kind.as_str()})
+}
+
+/// The `meshsim.diff/v1` document.
+pub fn to_json(report: &Report) -> Value {
+    let objects: Vec<Value> = report
+        .objects
+        .iter()
+        .map(|o| {
+            json!({
+                "group": o.group,
+                "kind": o.kind,
+                "namespace": o.namespace,
+                "name": o.name,
+                "change": o.op.name(),
+                "old": o.old.as_ref().map(ToString::to_string),
+                "new": o.new.as_ref().map(ToString::to_string),
+            })
+        })
+        .collect();
+    let groups: Vec<Value> = report
+        .groups
+        .iter()
+        .map(|g| {
+            json!({
+                "title": title(g),
+                "proxies": g.proxies.iter().map(proxy_json).collect::<Vec<_>>(),
+                "changes": g.changes.iter().map(|c| json!({
+                    "type": c.change.rtype.name(),
+                    "name": c.change.name,
+                    "change": c.change.op.name(),
+                    "causes": c.causes,
+                    "diff": c.change.diff,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let changed: usize = report.groups.iter().map(|g| g.proxies.len()).sum();
+    json!({
+        "schema": "meshsim.diff/v1",
+        "summary": {
+            "changed": changed,
+            "groups": report.groups.len(),
+            "added": report.added.len(),
+            "removed": report.removed.len(),
+            "failed": report.failed.len(),
+            "unchanged": report.unchanged,
+            "not_generated": report.not_generated.len(),
+        },
+        "objects": objects,
+        "groups": groups,
+        "added": report.added.iter().map(proxy_json).collect::<Vec<_>>(),
+        "removed": report.removed.iter().map(proxy_json).collect::<Vec<_>>(),
+        "failed": report.failed.iter().map(|f| json!({
+            "proxy": proxy_json(&f.proxy), "old": f.old, "new": f.new,
+        })).collect::<Vec<_>>(),
+        "not_generated": report.not_generated.iter().map(|(p, why)| json!({
+            "proxy": proxy_json(p), "reason": why,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Colour decision: `--color always|never` wins; `auto` colours a
+/// terminal unless NO_COLOR is set to anything non-empty (no-color.org).
+pub fn use_color(choice: Option<bool>, no_color: Option<&str>, terminal: bool) -> bool {
+    match choice {
+        Some(forced) => forced,
+        None => terminal && no_color.is_none_or(str::is_empty),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_rules() {
+        assert!(use_color(None, None, true));
+        assert!(!use_color(None, Some("1"), true));
+        assert!(use_color(None, Some(""), true));
+        assert!(!use_color(None, None, false));
+        assert!(use_color(Some(true), Some("1"), false));
+        assert!(!use_color(Some(false), None, true));
+    }
+
+    #[test]
+    fn names_groups() {
+        let p = |id: &str, ns: &str, kind| ProxyRef {
+            id: id.into(),
+            namespace: ns.into(),
+            kind,
+        };
+        assert_eq!(who(&[p("a.x", "x", ProxyType::Sidecar)]), "1 sidecar in x");
+        assert_eq!(
+            who(&[
+                p("a.x", "x", ProxyType::Sidecar),
+                p("b.y", "y", ProxyType::Router)
+            ]),
+            "2 proxies in 2 namespaces (x, y)"
+        );
+    }
+}

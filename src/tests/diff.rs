@@ -1,0 +1,478 @@
+//! `meshsim diff` and `meshsim snapshot` end to end: bookinfo overlays as
+//! reviewed snapshots, git revisions, snapshot drift, exit codes, the JSON
+//! schema, markdown and colour; and the generation sharing diff relies on.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod common;
+
+use meshsim::diff::resources::Resources;
+use meshsim::diff::share::{self, Side};
+use meshsim::session::{Inputs, Session};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const SHOP: &str = "testdata/shop";
+const SHOP_V2: &str = "testdata/shop,testdata/diff/catalog-50-50";
+
+fn shared() -> Option<PathBuf> {
+    if Path::new(ROOT).join("../shared").is_dir() {
+        Some(PathBuf::from("../shared"))
+    } else {
+        println!(
+            "SKIPPED: ../shared is not present beside the checkout; bookinfo diff checks did not run"
+        );
+        None
+    }
+}
+
+/// Run the binary from the crate root with NO_COLOR; (exit code, stdout, stderr).
+fn meshsim(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshsim"));
+    cmd.current_dir(ROOT).args(args).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("meshsim runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn join(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn bookinfo_overlays_diff_against_their_base() {
+    let Some(shared) = shared() else { return };
+    let root = shared.join("corpus/istio-bookinfo");
+    let mut changed = 0;
+    let mut empty = Vec::new();
+    for r in common::bookinfo_revisions(&root) {
+        if r.overlay.is_none() {
+            continue;
+        }
+        let (old, new) = (join(&r.before), join(&r.paths()));
+        let (code, out, err) = meshsim(&["diff", &old, &new, "-q"], &[]);
+        assert!(code == 0 || code == 1, "{}: exit {code}: {err}", r.name);
+        // diff(1): 0 exactly when there is nothing to show.
+        assert_eq!(code == 0, out.is_empty(), "{}:\n{out}", r.name);
+        if code == 0 {
+            empty.push(r.name.clone());
+        } else {
+            changed += 1;
+        }
+        let group = r.group.trim_end_matches('/');
+        common::snapshot(
+            &format!("diff-{group}-{}", r.name),
+            &format!("exit: {code}\n{out}"),
+        );
+    }
+    // The corpus says so of this overlay: an identical copy of a Service.
+    assert!(
+        empty.contains(&"ratings-discovery".to_string()),
+        "{empty:?}"
+    );
+    println!("diff: {changed} bookinfo overlays change proxies; no change: {empty:?}");
+}
+
+#[test]
+fn reviews_50_v3_changes_route_9080_on_every_sidecar() {
+    let Some(shared) = shared() else { return };
+    let b = shared.join("corpus/istio-bookinfo");
+    let base = b.join("base");
+    let v1 = b.join("overlays/all-v1");
+    let old = join(&[base.clone(), v1.clone()]);
+    let new = join(&[base.clone(), v1, b.join("overlays/reviews-50-v3")]);
+    let (code, out, err) = meshsim(&["diff", &old, &new, "-o", "json"], &[]);
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let groups = report["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 1, "{out}");
+    let proxies: Vec<&str> = groups[0]["proxies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    // Every sidecar of the revision (none has a Sidecar narrowing its view),
+    // and no gateway.
+    let session = Session::open(&Inputs {
+        paths: vec![Path::new(ROOT).join(&base)],
+        namespace: "default".into(),
+        mesh_config: None,
+        implicit_injection: true,
+    })
+    .unwrap();
+    let mut sidecars: Vec<String> = session
+        .mesh
+        .proxies()
+        .filter(|(_, _, k)| *k == meshsim::registry::ProxyType::Sidecar)
+        .map(|(_, w, _)| w.id())
+        .collect();
+    sidecars.sort();
+    assert_eq!(proxies, sidecars);
+    assert!(
+        groups[0]["proxies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["type"] == "sidecar")
+    );
+    let changes = groups[0]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (changes[0]["type"].as_str(), changes[0]["name"].as_str()),
+        (Some("route"), Some("9080"))
+    );
+    let cause = &report["objects"][changes[0]["causes"][0].as_u64().unwrap() as usize];
+    assert_eq!(
+        (cause["kind"].as_str(), cause["name"].as_str()),
+        (Some("VirtualService"), Some("reviews"))
+    );
+    assert!(report["added"].as_array().unwrap().is_empty());
+    assert!(report["removed"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn unchanged_inputs_exit_0_with_no_output() {
+    for format in ["text", "markdown"] {
+        let (code, out, _) = meshsim(&["diff", SHOP, SHOP, "-o", format], &[]);
+        assert_eq!((code, out.as_str()), (0, ""), "{format}");
+    }
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(meshsim(&["diff", SHOP, SHOP_V2], &[]).0, 1);
+    let (code, _, err) = meshsim(&["diff", SHOP, "testdata/no-such-dir"], &[]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = meshsim(&["diff", SHOP, SHOP_V2, "no-such-pod", "-n", "shop"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-pod"), "{err}");
+    let (code, _, err) = meshsim(&["diff", "-f", SHOP, SHOP, SHOP], &[]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn shop_text_json_and_markdown() {
+    let (code, text, _) = meshsim(&["diff", SHOP, SHOP_V2], &[]);
+    assert_eq!(code, 1);
+    common::snapshot("diff-shop-text", &text);
+    let (_, md, _) = meshsim(&["diff", SHOP, SHOP_V2, "-o", "markdown"], &[]);
+    common::snapshot("diff-shop-markdown", &md);
+    let (_, json, _) = meshsim(&["diff", SHOP, SHOP_V2, "-o", "json"], &[]);
+    common::snapshot("diff-shop-json", &json);
+    // The documented schema: these keys, in this order.
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "schema",
+            "summary",
+            "objects",
+            "groups",
+            "added",
+            "removed",
+            "failed",
+            "not_generated"
+        ]
+    );
+    assert_eq!(v["schema"], "meshsim.diff/v1");
+    let added: Vec<&str> = v["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(added.len(), 1);
+    assert!(added[0].starts_with("reviews-"), "{added:?}");
+    // Every proxy generates, the gateways included.
+    assert_eq!(v["not_generated"], serde_json::json!([]));
+}
+
+#[test]
+fn filters_by_pod_and_type() {
+    let (code, out, _) = meshsim(
+        &[
+            "diff",
+            SHOP,
+            SHOP_V2,
+            "-o",
+            "json",
+            "--type",
+            "cluster",
+            "deploy/frontend",
+            "-n",
+            "shop",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0]["proxies"].as_array().unwrap().len(), 1);
+    assert!(
+        groups[0]["proxies"][0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("frontend-")
+    );
+    for c in groups[0]["changes"].as_array().unwrap() {
+        assert_eq!(c["type"], "cluster");
+    }
+    // A proxy that appears is a change whatever the types; one proxy's
+    // secrets (none generated yet) are not.
+    let (code, _, _) = meshsim(
+        &[
+            "diff",
+            SHOP,
+            SHOP_V2,
+            "--type",
+            "secret",
+            "deploy/frontend",
+            "-n",
+            "shop",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "no secrets are generated yet");
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let (_, plain, _) = meshsim(&["diff", SHOP, SHOP_V2], &[]);
+    assert!(!plain.contains('\u{1b}'));
+    let (_, forced, _) = meshsim(&["diff", SHOP, SHOP_V2, "--color", "always"], &[]);
+    assert!(forced.contains("\u{1b}[32m+"), "{forced}");
+    let (_, never, _) = meshsim(
+        &["diff", SHOP, SHOP_V2, "--color", "never"],
+        &[("NO_COLOR", "")],
+    );
+    assert!(!never.contains('\u{1b}'));
+}
+
+/// A temporary directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("meshsim-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn git(repo: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        ok.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn git_revisions_diff_as_directories_do() {
+    if Command::new("git").arg("--version").output().is_err() {
+        println!("SKIPPED: git not found; the git revision test did not run");
+        return;
+    }
+    let root = Path::new(ROOT);
+    let tmp = TempDir::new("git");
+    // Two directories: the shop, and the shop with the overlay laid over it
+    // (a later directory, as an overlay is loaded after its base).
+    let (a, b) = (tmp.0.join("a"), tmp.0.join("b"));
+    copy_dir(&root.join(SHOP), &a.join("mesh/shop"));
+    copy_dir(&root.join(SHOP), &b.join("mesh/shop"));
+    copy_dir(
+        &root.join("testdata/diff/catalog-50-50"),
+        &b.join("mesh/zz-overlay"),
+    );
+    // The same trees as two commits; the working tree then holds neither.
+    let repo = tmp.0.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    copy_dir(&a.join("mesh"), &repo.join("mesh"));
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "a"]);
+    copy_dir(&b.join("mesh/zz-overlay"), &repo.join("mesh/zz-overlay"));
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "b"]);
+    std::fs::remove_dir_all(repo.join("mesh")).unwrap();
+
+    let dirs = meshsim(
+        &[
+            "diff",
+            &a.join("mesh").to_string_lossy(),
+            &b.join("mesh").to_string_lossy(),
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    let repo_arg = repo.to_string_lossy();
+    let revs = meshsim(
+        &[
+            "diff",
+            "git:HEAD~1:mesh",
+            "git:HEAD:mesh",
+            "--repo",
+            &repo_arg,
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(dirs.0, 1, "{}", dirs.2);
+    assert_eq!(revs.0, 1, "{}", revs.2);
+    // Equal but for how files are named.
+    let normalize = |s: &str| {
+        s.replace(&format!("{}/", a.to_string_lossy()), "")
+            .replace(&format!("{}/", b.to_string_lossy()), "")
+            .replace("git:HEAD~1:", "")
+            .replace("git:HEAD:", "")
+    };
+    assert_eq!(normalize(&dirs.1), normalize(&revs.1));
+    assert!(
+        revs.1.contains("git:HEAD:mesh/zz-overlay/catalog.yaml:1"),
+        "{}",
+        revs.1
+    );
+    // A revision that does not exist is an error.
+    let bad = meshsim(
+        &["diff", "git:no-such-rev", "git:HEAD", "--repo", &repo_arg],
+        &[],
+    );
+    assert_eq!(bad.0, 2);
+    assert!(bad.2.contains("no-such-rev"), "{}", bad.2);
+}
+
+#[test]
+fn snapshot_writes_deterministically_and_check_finds_drift() {
+    let tmp = TempDir::new("snapshot");
+    let dir = tmp.0.join("snap");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let (code, _, err) = meshsim(&["snapshot", "-f", SHOP, "--out", &dir_arg], &[]);
+    assert_eq!(code, 0, "{err}");
+    let files = |d: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        for ns in std::fs::read_dir(d).unwrap() {
+            for f in std::fs::read_dir(ns.unwrap().path()).unwrap() {
+                let p = f.unwrap().path();
+                let bytes = std::fs::read(&p).unwrap();
+                out.push((p, bytes));
+            }
+        }
+        out.sort();
+        out
+    };
+    let first = files(&dir);
+    // One file per proxy: 12 sidecars and 2 gateways (with their error).
+    assert_eq!(first.len(), 14);
+    assert!(
+        first
+            .iter()
+            .any(|(p, _)| p.ends_with("shop/cart-db-0.json"))
+    );
+    assert_eq!(
+        meshsim(&["snapshot", "-f", SHOP, "--out", &dir_arg], &[]).0,
+        0
+    );
+    assert_eq!(files(&dir), first, "a rerun rewrites the same bytes");
+
+    let (code, out, _) = meshsim(&["snapshot", "--check", "-f", SHOP, "--out", &dir_arg], &[]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let mut args = vec!["snapshot", "--check", "--out", &dir_arg];
+    for p in SHOP_V2.split(',') {
+        args.extend(["-f", p]);
+    }
+    let (code, out, _) = meshsim(&args, &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("route 80 changed"), "{out}");
+    assert!(out.contains("-                  \"weight\": 90"), "{out}");
+    assert!(out.contains("proxies added:\n  reviews-"), "{out}");
+    // --check wrote nothing.
+    assert_eq!(files(&dir), first);
+}
+
+/// Sharing one generation between proxies of equal inputs gives each of
+/// them exactly what generating it alone gives.
+#[test]
+fn shared_generation_equals_generating_each_proxy() {
+    let mut revisions: Vec<Vec<PathBuf>> = vec![
+        vec![PathBuf::from(SHOP)],
+        vec![PathBuf::from("testdata/sidecar")],
+    ];
+    if let Some(shared) = shared() {
+        revisions.extend(
+            common::bookinfo_revisions(&shared.join("corpus/istio-bookinfo"))
+                .iter()
+                .map(|r| r.paths()),
+        );
+    }
+    let mut shared_count = 0;
+    for paths in revisions {
+        let session = Session::open(&Inputs {
+            paths: paths.iter().map(|p| Path::new(ROOT).join(p)).collect(),
+            namespace: "default".into(),
+            mesh_config: None,
+            implicit_injection: true,
+        })
+        .unwrap();
+        let classes = share::classify(&session, &|_| true);
+        shared_count += classes.proxies().len() - classes.len();
+        for (class, members) in classes.members().into_iter().enumerate() {
+            let together = classes.resources(class);
+            for p in members {
+                let i = session.mesh.resolve(&p.id, "default").unwrap();
+                let alone = session.generate(i).map(Resources::from_config);
+                assert!(together == alone, "{paths:?}: {} differs when shared", p.id);
+            }
+        }
+    }
+    assert!(shared_count > 0, "no two proxies shared a generation");
+    println!("diff: {shared_count} proxies shared another's generation");
+}
