@@ -152,6 +152,9 @@ pub fn run(
             None if let Some(pod) = pod => {
                 let i = opened.mesh.resolve(pod, &global.namespace)?;
                 let config = opened.generate(i).map_err(anyhow::Error::msg)?;
+                for w in &config.warnings {
+                    eprintln!("warning: {w}");
+                }
                 // Generation is done: the mesh's objects go before the
                 // proxy's (possibly large) config is written and read.
                 session = None;

@@ -5,6 +5,7 @@
 
 pub mod credentials;
 pub mod destination_rules;
+pub mod envoy_filters;
 pub mod gateways;
 pub mod peer_authn;
 pub mod sidecars;
@@ -17,6 +18,7 @@ use super::Mesh;
 use super::catalog::ObjRef;
 
 pub use destination_rules::{DestinationRules, MergedRule};
+pub use envoy_filters::EnvoyFilters;
 pub use gateways::{GatewayEntry, Gateways};
 pub use peer_authn::{MtlsMode, PeerAuthentications};
 pub use sidecars::{SidecarEntry, Sidecars};
@@ -77,6 +79,7 @@ pub struct IstioConfig {
     pub gateways: Gateways,
     pub sidecars: Sidecars,
     pub peer_authn: PeerAuthentications,
+    pub envoy_filters: EnvoyFilters,
 }
 
 /// Index the store's configuration together with `translated`, the Istio
@@ -94,6 +97,7 @@ pub fn build(
         gateways: gateways::build(store, translated, diags),
         sidecars: sidecars::build(store, mesh, diags),
         peer_authn: peer_authn::build(store, mesh, diags),
+        envoy_filters: envoy_filters::build(store, mesh, diags),
     }
 }
 
