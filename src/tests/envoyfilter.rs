@@ -236,6 +236,10 @@ fn gateway_context_and_ports() {
         hcm(chain)["http_filters"][n - 2]["typed_config"]["default_source_code"]["inline_string"]
             .is_string()
     );
+    // HTTP_FILTER MERGE into the router's config; FILTER_CHAIN MERGE.
+    let router = &hcm(chain)["http_filters"][n - 1];
+    assert_eq!(router["typed_config"]["suppress_envoy_headers"], true);
+    assert_eq!(chain["transport_socket_connect_timeout"], "20s");
     // ROUTE_CONFIGURATION portNumber is the server port (80), not 8080.
     let rc = route_config(&d, "http.8080");
     assert_eq!(header_keys(rc, "request_headers_to_add"), ["x-server-port"]);

@@ -86,8 +86,13 @@ fn scratch(
     dir
 }
 
-/// The config dump of the test's proxy.
-fn dump(name: &str, inputs: &[PathBuf], root_namespace: Option<&str>, proxy: &TestProxy) -> Value {
+/// The session of a test case and its proxy's workload index.
+fn session(
+    name: &str,
+    inputs: &[PathBuf],
+    root_namespace: Option<&str>,
+    proxy: &TestProxy,
+) -> (Session, usize) {
     let dir = scratch(name, inputs, root_namespace, proxy);
     let s = Session::open(&Inputs {
         paths: vec![dir.clone()],
@@ -96,13 +101,18 @@ fn dump(name: &str, inputs: &[PathBuf], root_namespace: Option<&str>, proxy: &Te
         implicit_injection: true,
     })
     .expect("session");
+    let _ = std::fs::remove_dir_all(&dir);
     let i = s
         .mesh
         .resolve(&format!("app.{}", proxy.namespace), "default")
         .expect("the proxy pod resolves");
-    let config = s.generate(i).expect("the pod runs a proxy");
-    let _ = std::fs::remove_dir_all(&dir);
-    config.config_dump()
+    (s, i)
+}
+
+/// The config dump of the test's proxy.
+fn dump(name: &str, inputs: &[PathBuf], root_namespace: Option<&str>, proxy: &TestProxy) -> Value {
+    let (s, i) = session(name, inputs, root_namespace, proxy);
+    s.generate(i).expect("the pod runs a proxy").config_dump()
 }
 
 fn section<'a>(dump: &'a Value, kind: &str) -> &'a Value {
@@ -413,7 +423,7 @@ fn lds_envoy_filter_with_workload_selector() {
 #[test]
 fn ecds() {
     let Some(suite) = suite() else { return };
-    let dir = scratch(
+    let (s, i) = session(
         "ecds",
         &[suite.join("ecds.yaml")],
         None,
@@ -425,16 +435,7 @@ fn ecds() {
             router: false,
         },
     );
-    let s = Session::open(&Inputs {
-        paths: vec![dir.clone()],
-        namespace: "default".to_string(),
-        mesh_config: None,
-        implicit_injection: true,
-    })
-    .expect("session");
-    let i = s.mesh.resolve("app.default", "default").expect("the proxy");
     let config = s.generate(i).expect("a proxy");
-    let _ = std::fs::remove_dir_all(&dir);
     let ctx = s.context();
     let patches = meshsim::xds::generate::envoyfilter::patches_for(&ctx, &config.proxy);
     let requested = ["extension-config".to_string()].into();

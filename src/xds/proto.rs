@@ -374,23 +374,33 @@ pub fn json_name(key: &str) -> Cow<'_, str> {
 
 /// Rename the field names of an unmodelled JSON tree to proto-JSON names.
 fn camelize(value: &mut Value) {
+    rename_fields(value, &["google.protobuf.Struct"], &|k| {
+        json_name(k).into_owned()
+    });
+}
+
+/// Rename the field names of a JSON tree with `rename`, leaving alone map
+/// keys and the `value` of `Any`s whose type ends with one of `structs`.
+fn rename_fields(value: &mut Value, structs: &[&str], rename: &dyn Fn(&str) -> String) {
     match value {
         Value::Object(map) => {
             let is_struct_any = map
                 .get("@type")
                 .and_then(Value::as_str)
-                .is_some_and(|t| t.ends_with("google.protobuf.Struct"));
+                .is_some_and(|t| structs.iter().any(|s| t.ends_with(s)));
             let old = std::mem::take(map);
             for (k, mut v) in old {
                 let data_keyed =
                     DATA_KEYED.contains(&k.as_str()) || (is_struct_any && k == "value");
                 if !data_keyed {
-                    camelize(&mut v);
+                    rename_fields(&mut v, structs, rename);
                 }
-                map.insert(json_name(&k).into_owned(), v);
+                map.insert(rename(&k), v);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(camelize),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| rename_fields(v, structs, rename)),
         _ => {}
     }
 }
@@ -399,24 +409,11 @@ fn camelize(value: &mut Value) {
 /// (an EnvoyFilter patch value) to proto field names; `@type`, map keys
 /// and Struct contents stay as written.
 pub fn snake_case_fields(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            let is_struct_any = map.get("@type").and_then(Value::as_str).is_some_and(|t| {
-                t.ends_with("google.protobuf.Struct") || t.ends_with("TypedStruct")
-            });
-            let old = std::mem::take(map);
-            for (k, mut v) in old {
-                let data_keyed =
-                    DATA_KEYED.contains(&k.as_str()) || (is_struct_any && k == "value");
-                if !data_keyed {
-                    snake_case_fields(&mut v);
-                }
-                map.insert(proto_name(&k), v);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(snake_case_fields),
-        _ => {}
-    }
+    rename_fields(
+        value,
+        &["google.protobuf.Struct", "TypedStruct"],
+        &proto_name,
+    );
 }
 
 /// `typedConfig` → `typed_config`; anything but a lowerCamelCase

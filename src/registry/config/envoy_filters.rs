@@ -63,6 +63,8 @@ pub enum PatchContext {
     SidecarInbound,
     SidecarOutbound,
     Gateway,
+    /// Ambient waypoints, which meshsim does not generate.
+    Waypoint,
 }
 
 #[derive(Debug, Clone)]
@@ -273,8 +275,9 @@ fn patch(source: &str, cp: &EnvoyConfigObjectPatch, warn: &mut dyn FnMut(String)
         "SIDECAR_INBOUND" => PatchContext::SidecarInbound,
         "SIDECAR_OUTBOUND" => PatchContext::SidecarOutbound,
         "GATEWAY" => PatchContext::Gateway,
+        "WAYPOINT" => PatchContext::Waypoint,
         other => {
-            warn(format!("context `{other}` is not one meshsim generates"));
+            warn(format!("context `{other}` is not a patch context"));
             return None;
         }
     };
@@ -371,7 +374,7 @@ mod tests {
               {applyTo: CLUSTER, match: {proxy: {metadata: {ROLE: x}}}, patch: {operation: ADD, value: {name: c}}},
               {applyTo: CLUSTER, patch: {operation: INSERT_FIRST, value: {name: d}}},
               {applyTo: NOPE, patch: {operation: ADD}},
-              {applyTo: CLUSTER, match: {context: WAYPOINT}, patch: {operation: ADD}}]}",
+              {applyTo: CLUSTER, match: {context: NOWHERE}, patch: {operation: ADD}}]}",
         );
         let (cfg, diags) = from_yaml(&yaml);
         assert_eq!(diags.iter().count(), 2, "{diags:?}");

@@ -116,7 +116,7 @@ pub fn apply(ctx: &Context, proxy: &Proxy, g: Generated) -> Applied {
                 p.route_config(ctx, rc, g.port_map);
             }
             p.listeners(ctx, g.listeners, true);
-            p.clusters(g.clusters, |_| ctx);
+            p.clusters(g.clusters, proxy.kind);
         }
         ProxyType::Sidecar => {
             let (inbound, outbound) = (PatchContext::SidecarInbound, PatchContext::SidecarOutbound);
@@ -147,14 +147,7 @@ pub fn apply(ctx: &Context, proxy: &Proxy, g: Generated) -> Applied {
             p.listeners(inbound, &mut single, false);
             *g.virtual_inbound = single.pop();
             p.listeners(inbound, g.bound_listeners, true);
-            p.clusters(g.clusters, |c| {
-                let name = c["name"].as_str().unwrap_or_default();
-                if name.starts_with("inbound|") || name.starts_with("InboundPassthroughCluster") {
-                    inbound
-                } else {
-                    outbound
-                }
-            });
+            p.clusters(g.clusters, proxy.kind);
         }
     }
     let names = discovered_names(
@@ -333,22 +326,17 @@ impl<'a> Patcher<'a> {
                 .filter(|n| !n.is_empty());
             let filters = list_mut(l, "listener_filters");
             if p.operation == Operation::Merge {
-                // istiod merges into every listener filter with a config,
-                // whatever the name (given one, so that the patch runs).
-                if wanted.is_some() {
-                    for f in filters.iter_mut() {
+                // Into the named filters (istiod tries every listener filter
+                // and fails on those of another type).
+                if let Some(w) = wanted {
+                    for f in filters.iter_mut().filter(|f| f["name"] == w) {
                         self.merge_filter(f, p);
                     }
                 }
-                continue;
+            } else {
+                positional(filters, p.operation, &p.value, wanted);
             }
-            let by_name = wanted.map(|w| move |f: &Value| f["name"] == w);
-            positional(
-                filters,
-                p.operation,
-                &p.value,
-                by_name.as_ref().map(|f| f as _),
-            );
+            drop_if_empty(l, "listener_filters");
         }
     }
 
@@ -365,14 +353,12 @@ impl<'a> Patcher<'a> {
             }
             l["filter_chains"][i] = fc;
         }
-        if let Some(mut fc) = l
-            .as_object_mut()
-            .and_then(|m| m.remove("default_filter_chain"))
-        {
+        if l.get("default_filter_chain").is_some() {
+            let mut fc = std::mem::take(&mut l["default_filter_chain"]);
             if self.filter_chain(ctx, l, &mut fc) {
-                l.as_object_mut()
-                    .expect("a listener is an object")
-                    .insert("default_filter_chain".into(), fc);
+                l["default_filter_chain"] = fc;
+            } else if let Some(m) = l.as_object_mut() {
+                m.shift_remove("default_filter_chain");
             }
         }
         for p in self.of(ApplyTo::FilterChain, ctx) {
@@ -413,14 +399,9 @@ impl<'a> Patcher<'a> {
             if !listener_match(l, p) || !chain_match(l, fc, p) || p.operation.is_merge() {
                 continue;
             }
-            let wanted = filter_match(p).map(|f| f.name.clone().unwrap_or_default());
-            let by_name = wanted.map(|w| move |f: &Value| f["name"] == w.as_str());
-            positional(
-                list_mut(fc, "filters"),
-                p.operation,
-                &p.value,
-                by_name.as_ref().map(|f| f as _),
-            );
+            let wanted = filter_match(p).map(|f| f.name.as_deref().unwrap_or_default());
+            positional(list_mut(fc, "filters"), p.operation, &p.value, wanted);
+            drop_if_empty(fc, "filters");
         }
         let n = fc["filters"].as_array().map_or(0, Vec::len);
         for i in 0..n {
@@ -456,14 +437,9 @@ impl<'a> Patcher<'a> {
             }
             let wanted = filter_match(p)
                 .and_then(|f| f.sub_filter.as_ref())
-                .map(|s| s.name.clone().unwrap_or_default());
-            let by_name = wanted.map(|w| move |f: &Value| f["name"] == w.as_str());
-            positional(
-                list_mut(hcm, "http_filters"),
-                p.operation,
-                &p.value,
-                by_name.as_ref().map(|f| f as _),
-            );
+                .map(|s| s.name.as_deref().unwrap_or_default());
+            positional(list_mut(hcm, "http_filters"), p.operation, &p.value, wanted);
+            drop_if_empty(hcm, "http_filters");
         }
         let n = hcm["http_filters"].as_array().map_or(0, Vec::len);
         for i in 0..n {
@@ -594,15 +570,27 @@ impl<'a> Patcher<'a> {
         if !removed.is_empty() {
             vhosts.retain(|vh| !removed.contains(vh["name"].as_str().unwrap_or_default()));
         }
+        drop_if_empty(rc, "virtual_hosts");
     }
 
     // -----------------------------------------------------------------
     // Clusters (cluster_patch.go)
 
-    /// Patch `clusters` (REMOVE and MERGE), each in the context `ctx_of`
-    /// gives it, then insert the ADDed ones: outbound (and gateway) ADDs
-    /// after the last outbound cluster, inbound ADDs at the end.
-    pub fn clusters(&mut self, clusters: &mut Vec<Value>, ctx_of: impl Fn(&Value) -> PatchContext) {
+    /// Patch `clusters` (REMOVE and MERGE), a sidecar's inbound ones in the
+    /// SIDECAR_INBOUND context, then insert the ADDed ones: outbound (and
+    /// gateway) ADDs after the last outbound cluster, inbound ADDs at the end.
+    pub fn clusters(&mut self, clusters: &mut Vec<Value>, kind: ProxyType) {
+        let ctx_of = |c: &Value| {
+            let name = c["name"].as_str().unwrap_or_default();
+            if kind == ProxyType::Router {
+                PatchContext::Gateway
+            } else if name.starts_with("inbound|") || name.starts_with("InboundPassthroughCluster")
+            {
+                PatchContext::SidecarInbound
+            } else {
+                PatchContext::SidecarOutbound
+            }
+        };
         let mut kept = Vec::with_capacity(clusters.len());
         let mut after_outbound = 0;
         for mut c in std::mem::take(clusters) {
@@ -614,11 +602,6 @@ impl<'a> Patcher<'a> {
                 }
             }
         }
-        let outbound_ctx = if kept.iter().any(|c| ctx_of(c) == PatchContext::Gateway) {
-            PatchContext::Gateway
-        } else {
-            PatchContext::SidecarOutbound
-        };
         let added = |ctx: PatchContext| -> Vec<Value> {
             self.of(ApplyTo::Cluster, ctx)
                 .into_iter()
@@ -630,11 +613,12 @@ impl<'a> Patcher<'a> {
                 .map(|p| p.value.clone())
                 .collect()
         };
-        let outbound_adds = added(outbound_ctx);
-        let inbound_adds = if outbound_ctx == PatchContext::Gateway {
-            Vec::new()
-        } else {
-            added(PatchContext::SidecarInbound)
+        let (outbound_adds, inbound_adds) = match kind {
+            ProxyType::Router => (added(PatchContext::Gateway), Vec::new()),
+            ProxyType::Sidecar => (
+                added(PatchContext::SidecarOutbound),
+                added(PatchContext::SidecarInbound),
+            ),
         };
         kept.splice(after_outbound..after_outbound, outbound_adds);
         kept.extend(inbound_adds);
@@ -704,36 +688,31 @@ impl<'a> Patcher<'a> {
     }
 }
 
-/// istiod's positional operations on a list of filters: `matcher` is the
-/// patch's name match, when it has one.
-fn positional(
-    list: &mut Vec<Value>,
-    op: Operation,
-    value: &Value,
-    matcher: Option<&dyn Fn(&Value) -> bool>,
-) {
-    let first = |list: &[Value]| matcher.and_then(|m| list.iter().position(m));
-    match (op, matcher) {
+/// istiod's positional operations on a list of filters: `wanted` is the
+/// filter name the patch matches, when it names one.
+fn positional(list: &mut Vec<Value>, op: Operation, value: &Value, wanted: Option<&str>) {
+    let first = || wanted.and_then(|w| list.iter().position(|f| f["name"] == w));
+    match (op, wanted) {
         (Operation::Add, _) | (Operation::InsertAfter, None) => list.push(value.clone()),
         (Operation::InsertFirst, _) | (Operation::InsertBefore, None) => {
             list.insert(0, value.clone())
         }
         (Operation::InsertAfter, Some(_)) => {
-            if let Some(i) = first(list) {
+            if let Some(i) = first() {
                 list.insert(i + 1, value.clone());
             }
         }
         (Operation::InsertBefore, Some(_)) => {
-            if let Some(i) = first(list) {
+            if let Some(i) = first() {
                 list.insert(i, value.clone());
             }
         }
         (Operation::Replace, Some(_)) => {
-            if let Some(i) = first(list) {
+            if let Some(i) = first() {
                 list[i] = value.clone();
             }
         }
-        (Operation::Remove, Some(m)) => list.retain(|f| !m(f)),
+        (Operation::Remove, Some(w)) => list.retain(|f| f["name"] != w),
         _ => {}
     }
 }
@@ -789,6 +768,16 @@ fn http_routes(vh: &mut Value, patches: &[&Patch]) {
         }
     }
     *list_mut(vh, "routes") = routes.into_iter().flatten().collect();
+    drop_if_empty(vh, "routes");
+}
+
+/// Proto-JSON has no empty lists: remove `obj[key]` when it is one.
+fn drop_if_empty(obj: &mut Value, key: &str) {
+    if obj[key].as_array().is_some_and(Vec::is_empty)
+        && let Some(m) = obj.as_object_mut()
+    {
+        m.shift_remove(key);
+    }
 }
 
 /// `obj[key]` as a mutable list, created when missing.
@@ -1046,7 +1035,7 @@ fn merge_fields(d: &mut Map<String, Value>, s: &Map<String, Value>, replace_list
         }
         for group in ONEOFS.iter().filter(|g| g.contains(&k.as_str())) {
             for other in group.iter().filter(|o| **o != k) {
-                d.remove(*other);
+                d.shift_remove(*other);
             }
         }
         match (d.get_mut(k), v) {
@@ -1156,32 +1145,32 @@ mod tests {
             ]
         };
         let v = json!({"name": "new"});
-        let is_b = |f: &Value| f["name"] == "b";
-        let run = |op, m: Option<&dyn Fn(&Value) -> bool>| {
+        let is_b = "b";
+        let run = |op, m: Option<&str>| {
             let mut l = list();
             positional(&mut l, op, &v, m);
             l.iter()
                 .map(|f| f["name"].as_str().unwrap().to_string())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(run(Operation::Add, Some(&is_b)), ["a", "b", "b", "new"]);
+        assert_eq!(run(Operation::Add, Some(is_b)), ["a", "b", "b", "new"]);
         assert_eq!(
-            run(Operation::InsertFirst, Some(&is_b)),
+            run(Operation::InsertFirst, Some(is_b)),
             ["new", "a", "b", "b"]
         );
         assert_eq!(
-            run(Operation::InsertBefore, Some(&is_b)),
+            run(Operation::InsertBefore, Some(is_b)),
             ["a", "new", "b", "b"]
         );
         assert_eq!(run(Operation::InsertBefore, None), ["new", "a", "b", "b"]);
         assert_eq!(
-            run(Operation::InsertAfter, Some(&is_b)),
+            run(Operation::InsertAfter, Some(is_b)),
             ["a", "b", "new", "b"]
         );
         assert_eq!(run(Operation::InsertAfter, None), ["a", "b", "b", "new"]);
-        assert_eq!(run(Operation::Replace, Some(&is_b)), ["a", "new", "b"]);
+        assert_eq!(run(Operation::Replace, Some(is_b)), ["a", "new", "b"]);
         assert_eq!(run(Operation::Replace, None), ["a", "b", "b"]);
-        assert_eq!(run(Operation::Remove, Some(&is_b)), ["a"]);
+        assert_eq!(run(Operation::Remove, Some(is_b)), ["a"]);
         assert_eq!(run(Operation::Remove, None), ["a", "b", "b"]);
     }
 
