@@ -124,12 +124,22 @@ impl Session {
         }
     }
 
+    /// The DNS name table of workload `i`, or why there is none.
+    pub fn name_table(&self, i: usize) -> Result<serde_json::Value, String> {
+        let kind = self.proxy_kind(i)?;
+        Ok(generate::name_table(&self.context(), i, kind))
+    }
+
     /// The configuration of workload `i`, or why there is none.
     pub fn generate(&self, i: usize) -> Result<ProxyConfig, String> {
+        let kind = self.proxy_kind(i)?;
+        Ok(generate::generate(&self.context(), i, kind))
+    }
+
+    /// The type of workload `i`'s proxy, or why it has none.
+    fn proxy_kind(&self, i: usize) -> Result<registry::ProxyType, String> {
         match &self.mesh.decisions[i] {
-            registry::Decision::Proxy { kind, .. } => {
-                Ok(generate::generate(&self.context(), i, *kind))
-            }
+            registry::Decision::Proxy { kind, .. } => Ok(*kind),
             registry::Decision::None(why) => Err(format!(
                 "{} has no proxy: {why}",
                 self.mesh.workloads[i].id()

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::dns::DnsArgs;
 use super::export::ExportArgs;
 use super::proxies::ProxiesArgs;
 use super::proxy_config::ProxyConfigArgs;
@@ -71,6 +72,8 @@ pub enum Command {
     ProxyConfig(ProxyConfigArgs),
     /// Write a proxy's configuration as a static Envoy bootstrap (JSON).
     Export(ExportArgs),
+    /// Print the DNS name table istiod sends a proxy that captures DNS.
+    Dns(DnsArgs),
     /// List the kinds meshsim models and what it does with each.
     Kinds,
 }

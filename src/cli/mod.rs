@@ -7,6 +7,7 @@
 //! failed to load, reported after everything else was done, ripgrep's way).
 
 mod args;
+mod dns;
 mod export;
 mod proxies;
 mod proxy_config;
@@ -79,6 +80,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
         Command::Proxies(a) => proxies::run(&cli.global, a, out, err),
         Command::ProxyConfig(a) => proxy_config::run(&cli.global, a, out, err),
         Command::Export(a) => export::run(&cli.global, a, out, err),
+        Command::Dns(a) => dns::run(&cli.global, a, out, err),
         Command::Kinds => {
             out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
             Ok(ExitStatus::Success)

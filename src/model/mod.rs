@@ -199,9 +199,9 @@ kinds! {
         [("networking.istio.io", "EnvoyFilter", ["v1alpha3"])];
     ProxyConfig(ist::ProxyConfig), Namespaced, NotYet, "bootstrap settings (concurrency, env, image) of selected proxies",
         [("networking.istio.io", "ProxyConfig", ["v1beta1"])];
-    AuthorizationPolicy(ist::AuthorizationPolicy), Namespaced, NotYet, "RBAC (or ext_authz for CUSTOM) filters on selected proxies",
+    AuthorizationPolicy(ist::AuthorizationPolicy), Namespaced, Used, "RBAC (or ext_authz for CUSTOM) filters on the inbound chains of selected sidecars and on gateways",
         [("security.istio.io", "AuthorizationPolicy", ["v1", "v1beta1"])];
-    RequestAuthentication(ist::RequestAuthentication), Namespaced, NotYet, "jwt_authn filter on selected proxies",
+    RequestAuthentication(ist::RequestAuthentication), Namespaced, Used, "jwt_authn filter on the inbound HTTP chains of selected sidecars and on gateways",
         [("security.istio.io", "RequestAuthentication", ["v1", "v1beta1"])];
     PeerAuthentication(ist::PeerAuthentication), Namespaced, Used, "inbound mTLS mode (STRICT, PERMISSIVE, DISABLE) and clients' auto mTLS",
         [("security.istio.io", "PeerAuthentication", ["v1", "v1beta1"])];

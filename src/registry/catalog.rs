@@ -95,6 +95,10 @@ pub struct CatalogService {
     pub service_accounts: Vec<String>,
     /// `internalTrafficPolicy: Local`.
     pub node_local: bool,
+    /// A ServiceEntry host without an address: the 240.240.x.y address
+    /// istiod's legacy allocator gives it, which proxies asking for DNS
+    /// auto-allocation resolve it to.
+    pub auto_allocated: Option<String>,
     pub annotations: Labels,
     pub source: ObjRef,
 }
@@ -164,6 +168,7 @@ impl CatalogService {
             aliases: Vec::new(),
             service_accounts: Vec::new(),
             node_local: false,
+            auto_allocated: None,
             annotations: Labels::new(),
             source: ObjRef {
                 kind: "Service",
@@ -351,6 +356,7 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> Catalog {
                     aliases: Vec::new(),
                     service_accounts: spec.subject_alt_names.clone(),
                     node_local: false,
+                    auto_allocated: None,
                     annotations: o.meta().annotations.clone(),
                     source: source.clone(),
                 });
@@ -375,6 +381,7 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> Catalog {
         (&a.creation, &a.name, &a.namespace).cmp(&(&b.creation, &b.name, &b.namespace))
     });
     resolve_aliases(&mut services);
+    auto_allocate(&mut services);
     let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, s) in services.iter().enumerate() {
         by_host.entry(s.hostname.clone()).or_default().push(i);
@@ -450,6 +457,7 @@ fn from_kube(s: &KubeService, trust_domain: &str) -> CatalogService {
         aliases: Vec::new(),
         service_accounts,
         node_local: s.internal_traffic_local,
+        auto_allocated: None,
         annotations: s.annotations.clone(),
         source: ObjRef {
             kind: "Service",
@@ -465,6 +473,59 @@ fn bare_ip(a: &str) -> String {
         Some((ip, "32")) | Some((ip, "128")) if ip.parse::<IpAddr>().is_ok() => ip.to_string(),
         _ => a.to_string(),
     }
+}
+
+/// istiod's legacy address allocation for ServiceEntry hosts without an
+/// address (`serviceentry/auto_allocation.go`; PILOT_ENABLE_IP_AUTOALLOCATE
+/// off). Each `namespace/host` is placed by its FNV-32a hash among
+/// 256 × 254 slots, collisions resolved by double hashing, and the slot's
+/// position becomes `240.240.<x / 255>.<x % 255>` (never `.0`). The newer
+/// allocator writes addresses into ServiceEntry status, which files lack;
+/// this deterministic one stands in for it.
+fn auto_allocate(services: &mut [CatalogService]) {
+    const SLOTS: u32 = 256 * 254;
+    const PRIME: u32 = 65011;
+    let mut slots: Vec<Option<usize>> = vec![None; SLOTS as usize];
+    for (i, s) in services.iter().enumerate() {
+        if s.registry != Registry::External
+            || s.address != "0.0.0.0"
+            || s.hostname.starts_with('*')
+            || s.resolution == Resolution::Passthrough
+        {
+            continue;
+        }
+        let h = fnv32a(format!("{}/{}", s.namespace, s.hostname).as_bytes());
+        let mut slot = h % SLOTS;
+        let step = PRIME - (h % PRIME);
+        let mut n = 1u32;
+        while slots[slot as usize].is_some() {
+            slot = h.wrapping_add(n.wrapping_mul(step)) % (SLOTS - 1);
+            n += 1;
+        }
+        slots[slot as usize] = Some(i);
+    }
+    let mut x = 0u32;
+    let mut by_key: BTreeMap<String, String> = BTreeMap::new();
+    for slot in slots {
+        x += 1;
+        let Some(i) = slot else { continue };
+        if x % 255 == 0 {
+            x += 1;
+        }
+        let key = format!("{}/{}", services[i].namespace, services[i].hostname);
+        let ip = by_key
+            .entry(key)
+            .or_insert_with(|| format!("240.240.{}.{}", x / 255, x % 255))
+            .clone();
+        services[i].auto_allocated = Some(ip);
+    }
+}
+
+/// The 32-bit FNV-1a hash.
+fn fnv32a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// ExternalName Services become aliases of the service they name, chains

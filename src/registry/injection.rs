@@ -328,6 +328,7 @@ mod tests {
             }],
             ready: true,
             host_network: false,
+            dns_name: None,
             weight: 1,
             span: crate::diag::Span::new(std::sync::Arc::from(std::path::Path::new("t")), 1),
         }

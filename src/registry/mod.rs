@@ -231,6 +231,7 @@ fn workload_entries(store: &Store, diags: &mut Diagnostics) -> Vec<workloads::Ex
                 containers: Vec::new(),
                 ready: true,
                 host_network: false,
+                dns_name: None,
                 weight: spec.weight.unwrap_or(1).max(1),
                 span: o.span.clone(),
             },

@@ -65,6 +65,9 @@ pub struct Workload {
     pub containers: Vec<ContainerFacts>,
     pub ready: bool,
     pub host_network: bool,
+    /// `(hostname, subdomain)` when the pod has a subdomain: its DNS name is
+    /// `<hostname>.<subdomain>.<namespace>.svc.<domain>`.
+    pub dns_name: Option<(String, String)>,
     /// Load-balancing weight of its endpoints: a WorkloadEntry's `weight`,
     /// 1 for pods (§1.5).
     pub weight: u32,
@@ -200,7 +203,11 @@ pub fn build(
         let replicas = replicas(o, s.spec.replicas, &hpa_min, "StatefulSet");
         let start = s.spec.ordinals.as_ref().and_then(|x| x.start).unwrap_or(0);
         let name = o.name().to_string();
-        synth(o, "StatefulSet", replicas, &s.spec.template, &|i| {
+        // The StatefulSet controller puts its pods under the governing
+        // Service's subdomain.
+        let mut template = s.spec.template.clone();
+        template.spec.subdomain.clone_from(&s.spec.service_name);
+        synth(o, "StatefulSet", replicas, &template, &|i| {
             (format!("{name}-{}", start + i as i64), None)
         });
     }
@@ -459,6 +466,14 @@ fn from_pod_spec(
             .collect(),
         ready,
         host_network: spec.host_network.unwrap_or(false),
+        dns_name: spec.subdomain.clone().filter(|s| !s.is_empty()).map(|sub| {
+            let host = spec
+                .hostname
+                .clone()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| meta.name.clone());
+            (host, sub)
+        }),
         weight: 1,
         span: o.span.clone(),
     }

@@ -74,6 +74,15 @@ fn snap(name: &str, args: &[&str], stdin: Option<&str>) {
 }
 
 #[test]
+fn dns_name_table() {
+    snap(
+        "dns_client",
+        &["dns", "deploy/client", "-q", "-f", "testdata/dns"],
+        None,
+    );
+}
+
+#[test]
 fn proxies_of_the_shop() {
     snap("proxies_shop", &["proxies", "-f", "testdata/shop"], None);
 }

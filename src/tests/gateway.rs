@@ -88,6 +88,8 @@ fn listeners_bind_the_container_ports() {
         filters,
         [
             "istio.metadata_exchange",
+            "envoy.filters.http.jwt_authn",
+            "envoy.filters.http.rbac",
             "envoy.filters.http.grpc_stats",
             "istio.alpn",
             "envoy.filters.http.fault",
@@ -96,6 +98,36 @@ fn listeners_bind_the_container_ports() {
             "envoy.filters.http.router"
         ]
     );
+}
+
+#[test]
+fn request_authentication_validates_tokens_on_gateways() {
+    let d = gateway_dump();
+    let h = hcm(chains(listener(&d, "0.0.0.0_8080"))[0]);
+    let jwt = &h["http_filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "envoy.filters.http.jwt_authn")
+        .expect("jwt_authn")["typed_config"];
+    // §3.3: providers sorted by issuer, `origins-<i>`; gateways clear the
+    // route cache so claims can pick routes.
+    let p0 = &jwt["providers"]["origins-0"];
+    assert_eq!(p0["issuer"], "https://inline.example.com");
+    assert!(p0["local_jwks"]["inline_string"].is_string());
+    assert_eq!(p0["claim_to_headers"][0]["header_name"], "x-user");
+    assert_eq!(p0["clear_route_cache"], true);
+    let p1 = &jwt["providers"]["origins-1"];
+    assert_eq!(p1["forward"], true);
+    assert_eq!(
+        p1["remote_jwks"]["http_uri"]["uri"],
+        "https://issuer.example.com/.well-known/jwks.json"
+    );
+    let any_of = &jwt["rules"][0]["requires"]["requires_any"]["requirements"];
+    assert_eq!(any_of.as_array().unwrap().len(), 3);
+    // TCP chains have no JWT filter.
+    let tcp = chains(listener(&d, "0.0.0.0_31400"))[0];
+    assert!(!has_filter(tcp, "envoy.filters.http.jwt_authn"));
 }
 
 #[test]

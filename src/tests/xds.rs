@@ -8,8 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use meshsim::registry::ProxyType;
 use meshsim::session::{Inputs, Session};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -101,18 +102,19 @@ fn session(
         implicit_injection: true,
     })
     .expect("session");
-    let _ = std::fs::remove_dir_all(&dir);
     let i = s
         .mesh
         .resolve(&format!("app.{}", proxy.namespace), "default")
         .expect("the proxy pod resolves");
+    let _ = std::fs::remove_dir_all(&dir);
     (s, i)
 }
 
 /// The config dump of the test's proxy.
 fn dump(name: &str, inputs: &[PathBuf], root_namespace: Option<&str>, proxy: &TestProxy) -> Value {
     let (s, i) = session(name, inputs, root_namespace, proxy);
-    s.generate(i).expect("the pod runs a proxy").config_dump()
+    let config = s.generate(i).expect("the pod runs a proxy");
+    config.config_dump()
 }
 
 fn section<'a>(dump: &'a Value, kind: &str) -> &'a Value {
@@ -354,6 +356,45 @@ fn lds_with_ingress_gateway() {
     assert_eq!(l443["filter_chains"].as_array().unwrap().len(), 3);
 }
 
+#[test]
+fn nds_name_tables() {
+    let Some(suite) = suite() else { return };
+    let table = |name: &str, metadata: &str| {
+        let annotation = format!("{{proxyMetadata: {{{metadata}}}}}");
+        let (s, i) = session(
+            name,
+            &[suite.join("nds-se.yaml")],
+            None,
+            &TestProxy {
+                namespace: "default",
+                ip: "1.1.1.1",
+                labels: &[],
+                annotations: &[("proxy.istio.io/config", &annotation)],
+                router: false,
+            },
+        );
+        meshsim::xds::generate::name_table(&s.context(), i, ProxyType::Sidecar)
+    };
+    let external = |ip: &str| json!({"ips": [ip], "registry": "External"});
+    assert_eq!(
+        table(
+            "nds-auto",
+            "ISTIO_META_DNS_CAPTURE: 'true', ISTIO_META_DNS_AUTO_ALLOCATE: 'true'"
+        ),
+        json!({"table": {
+            "random-1.host.example": external("240.240.116.21"),
+            "random-2.host.example": external("9.9.9.9"),
+            "random-3.host.example": external("240.240.81.100"),
+        }})
+    );
+    assert_eq!(
+        table("nds-capture", "ISTIO_META_DNS_CAPTURE: 'true'"),
+        json!({"table": {"random-2.host.example": external("9.9.9.9")}})
+    );
+    // Without DNS capture there is no table to send.
+    assert_eq!(table("nds-none", ""), json!({"table": {}}));
+}
+
 /// TestLDSEnvoyFilterWithWorkloadSelector: the root namespace's Lua
 /// EnvoyFilter reaches only the sidecar its selector picks.
 #[test]
@@ -450,14 +491,4 @@ fn ecds() {
     assert!(config.extension_configs.is_empty());
     let unknown = ["other".to_string()].into();
     assert!(meshsim::xds::generate::envoyfilter::extension_configs(&patches, &unknown).is_empty());
-}
-
-/// The cases of derived-expectations.yaml this suite does not run yet, named
-/// so that they are not forgotten.
-#[test]
-fn known_gaps_are_listed() {
-    if suite().is_none() {
-        return;
-    }
-    println!("KNOWN GAP: xds conformance TestNDS: the DNS name table (NDS) is not generated");
 }

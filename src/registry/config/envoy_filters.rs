@@ -14,11 +14,9 @@ use crate::model::{Labels, Store};
 use crate::xds::proto::snake_case_fields;
 
 use super::super::Mesh;
-use super::{ConfigMeta, selects};
+use super::ConfigMeta;
+use super::attachment::{attaches, policy_namespaces};
 
-/// The label Gateway API deployments carry: policies reach their pods
-/// through `targetRefs`, not selectors.
-const GATEWAY_NAME_LABEL: &str = "gateway.networking.k8s.io/gateway-name";
 /// istiod refuses to compile longer `proxyVersion` patterns (a patch with
 /// one then matches no proxy).
 const MAX_PROXY_VERSION_LEN: usize = 1024;
@@ -114,30 +112,6 @@ pub struct EnvoyFilterEntry {
     pub patches: Vec<Patch>,
 }
 
-impl EnvoyFilterEntry {
-    /// istiod's policy attachment: selectors for ordinary pods, `targetRefs`
-    /// to their Gateway (same namespace) for Gateway API pods, which also
-    /// take selector-based policies without targetRefs.
-    fn attaches(&self, ns: &str, labels: &Labels) -> bool {
-        let selected = || self.selector.as_ref().is_none_or(|s| selects(s, labels));
-        let Some(gateway) = labels.get(GATEWAY_NAME_LABEL) else {
-            return self.target_refs.is_empty() && selected();
-        };
-        if self.target_refs.is_empty() {
-            return selected();
-        }
-        self.meta.namespace == ns
-            && self.target_refs.iter().any(|r| {
-                r.namespace
-                    .as_deref()
-                    .is_none_or(|n| n.is_empty() || n == ns)
-                    && r.group.as_deref() == Some("gateway.networking.k8s.io")
-                    && r.kind.as_deref() == Some("Gateway")
-                    && &r.name == gateway
-            })
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct EnvoyFilters {
     /// In config order: priority, then creation time, then name.
@@ -158,11 +132,20 @@ impl EnvoyFilters {
         metadata: &BTreeMap<String, String>,
     ) -> Vec<&Patch> {
         let root = self.root_namespace.as_str();
+        let namespaces = policy_namespaces(root, ns);
         let mut filters: Vec<&EnvoyFilterEntry> = self
             .all
             .iter()
-            .filter(|f| f.meta.namespace == root || f.meta.namespace == ns)
-            .filter(|f| f.attaches(ns, labels))
+            .filter(|f| namespaces.contains(&f.meta.namespace.as_str()))
+            .filter(|f| {
+                attaches(
+                    &f.meta.namespace,
+                    f.selector.as_ref(),
+                    &f.target_refs,
+                    ns,
+                    labels,
+                )
+            })
             .collect();
         filters.sort_by(|a, b| {
             let key = |f: &EnvoyFilterEntry| {
@@ -308,6 +291,7 @@ fn patch(source: &str, cp: &EnvoyConfigObjectPatch, warn: &mut dyn FnMut(String)
 mod tests {
     use std::collections::BTreeMap;
 
+    use super::super::attachment::GATEWAY_NAME_LABEL;
     use super::super::from_yaml;
     use super::*;
     use crate::model::meta::labels;

@@ -1,13 +1,17 @@
 //! Istio's networking and security configuration as istiod indexes it for
 //! every proxy: VirtualServices (short names resolved, delegates merged,
 //! ordered), DestinationRules (merged per host, looked up in istiod's order),
-//! Sidecars and PeerAuthentications (istiod-sidecar.md §1.7, §3, §5.6, §6.3).
+//! Sidecars and PeerAuthentications (istiod-sidecar.md §1.7, §3, §5.6, §6.3),
+//! AuthorizationPolicies (istiod-gateway-security.md §3.1).
 
+pub mod attachment;
+pub mod authz;
 pub mod credentials;
 pub mod destination_rules;
 pub mod envoy_filters;
 pub mod gateways;
 pub mod peer_authn;
+pub mod request_authn;
 pub mod sidecars;
 pub mod virtual_services;
 
@@ -17,6 +21,7 @@ use crate::model::{Labels, Object, Store};
 use super::Mesh;
 use super::catalog::ObjRef;
 
+pub use authz::{AuthorizationPolicies, WorkloadPolicies};
 pub use destination_rules::{DestinationRules, MergedRule};
 pub use envoy_filters::EnvoyFilters;
 pub use gateways::{GatewayEntry, Gateways};
@@ -79,6 +84,8 @@ pub struct IstioConfig {
     pub gateways: Gateways,
     pub sidecars: Sidecars,
     pub peer_authn: PeerAuthentications,
+    pub request_authn: request_authn::RequestAuthentications,
+    pub authz: AuthorizationPolicies,
     pub envoy_filters: EnvoyFilters,
 }
 
@@ -97,6 +104,8 @@ pub fn build(
         gateways: gateways::build(store, translated, diags),
         sidecars: sidecars::build(store, mesh, diags),
         peer_authn: peer_authn::build(store, mesh, diags),
+        request_authn: request_authn::build(store, mesh, diags),
+        authz: authz::build(store, mesh, diags),
         envoy_filters: envoy_filters::build(store, mesh, diags),
     }
 }

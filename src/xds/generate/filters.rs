@@ -178,15 +178,18 @@ pub fn outbound_hcm(stat_prefix: &str, rds: &str, metrics: bool) -> Value {
 
 /// A gateway's HTTP connection manager (istiod-gateway-security.md
 /// §1.5.3): the client's address is trusted, client certificate details
-/// sanitised and set, HTTP/1.0 accepted when the node asks.
+/// sanitised and set, HTTP/1.0 accepted when the node asks; `security`
+/// (authorization) filters right after the metadata exchange.
 pub fn gateway_hcm(
     stat_prefix: &str,
     rds: &str,
     protocol: Protocol,
     metrics: bool,
     http10: bool,
+    security: &[Value],
 ) -> Value {
-    let filters = http_filters(protocol, metrics, ListenerClass::Gateway);
+    let mut filters = http_filters(protocol, metrics, ListenerClass::Gateway);
+    filters.splice(1..1, security.iter().cloned());
     let http1 = if http10 {
         json!({"accept_http_10": true})
     } else {

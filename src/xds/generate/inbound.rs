@@ -6,7 +6,7 @@
 //! and is what the tests drive. Resources are written with proto field names
 //! in proto field-number order, as Envoy's `/config_dump` prints them.
 //!
-//! Not modelled yet (each has a place to go): authorization, JWT, WASM and
+//! Not modelled yet (each has a place to go): JWT, WASM and
 //! Telemetry-API filters (the filter lists below are built in istiod's order
 //! so they slot in), tracing on the HCM, access logs, DestinationRule /
 //! Sidecar connection pools on inbound clusters, `ingress[].tls`
@@ -25,6 +25,7 @@ use crate::registry::config::{MtlsMode, SidecarEntry};
 use crate::registry::protocol::Protocol;
 use crate::registry::services::TargetPort;
 
+use super::authz::ChainFilters;
 use super::filters::{
     ListenerClass, http_filters, metrics_enabled, named, stats, tcp_metadata_exchange, tcp_proxy,
 };
@@ -64,7 +65,15 @@ pub fn build(ctx: &Context, proxy: &Proxy) -> Inbound {
         .peer_authn
         .for_workload(&proxy.namespace, &proxy.labels);
     let targets = service_targets(ctx, proxy);
-    generate(&ctx.mesh.mesh_config, proxy, &targets, &mtls, sidecar)
+    let authz = super::authn::security_filters(ctx, proxy);
+    generate(
+        &ctx.mesh.mesh_config,
+        proxy,
+        &targets,
+        &mtls,
+        sidecar,
+        &authz,
+    )
 }
 
 /// The proxy's service targets (§6.1): ServiceEntry instances on the proxy
@@ -167,9 +176,10 @@ pub fn generate(
     targets: &[ServiceTarget],
     mtls: &WorkloadMtls,
     sidecar: Option<&SidecarEntry>,
+    authz: &ChainFilters,
 ) -> Inbound {
     let ingress = sidecar.filter(|s| !s.spec.ingress.is_empty());
-    let b = Builder { mesh, proxy };
+    let b = Builder { mesh, proxy, authz };
     let mut service_chains = Vec::new();
     let mut bound_listeners = Vec::new();
     for cc in chain_configs(mesh, proxy, targets, ingress) {
@@ -541,6 +551,7 @@ fn put(m: &mut Map<String, Value>, key: &str, value: Option<Value>) {
 struct Builder<'a> {
     mesh: &'a MeshConfig,
     proxy: &'a Proxy,
+    authz: &'a ChainFilters,
 }
 
 impl Builder<'_> {
@@ -608,9 +619,10 @@ impl Builder<'_> {
         Value::Object(chain)
     }
 
-    /// §6.7 TCP: metadata exchange, (authz), stats, (Mongo), tcp_proxy.
+    /// §6.7 TCP: metadata exchange, authz, stats, (Mongo), tcp_proxy.
     fn tcp_filters(&self, cc: &ChainConfig) -> Vec<Value> {
         let mut filters = vec![tcp_metadata_exchange()];
+        filters.extend(self.authz.tcp.iter().cloned());
         if metrics_enabled(self.mesh) {
             filters.push(stats(ListenerClass::SidecarInbound));
         }
@@ -634,11 +646,12 @@ impl Builder<'_> {
 
     fn hcm(&self, cc: &ChainConfig) -> Value {
         // CUSTOM authz, JWT and RBAC filters go after the first (istiod's order).
-        let http = http_filters(
+        let mut http = http_filters(
             cc.protocol,
             metrics_enabled(self.mesh),
             ListenerClass::SidecarInbound,
         );
+        http.splice(1..1, self.authz.http.iter().cloned());
 
         let mut m = Map::new();
         m.insert("stat_prefix".into(), json!(cc.http_stat_prefix()));
@@ -1165,6 +1178,7 @@ mod tests {
             targets,
             mtls,
             sc,
+            &ChainFilters::default(),
         )
     }
 
@@ -1326,6 +1340,7 @@ mod tests {
             &targets(&s, &[(80, 8080)]),
             &mtls(Permissive, &[]),
             None,
+            &ChainFilters::default(),
         );
         let c = cluster(&out, "inbound|8080||");
         assert_eq!(c["type"], "STATIC");
@@ -1397,6 +1412,7 @@ mod tests {
             &targets(&s, &[(80, 8080)]),
             &mtls(Permissive, &[]),
             None,
+            &ChainFilters::default(),
         );
         assert!(out.virtual_inbound.is_none());
         assert!(out.bound_listeners.is_empty());
@@ -1865,6 +1881,7 @@ mod tests {
             &targets(&s, &[(70, 70)]),
             &mtls(Disable, &[]),
             None,
+            &ChainFilters::default(),
         );
         let vi = out.virtual_inbound.clone().unwrap();
         let chains = vi["filter_chains"].as_array().unwrap();

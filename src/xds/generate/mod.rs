@@ -6,6 +6,8 @@
 //! them as listener → filter chain → route configuration → virtual host →
 //! route → cluster → endpoints, and the config dump is produced from it.
 
+pub mod authn;
+pub mod authz;
 pub mod bootstrap;
 pub mod clusters;
 pub mod dump;
@@ -15,6 +17,7 @@ pub mod gateway;
 pub mod graph;
 pub mod inbound;
 pub mod json;
+pub mod nds;
 pub mod outbound;
 pub mod proxy;
 pub mod rds;
@@ -49,6 +52,14 @@ pub struct ProxyConfig {
     pub extension_configs: Vec<Value>,
     /// EnvoyFilter patches meshsim could not apply as written.
     pub warnings: Vec<String>,
+}
+
+/// The DNS name table of the workload `workload` (a proxy), as istiod's
+/// `/debug/ndsz` prints it.
+pub fn name_table(ctx: &Context, workload: usize, kind: ProxyType) -> Value {
+    let proxy = Proxy::new(ctx.mesh, workload, kind);
+    let scope = scope::build(ctx, &proxy);
+    nds::to_json(&nds::name_table(ctx, &proxy, &scope))
 }
 
 /// Generate the configuration of the workload `workload` (a proxy).

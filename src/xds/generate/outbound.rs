@@ -189,6 +189,7 @@ fn build_one(
     order: &mut Vec<(String, u16)>,
 ) {
     let svc = t.service.service;
+    let address = cx.proxy.address_of(svc);
     let protocol = t.port.protocol;
     if protocol == Protocol::Udp || svc.resolution == Resolution::Alias {
         return;
@@ -197,7 +198,7 @@ fn build_one(
     // Headless services and NONE ServiceEntries: one listener per endpoint.
     if t.bind.is_none()
         && svc.resolution == Resolution::Passthrough
-        && svc.address == "0.0.0.0"
+        && address == "0.0.0.0"
         && class != Class::Http
     {
         let endpoints: Vec<IpAddr> = headless_endpoints(ctx, cx.proxy, svc, t.port);
@@ -216,8 +217,8 @@ fn build_one(
     let (bind, cidrs) = match &t.bind {
         Some(b) => (b.clone(), Vec::new()),
         None if class == Class::Http => ("0.0.0.0".to_string(), Vec::new()),
-        None if svc.address.contains('/') => ("0.0.0.0".to_string(), vec![svc.address.clone()]),
-        None => (svc.address.clone(), Vec::new()),
+        None if address.contains('/') => ("0.0.0.0".to_string(), vec![address.to_string()]),
+        None => (address.to_string(), Vec::new()),
     };
     let wildcard = bind == "0.0.0.0";
     if RESERVED.contains(&t.port.port) && (wildcard || (t.bind.is_none() && class == Class::Http)) {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::model::Labels;
-use crate::registry::catalog::spiffe;
+use crate::registry::catalog::{CatalogService, spiffe};
 use crate::registry::{DOMAIN_SUFFIX, Mesh, ProxyType};
 
 /// How inbound and outbound traffic reaches Envoy.
@@ -109,6 +109,25 @@ impl Proxy {
     /// Labels ⊇ `selector`?
     pub fn selected_by(&self, selector: &Labels) -> bool {
         selector.iter().all(|(k, v)| self.labels.get(k) == Some(v))
+    }
+
+    /// The service's addresses as this proxy knows them (istiod's
+    /// `GetAllAddressesForProxy`): its VIPs, or for a ServiceEntry host
+    /// without one, the allocated address when the proxy's agent captures
+    /// DNS and asked for allocation.
+    pub fn vips<'a>(&self, s: &'a CatalogService) -> Vec<&'a str> {
+        if !s.cluster_vips.is_empty() {
+            return s.cluster_vips.iter().map(String::as_str).collect();
+        }
+        match &s.auto_allocated {
+            Some(ip) if self.flag("DNS_CAPTURE") && self.flag("DNS_AUTO_ALLOCATE") => vec![ip],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The address listeners of the service bind to for this proxy.
+    pub fn address_of<'a>(&self, s: &'a CatalogService) -> &'a str {
+        self.vips(s).first().copied().unwrap_or(&s.address)
     }
 
     /// A node-metadata flag set to a true value (`HTTP10: "1"`, `"true"`).

@@ -338,12 +338,12 @@ pub fn domains(proxy: &Proxy, s: &CatalogService) -> Vec<String> {
         let wild: Vec<String> = out.iter().map(|d| format!("*.{d}")).collect();
         out.extend(wild);
     }
-    for vip in &s.cluster_vips {
+    for vip in proxy.vips(s) {
         if vip != "0.0.0.0" {
             out.push(if vip.contains(':') {
                 format!("[{vip}]")
             } else {
-                vip.clone()
+                vip.to_string()
             });
         }
     }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::super::authz::ChainFilters;
 use super::super::filters::{
     ListenerClass, gateway_hcm, listener_filter, tcp_metadata_exchange, tcp_proxy,
 };
@@ -68,6 +69,8 @@ struct Cx<'a> {
     proxy: &'a Proxy,
     scope: &'a SidecarScope<'a>,
     metrics: bool,
+    /// The security filters (authorization, JWT) of the gateway.
+    authz: ChainFilters,
 }
 
 /// The gateway's listeners in the order their ports were opened.
@@ -82,6 +85,7 @@ pub fn listeners(
         proxy,
         scope,
         metrics: super::super::filters::metrics_enabled(&ctx.mesh.mesh_config),
+        authz: super::super::authn::security_filters(ctx, proxy),
     };
     let mut order: Vec<String> = Vec::new();
     let mut chains: BTreeMap<String, Vec<Chain>> = BTreeMap::new();
@@ -106,6 +110,7 @@ pub fn listeners(
                     p.protocol,
                     cx.metrics,
                     proxy.flag("HTTP10"),
+                    &cx.authz.http,
                 )],
                 tls: None,
             });
@@ -206,6 +211,7 @@ fn server_chains(
                 s.protocol,
                 cx.metrics,
                 cx.proxy.flag("HTTP10"),
+                &cx.authz.http,
             )],
             tls: server_tls(tls, tls_defaults, false),
         }];
@@ -378,8 +384,10 @@ pub fn sni_dnat_cluster(port: u16, subset: &str, host: &str) -> String {
     format!("outbound_.{port}_.{subset}_.{host}")
 }
 
-/// Metadata exchange for ISTIO_MUTUAL servers, stats, then the TCP proxy
-/// to the route's destinations (the server port is the default port).
+/// Metadata exchange for ISTIO_MUTUAL servers, authorization, stats, then
+/// the TCP proxy to the route's destinations (the server port is the
+/// default port). AUTO_PASSTHROUGH chains have no authorization: the
+/// destination's sidecar enforces it.
 fn network_filters(
     cx: &Cx,
     s: &MergedServer,
@@ -391,6 +399,7 @@ fn network_filters(
     if metadata_exchange {
         out.push(tcp_metadata_exchange());
     }
+    out.extend(cx.authz.tcp.iter().cloned());
     out.extend(tcp_stack(
         cx.metrics,
         ListenerClass::Gateway,
