@@ -160,6 +160,9 @@ pub fn run(
                          (there is no CA offline): their serial numbers and dates are made up"
                     )?;
                 }
+                for w in &config.warnings {
+                    writeln!(err, "warning: {w}")?;
+                }
                 // Generation is done: the mesh's objects go before the
                 // proxy's (possibly large) config is rendered.
                 session = None;

@@ -195,7 +195,7 @@ kinds! {
         [("networking.istio.io", "WorkloadGroup", ["v1", "v1beta1", "v1alpha3"])];
     Sidecar(ist::Sidecar), Namespaced, Used, "limits the hosts a proxy sees; custom ingress/egress listeners",
         [("networking.istio.io", "Sidecar", ["v1", "v1beta1", "v1alpha3"])];
-    EnvoyFilter(ist::EnvoyFilter), Namespaced, NotYet, "patches generated listeners, routes and clusters",
+    EnvoyFilter(ist::EnvoyFilter), Namespaced, Used, "patches generated listeners, routes, clusters and ECDS (not BOOTSTRAP)",
         [("networking.istio.io", "EnvoyFilter", ["v1alpha3"])];
     ProxyConfig(ist::ProxyConfig), Namespaced, Used, "bootstrap settings (concurrency, env, image) of selected proxies: PROXY_CONFIG and node metadata",
         [("networking.istio.io", "ProxyConfig", ["v1beta1"])];

@@ -395,23 +395,100 @@ fn nds_name_tables() {
     assert_eq!(table("nds-none", ""), json!({"table": {}}));
 }
 
-/// The cases of derived-expectations.yaml this suite does not run yet, named
-/// so that they are not forgotten.
+/// TestLDSEnvoyFilterWithWorkloadSelector: the root namespace's Lua
+/// EnvoyFilter reaches only the sidecar its selector picks.
 #[test]
-fn known_gaps_are_listed() {
-    if suite().is_none() {
-        return;
-    }
-    for (case, why) in [
+fn lds_envoy_filter_with_workload_selector() {
+    let Some(suite) = suite() else { return };
+    let input =
+        suite.join("inputs/tests/testdata/networking/envoyfilter-without-service/configs.yaml");
+    type Labels<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, Labels, bool); 3] = [
         (
-            "TestLDSEnvoyFilterWithWorkloadSelector",
-            "EnvoyFilter patches are not applied yet",
+            "98.1.1.1",
+            &[("app", "envoyfilter-test-app"), ("some", "otherlabel")],
+            true,
         ),
-        (
-            "TestECDS",
-            "EnvoyFilter EXTENSION_CONFIG is not applied yet",
-        ),
-    ] {
-        println!("KNOWN GAP: xds conformance {case}: {why}");
+        ("98.1.1.2", &[("app", "no-envoyfilter-test-app")], false),
+        ("98.1.1.3", &[], false),
+    ];
+    for (ip, labels, expect_lua) in cases {
+        let d = dump(
+            &format!("envoyfilter-{ip}"),
+            std::slice::from_ref(&input),
+            None,
+            &TestProxy {
+                namespace: "consumerns",
+                ip,
+                labels,
+                annotations: &[],
+                router: false,
+            },
+        );
+        let ls = listeners(&d);
+        // adsc counts the outbound HTTP listeners: only 8081.
+        let outbound_http: Vec<&Value> = ls
+            .iter()
+            .copied()
+            .filter(|l| is_http(l) && l["name"] != "virtualInbound")
+            .collect();
+        assert_eq!(names(outbound_http.iter().copied()), ["0.0.0.0_8081"]);
+        let chain = outbound_http[0]["filter_chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["filters"].as_array().unwrap().len() == 1
+                    && c["filters"][0]["name"] == "envoy.filters.network.http_connection_manager"
+            })
+            .expect("an HCM chain");
+        let http_filters: Vec<&str> = chain["filters"][0]["typed_config"]["http_filters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        let lua = http_filters.iter().position(|n| *n == "envoy.lua");
+        assert_eq!(lua.is_some(), expect_lua, "{ip}: {http_filters:?}");
+        if let Some(i) = lua {
+            // Inserted right before the router, its code in proto field names.
+            assert_eq!(http_filters[i + 1], "envoy.filters.http.router");
+            let lua = &chain["filters"][0]["typed_config"]["http_filters"][i]["typed_config"];
+            assert!(lua["inline_code"].as_str().unwrap().contains("Hello World"));
+        }
     }
+}
+
+/// TestECDS: an ECDS request for `extension-config` is answered with the
+/// EXTENSION_CONFIG patch's TypedExtensionConfig.
+#[test]
+fn ecds() {
+    let Some(suite) = suite() else { return };
+    let (s, i) = session(
+        "ecds",
+        &[suite.join("ecds.yaml")],
+        None,
+        &TestProxy {
+            namespace: "default",
+            ip: "10.0.0.1",
+            labels: &[],
+            annotations: &[],
+            router: false,
+        },
+    );
+    let config = s.generate(i).expect("a proxy");
+    let ctx = s.context();
+    let patches = meshsim::xds::generate::envoyfilter::patches_for(&ctx, &config.proxy);
+    let requested = ["extension-config".to_string()].into();
+    let served = meshsim::xds::generate::envoyfilter::extension_configs(&patches, &requested);
+    assert_eq!(served.len(), 1);
+    assert_eq!(served[0]["name"], "extension-config");
+    assert_eq!(
+        served[0]["typed_config"]["type_url"],
+        "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"
+    );
+    // Nothing asked for nothing: no listener fetches it, so no ECDS section.
+    assert!(config.extension_configs.is_empty());
+    let unknown = ["other".to_string()].into();
+    assert!(meshsim::xds::generate::envoyfilter::extension_configs(&patches, &unknown).is_empty());
 }

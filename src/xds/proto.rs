@@ -374,25 +374,67 @@ pub fn json_name(key: &str) -> Cow<'_, str> {
 
 /// Rename the field names of an unmodelled JSON tree to proto-JSON names.
 fn camelize(value: &mut Value) {
+    rename_fields(value, &["google.protobuf.Struct"], &|k| {
+        json_name(k).into_owned()
+    });
+}
+
+/// Rename the field names of a JSON tree with `rename`, leaving alone map
+/// keys and the `value` of `Any`s whose type ends with one of `structs`.
+fn rename_fields(value: &mut Value, structs: &[&str], rename: &dyn Fn(&str) -> String) {
     match value {
         Value::Object(map) => {
             let is_struct_any = map
                 .get("@type")
                 .and_then(Value::as_str)
-                .is_some_and(|t| t.ends_with("google.protobuf.Struct"));
+                .is_some_and(|t| structs.iter().any(|s| t.ends_with(s)));
             let old = std::mem::take(map);
             for (k, mut v) in old {
                 let data_keyed =
                     DATA_KEYED.contains(&k.as_str()) || (is_struct_any && k == "value");
                 if !data_keyed {
-                    camelize(&mut v);
+                    rename_fields(&mut v, structs, rename);
                 }
-                map.insert(json_name(&k).into_owned(), v);
+                map.insert(rename(&k), v);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(camelize),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| rename_fields(v, structs, rename)),
         _ => {}
     }
+}
+
+/// Rename the lowerCamelCase field names of proto-JSON written by hand
+/// (an EnvoyFilter patch value) to proto field names; `@type`, map keys
+/// and Struct contents stay as written.
+pub fn snake_case_fields(value: &mut Value) {
+    rename_fields(
+        value,
+        &["google.protobuf.Struct", "TypedStruct"],
+        &proto_name,
+    );
+}
+
+/// `typedConfig` → `typed_config`; anything but a lowerCamelCase
+/// identifier (map keys such as `envoy.filters.http.lua`) is kept.
+fn proto_name(key: &str) -> String {
+    let camel = key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key.bytes().all(|b| b.is_ascii_alphanumeric())
+        && key.bytes().any(|b| b.is_ascii_uppercase());
+    if !camel {
+        return key.to_string();
+    }
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `google.protobuf.Struct`: a JSON object, written with sorted keys.
@@ -489,5 +531,27 @@ mod tests {
         assert_eq!(json_name("name"), "name");
         assert_eq!(json_name("ISTIO_VERSION"), "ISTIO_VERSION");
         assert_eq!(json_name("@type"), "@type");
+    }
+
+    #[test]
+    fn proto_names() {
+        let mut v = serde_json::json!({
+            "typedConfig": {"@type": "x.Lua", "inlineCode": "f", "defaultSourceCode": {"inlineString": "x"}},
+            "metadata": {"filterMetadata": {"myKey": {"someField": 1}}},
+            "listItems": [{"portValue": 1}],
+            "t": {"@type": "udpa.type.v1.TypedStruct", "typeUrl": "u", "value": {"keepMe": 1}},
+            "envoy.filters.http.Lua": 1,
+        });
+        snake_case_fields(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "typed_config": {"@type": "x.Lua", "inline_code": "f", "default_source_code": {"inline_string": "x"}},
+                "metadata": {"filter_metadata": {"myKey": {"someField": 1}}},
+                "list_items": [{"port_value": 1}],
+                "t": {"@type": "udpa.type.v1.TypedStruct", "type_url": "u", "value": {"keepMe": 1}},
+                "envoy.filters.http.Lua": 1,
+            })
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod attachment;
 pub mod authz;
 pub mod credentials;
 pub mod destination_rules;
+pub mod envoy_filters;
 pub mod gateways;
 pub mod peer_authn;
 pub mod proxy_configs;
@@ -23,6 +24,7 @@ use super::catalog::ObjRef;
 
 pub use authz::{AuthorizationPolicies, WorkloadPolicies};
 pub use destination_rules::{DestinationRules, MergedRule};
+pub use envoy_filters::EnvoyFilters;
 pub use gateways::{GatewayEntry, Gateways};
 pub use peer_authn::{MtlsMode, PeerAuthentications};
 pub use sidecars::{SidecarEntry, Sidecars};
@@ -86,6 +88,7 @@ pub struct IstioConfig {
     pub request_authn: request_authn::RequestAuthentications,
     pub proxy_configs: proxy_configs::ProxyConfigs,
     pub authz: AuthorizationPolicies,
+    pub envoy_filters: EnvoyFilters,
 }
 
 /// Index the store's configuration together with `translated`, the Istio
@@ -106,6 +109,7 @@ pub fn build(
         request_authn: request_authn::build(store, mesh, diags),
         proxy_configs: proxy_configs::build(store, mesh),
         authz: authz::build(store, mesh, diags),
+        envoy_filters: envoy_filters::build(store, mesh, diags),
     }
 }
 

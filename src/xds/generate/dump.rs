@@ -129,6 +129,26 @@ impl ProxyConfig {
             })
             .collect();
         let secrets = self.secrets_dump();
+        // Envoy prints its ECDS section only when it fetched something.
+        let ecds = (!self.extension_configs.is_empty()).then(|| {
+            let filters = std::mem::take(&mut self.extension_configs)
+                .into_iter()
+                .map(|e| {
+                    object([
+                        ("version_info", json!(VERSION)),
+                        (
+                            "ecds_filter",
+                            any("envoy.config.core.v3.TypedExtensionConfig", e),
+                        ),
+                        ("last_updated", json!(UPDATED)),
+                    ])
+                })
+                .collect();
+            any(
+                &format!("{ADMIN}EcdsConfigDump"),
+                object([("ecds_filters", Value::Array(filters))]),
+            )
+        });
         let bootstrap = any(
             &format!("{ADMIN}BootstrapConfigDump"),
             object([
@@ -161,48 +181,57 @@ impl ProxyConfig {
                 ("last_updated", json!(UPDATED)),
             ]),
         );
+        let configs = [
+            Some(bootstrap),
+            Some(any(
+                &format!("{ADMIN}ClustersConfigDump"),
+                object([
+                    ("version_info", json!(VERSION)),
+                    (
+                        "static_clusters",
+                        as_static("cluster", CLUSTER, &static_clusters),
+                    ),
+                    ("dynamic_active_clusters", clusters),
+                ]),
+            )),
+            ecds,
+        ];
         object([(
             "configs",
-            Value::Array(vec![
-                bootstrap,
-                any(
-                    &format!("{ADMIN}ClustersConfigDump"),
-                    object([
-                        ("version_info", json!(VERSION)),
-                        (
-                            "static_clusters",
-                            as_static("cluster", CLUSTER, &static_clusters),
+            Value::Array(
+                configs
+                    .into_iter()
+                    .flatten()
+                    .chain([
+                        any(
+                            &format!("{ADMIN}ListenersConfigDump"),
+                            object([
+                                ("version_info", json!(VERSION)),
+                                (
+                                    "static_listeners",
+                                    as_static("listener", LISTENER, &static_listeners),
+                                ),
+                                ("dynamic_listeners", listeners),
+                            ]),
                         ),
-                        ("dynamic_active_clusters", clusters),
-                    ]),
-                ),
-                any(
-                    &format!("{ADMIN}ListenersConfigDump"),
-                    object([
-                        ("version_info", json!(VERSION)),
-                        (
-                            "static_listeners",
-                            as_static("listener", LISTENER, &static_listeners),
+                        any(
+                            &format!("{ADMIN}RoutesConfigDump"),
+                            object([
+                                ("static_route_configs", Value::Array(inline_routes)),
+                                ("dynamic_route_configs", routes),
+                            ]),
                         ),
-                        ("dynamic_listeners", listeners),
-                    ]),
-                ),
-                any(
-                    &format!("{ADMIN}RoutesConfigDump"),
-                    object([
-                        ("static_route_configs", Value::Array(inline_routes)),
-                        ("dynamic_route_configs", routes),
-                    ]),
-                ),
-                any(&format!("{ADMIN}SecretsConfigDump"), secrets),
-                any(
-                    &format!("{ADMIN}EndpointsConfigDump"),
-                    object([
-                        ("static_endpoint_configs", Value::Array(static_endpoints)),
-                        ("dynamic_endpoint_configs", Value::Array(endpoints)),
-                    ]),
-                ),
-            ]),
+                        any(&format!("{ADMIN}SecretsConfigDump"), secrets),
+                        any(
+                            &format!("{ADMIN}EndpointsConfigDump"),
+                            object([
+                                ("static_endpoint_configs", Value::Array(static_endpoints)),
+                                ("dynamic_endpoint_configs", Value::Array(endpoints)),
+                            ]),
+                        ),
+                    ])
+                    .collect(),
+            ),
         )])
     }
 

@@ -11,6 +11,7 @@ pub mod authz;
 pub mod bootstrap;
 pub mod clusters;
 pub mod dump;
+pub mod envoyfilter;
 pub mod filters;
 pub mod gateway;
 pub mod graph;
@@ -48,6 +49,10 @@ pub struct Context<'a> {
 pub struct ProxyConfig {
     pub proxy: Proxy,
     pub graph: graph::ConfigGraph,
+    /// ECDS resources (EnvoyFilter EXTENSION_CONFIG) the listeners fetch.
+    pub extension_configs: Vec<Value>,
+    /// EnvoyFilter patches meshsim could not apply as written.
+    pub warnings: Vec<String>,
 }
 
 /// The DNS name table of the workload `workload` (a proxy), as istiod's
@@ -72,6 +77,7 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
     // only on the scope: each pair is built on its own core.
     let mut verified = std::collections::BTreeSet::new();
     let mut auto_passthrough = false;
+    let mut port_map = envoyfilter::PortMap::new();
     let ((listeners, routes), (clusters, endpoints)) = std::thread::scope(|threads| {
         let side = threads.spawn(|| match kind {
             ProxyType::Sidecar => {
@@ -83,6 +89,7 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
                 let g = gateway::build(ctx, &proxy, &scope);
                 verified.extend(g.verified_credentials);
                 auto_passthrough = g.auto_passthrough;
+                port_map = g.port_map;
                 (g.listeners, g.routes)
             }
         });
@@ -104,10 +111,25 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
         endpoints.extend(clusters::load_assignments(ctx, &proxy, &sni));
         clusters.extend(sni);
     }
+    let (mut listeners, mut routes) = (listeners, routes);
+    let (mut virtual_inbound, mut bound_listeners) =
+        (inbound.virtual_inbound, inbound.bound_listeners);
+    let applied = envoyfilter::apply(
+        ctx,
+        &proxy,
+        envoyfilter::Generated {
+            listeners: &mut listeners,
+            virtual_inbound: &mut virtual_inbound,
+            bound_listeners: &mut bound_listeners,
+            routes: &mut routes,
+            clusters: &mut clusters,
+            port_map: &port_map,
+        },
+    );
     let listeners: Vec<Value> = listeners
         .into_iter()
-        .chain(inbound.virtual_inbound)
-        .chain(inbound.bound_listeners)
+        .chain(virtual_inbound)
+        .chain(bound_listeners)
         .collect();
     let sds = secrets::referenced(listeners.iter().chain(&clusters));
     let secrets = secrets::secrets(
@@ -141,5 +163,10 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
         g.add_secret(s);
     }
     g.link();
-    ProxyConfig { proxy, graph: g }
+    ProxyConfig {
+        proxy,
+        graph: g,
+        extension_configs: applied.extension_configs,
+        warnings: applied.warnings,
+    }
 }

@@ -20,6 +20,8 @@ pub struct GatewayConfig {
     pub auto_passthrough: bool,
     /// `kubernetes-gateway://` credentials this proxy may read.
     pub verified_credentials: std::collections::BTreeSet<String>,
+    /// Route ports → server ports, for EnvoyFilter route matches.
+    pub port_map: super::envoyfilter::PortMap,
 }
 
 pub fn build(ctx: &Context, proxy: &Proxy, scope: &SidecarScope) -> GatewayConfig {
@@ -35,10 +37,17 @@ pub fn build(ctx: &Context, proxy: &Proxy, scope: &SidecarScope) -> GatewayConfi
     let merged = merge::merge(proxy, &selected, &targets);
     let listeners = listeners::listeners(ctx, proxy, scope, &merged);
     let routes = routes::route_configs(ctx, proxy, &merged);
+    let mut port_map = super::envoyfilter::PortMap::new();
+    for (route, servers) in &merged.by_route {
+        let (port, _, _) = super::envoyfilter::parse_gateway_route_name(route);
+        let entry = port_map.entry(port).or_default();
+        entry.extend(servers.iter().map(|&i| u32::from(merged.servers[i].port)));
+    }
     GatewayConfig {
         listeners,
         routes,
         auto_passthrough: merged.auto_passthrough,
         verified_credentials: merged.verified_credentials,
+        port_map,
     }
 }
