@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use super::export::ExportArgs;
 use super::proxies::ProxiesArgs;
 use super::proxy_config::ProxyConfigArgs;
+use super::status::StatusArgs;
+use super::translate::TranslateArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,4 +75,8 @@ pub enum Command {
     Export(ExportArgs),
     /// List the kinds meshsim models and what it does with each.
     Kinds,
+    /// Print Gateway API and Ingress as istiod's internal Istio objects.
+    Translate(TranslateArgs),
+    /// Print the Gateway API status istiod would write.
+    Status(StatusArgs),
 }

@@ -10,6 +10,8 @@ mod args;
 mod export;
 mod proxies;
 mod proxy_config;
+mod status;
+mod translate;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -79,6 +81,8 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
         Command::Proxies(a) => proxies::run(&cli.global, a, out, err),
         Command::ProxyConfig(a) => proxy_config::run(&cli.global, a, out, err),
         Command::Export(a) => export::run(&cli.global, a, out, err),
+        Command::Translate(a) => translate::run(&cli.global, a, out, err),
+        Command::Status(a) => status::run(&cli.global, a, out, err),
         Command::Kinds => {
             out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
             Ok(ExitStatus::Success)

@@ -1,0 +1,172 @@
+//! backendRefs → VirtualService destinations (istiod's `buildDestination`),
+//! with istiod's split between soft errors (the rule stays, pointing at a
+//! backend that answers 500) and hard errors (the route is dropped).
+
+use super::Ctx;
+use super::conditions::ConfigError;
+use crate::model::gateway_api::XBackend;
+use crate::model::istio::{Destination, PortSelector};
+
+/// A backendRef of any route kind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BackendRef<'a> {
+    pub group: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    pub port: Option<i32>,
+}
+
+/// A soft error keeps the rule; any other reason drops the route.
+pub(crate) fn is_soft(e: &ConfigError) -> bool {
+    matches!(
+        e.reason.as_str(),
+        "RefNotPermitted" | "BackendNotFound" | "InvalidKind"
+    )
+}
+
+/// The destination of a backendRef from a `route_kind` in `ns`, and the
+/// error to report; `enforce_grant` is off for mesh parents.
+pub(crate) fn destination(
+    ctx: &Ctx,
+    to: BackendRef,
+    ns: &str,
+    enforce_grant: bool,
+    route_kind: &str,
+) -> (Option<Destination>, Option<ConfigError>) {
+    let group = to.group.unwrap_or("");
+    let kind = to.kind.unwrap_or("Service");
+    let empty = || Some(Destination::default());
+    let denied = to.namespace.filter(|to_ns| {
+        enforce_grant && *to_ns != ns && !ctx.grants.allowed(route_kind, ns, kind, to_ns, to.name)
+    });
+    if let Some(to_ns) = denied {
+        let msg = format!(
+            "backendRef {}/{to_ns} not accessible to a {route_kind} in namespace \"{ns}\" (missing a ReferenceGrant?)",
+            to.name
+        );
+        return (empty(), Some(ConfigError::new("RefNotPermitted", msg)));
+    }
+    let namespace = to.namespace.unwrap_or(ns);
+    let mut soft = None;
+    let hostname = match (group, kind) {
+        ("gateway.networking.x-k8s.io", "XBackend") => return xbackend(ctx, to, namespace),
+        ("" | "core", "Service") => {
+            if to.name.contains('.') {
+                let msg =
+                    "service name invalid; the name of the Service must be used, not the hostname.";
+                return (None, Some(ConfigError::new("InvalidDestination", msg)));
+            }
+            let host = ctx.fqdn(to.name, namespace);
+            if !ctx.service_exists(namespace, to.name) {
+                soft = Some(ConfigError::new(
+                    "BackendNotFound",
+                    format!("backend({host}) not found"),
+                ));
+            }
+            host
+        }
+        ("networking.istio.io", "Hostname") => {
+            if to.namespace.is_some() {
+                let msg = "namespace may not be set with Hostname type";
+                return (None, Some(ConfigError::new("InvalidDestination", msg)));
+            }
+            if ctx.registry.service(to.name, namespace).is_none() {
+                soft = Some(ConfigError::new(
+                    "BackendNotFound",
+                    format!("backend({}) not found", to.name),
+                ));
+            }
+            to.name.to_string()
+        }
+        ("multicluster.x-k8s.io", "ServiceImport") => {
+            let host = ctx.fqdn(to.name, namespace);
+            if !ctx.service_exists(namespace, to.name) {
+                soft = Some(ConfigError::new(
+                    "BackendNotFound",
+                    format!("backend({host}) not found"),
+                ));
+            }
+            host
+        }
+        ("inference.networking.k8s.io", "InferencePool") if !ctx.opts.inference => {
+            let msg = "InferencePool is not enabled. To enable, set ENABLE_GATEWAY_API_INFERENCE_EXTENSION to true in istiod";
+            return (empty(), Some(ConfigError::new("InvalidKind", msg)));
+        }
+        _ => {
+            let msg = format!(
+                "referencing unsupported backendRef: group \"{}\" kind \"{}\"",
+                to.group.unwrap_or(""),
+                to.kind.unwrap_or("")
+            );
+            return (empty(), Some(ConfigError::new("InvalidKind", msg)));
+        }
+    };
+    let Some(port) = to.port else {
+        return (
+            None,
+            Some(ConfigError::new(
+                "InvalidDestination",
+                "port is required in backendRef",
+            )),
+        );
+    };
+    (Some(dest(hostname, port)), soft)
+}
+
+fn dest(host: String, port: i32) -> Destination {
+    Destination {
+        host,
+        subset: None,
+        port: Some(PortSelector {
+            number: u32::try_from(port).ok(),
+        }),
+    }
+}
+
+/// An XBackend (alpha): its external hostname and port.
+fn xbackend(
+    ctx: &Ctx,
+    to: BackendRef,
+    namespace: &str,
+) -> (Option<Destination>, Option<ConfigError>) {
+    let empty = || Some(Destination::default());
+    if !ctx.opts.alpha {
+        let msg = "The Alpha Gateway API is not enabled, XBackend is invalid. To enable, set PILOT_ENABLE_ALPHA_GATEWAY_API to true in istiod.";
+        return (empty(), Some(ConfigError::new("InvalidKind", msg)));
+    }
+    let Some((_, b)) = ctx.find::<XBackend>(namespace, to.name) else {
+        let e = ConfigError::new("BackendNotFound", format!("backend({}) not found", to.name));
+        return (empty(), Some(e));
+    };
+    let ty = b.spec.r#type.as_deref().unwrap_or("");
+    let Some(host) = b
+        .spec
+        .external_hostname
+        .as_ref()
+        .filter(|_| ty == "ExternalHostname")
+    else {
+        let msg = format!(
+            "backend({}) type: expected ExternalHostname, got {ty}",
+            to.name
+        );
+        return (empty(), Some(ConfigError::new("InvalidKind", msg)));
+    };
+    let hostname = host.hostname.clone();
+    let mut soft = None;
+    if ctx.registry.service(&hostname, namespace).is_none() {
+        soft = Some(ConfigError::new(
+            "BackendNotFound",
+            format!("backend({hostname}) not found"),
+        ));
+    }
+    let backend_port = b.spec.port.as_ref().and_then(|p| p.port).unwrap_or(0);
+    if let Some(p) = to.port.filter(|p| *p != backend_port) {
+        let msg = format!(
+            "backend({}) does not expose port {p}, expected {backend_port}",
+            to.name
+        );
+        return (empty(), Some(ConfigError::new("BackendNotFound", msg)));
+    }
+    (Some(dest(hostname, backend_port)), soft)
+}
