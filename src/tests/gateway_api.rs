@@ -104,7 +104,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "backend-traffic-policy-ignored",
         "XBackendTrafficPolicy status is not computed yet",
     ),
-    ("listenerset", "ListenerSet is not translated yet"),
     (
         "listenerset-cross-namespace",
         "ListenerSet is not translated yet",
@@ -113,7 +112,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "listenerset-same-name-different-ns",
         "ListenerSet is not translated yet",
     ),
-    ("listenerset-invalid", "ListenerSet is not translated yet"),
     (
         "listenerset-overlapping-port",
         "ListenerSet is not translated yet",

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::conditions::{Cond, Conds, ConfigError, StatusDoc, write};
 use super::names::{self, ClassInfo, GATEWAY_GROUP};
-use super::{Ctx, istio_object, meta};
+use super::{Ctx, istio_object, listener_sets, meta};
 use crate::model::core::{ConfigMap, Secret};
 use crate::model::gateway_api::{Gateway, GatewayClass, Listener, SecretObjectReference};
 use crate::model::istio::{self as ist, Port, Server, ServerTlsSettings};
@@ -35,8 +35,11 @@ pub(crate) struct ParentInfo {
 pub(crate) struct Gateways {
     pub objects: Vec<Object>,
     pub status: Vec<StatusDoc>,
-    /// Listeners by (namespace, gateway name), in listener order.
-    pub parents: BTreeMap<(String, String), Vec<ParentInfo>>,
+    /// Listeners by (Gateway or ListenerSet, namespace, name), in listener order.
+    pub parents: BTreeMap<(String, String, String), Vec<ParentInfo>>,
+    /// Per parent Gateway (namespace, name): the servers of its attached
+    /// ListenerSets' valid listeners, and those ListenerSets.
+    pub set_servers: BTreeMap<(String, String), (Vec<Server>, BTreeSet<(String, String)>)>,
 }
 
 /// The controller a class name resolves to: its GatewayClass object, else
@@ -67,6 +70,7 @@ pub(crate) fn build(ctx: &Ctx) -> Gateways {
             ));
         }
     }
+    listener_sets::build(ctx, &mut out);
     for (o, gw) in ctx.store.of::<Gateway>() {
         let Some(info) =
             class_controller(ctx, &gw.spec.gateway_class_name).and_then(|c| names::class_info(&c))
@@ -78,7 +82,7 @@ pub(crate) fn build(ctx: &Ctx) -> Gateways {
     out
 }
 
-fn generation(o: &Object) -> i64 {
+pub(crate) fn generation(o: &Object) -> i64 {
     o.meta().generation.unwrap_or(0)
 }
 
@@ -118,7 +122,7 @@ fn default_name(o: &Object, gw: &Gateway, info: ClassInfo) -> String {
 }
 
 /// The Services the gateway's pods sit behind, and a soft error.
-fn gateway_services(
+pub(crate) fn gateway_services(
     ctx: &Ctx,
     o: &Object,
     gw: &Gateway,
@@ -202,82 +206,48 @@ fn gateway(ctx: &Ctx, o: &Object, gw: &Gateway, info: ClassInfo, out: &mut Gatew
     let mut listeners_status = Vec::new();
     let mut servers: Vec<Server> = Vec::new();
     let mut valid = 0;
+    let mut attached_sets = 0;
     if !(services.is_empty() && err.is_some()) {
         if err.is_none() {
             err = parameters_ref_error(ctx, o, gw);
         }
-        let service_account = if is_managed(gw) {
-            o.meta()
-                .annotations
-                .get("gateway.istio.io/service-account")
-                .cloned()
-                .unwrap_or_else(|| default_name(o, gw, info))
-        } else {
-            String::new()
+        let owner = Owner {
+            object: o,
+            services: &services,
+            service_account: service_account(o, gw, info),
+            parent_namespace: None,
         };
-        let conflicts = listener_conflicts(&gw.spec.listeners);
+        let conflicts = listener_sets::conflicts(ctx, o, gw);
         for l in &gw.spec.listeners {
-            if let Some(reason) = conflicts.get(&l.name) {
+            let conflict = conflicts.get(&(
+                "Gateway",
+                ns.to_string(),
+                o.name().to_string(),
+                l.name.clone(),
+            ));
+            if let Some(reason) = conflict {
                 listeners_status.push(conflicted_status(o, l, reason));
                 continue;
             }
-            let built = build_listener(ctx, o, gw, l, info.controller);
+            let built = build_listener(ctx, o, gw, l, info.controller, None);
             listeners_status.push(built.status);
             if built.ok {
                 valid += 1;
             }
             let Some(server) = built.server else { continue };
             servers.push(server.clone());
-            let port = l.port.unwrap_or(0);
-            if info.controller == names::MESH_CONTROLLER
-                || (info.controller == names::EAST_WEST_CONTROLLER && port == 15008)
-            {
+            if routes_skipped(info, l) {
                 continue;
             }
-            let name = names::internal_gateway_name(o.name(), &l.name);
-            let annotations: Labels = [
-                (
-                    names::PARENTS,
-                    format!("Gateway/{}/{}.{ns}", o.name(), l.name),
-                ),
-                (names::GATEWAY_SEMANTICS, "gateway".to_string()),
-                (names::GATEWAY_SERVICE, services.join(",")),
-                (names::SERVICE_ACCOUNT, service_account.clone()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-            let (allowed, _) = supported_kinds(l);
-            out.parents
-                .entry((ns.to_string(), o.name().to_string()))
-                .or_default()
-                .push(ParentInfo {
-                    internal_name: format!("{ns}/{name}"),
-                    allowed_kinds: allowed,
-                    hostnames: server.hosts.clone(),
-                    original_hostname: l.hostname.clone().unwrap_or_default(),
-                    section_name: l.name.clone(),
-                    port,
-                    protocol: l.protocol.clone(),
-                });
-            if built.ok {
-                let m = meta(name, ns, o.meta().creation_timestamp.clone(), annotations);
-                let spec = ist::GatewaySpec {
-                    servers: vec![server],
-                    ..Default::default()
-                };
-                out.objects
-                    .extend(istio_object("Gateway", m, o.span.clone(), |metadata| {
-                        Body::IstioGateway(Box::new(ist::Gateway {
-                            metadata,
-                            spec,
-                            ..Default::default()
-                        }))
-                    }));
-            }
+            owner.emit(l, server, built.ok, true, out);
+        }
+        let key = (ns.to_string(), o.name().to_string());
+        if let Some((set_servers, sets)) = out.set_servers.get(&key) {
+            servers.extend(set_servers.iter().cloned());
+            attached_sets = sets.len();
         }
     }
-    let status = gateway_status(
+    let mut status = gateway_status(
         ctx,
         o,
         gw,
@@ -287,7 +257,102 @@ fn gateway(ctx: &Ctx, o: &Object, gw: &Gateway, info: ClassInfo, out: &mut Gatew
         valid,
         listeners_status,
     );
+    if attached_sets > 0 {
+        status["attachedListenerSets"] = json!(attached_sets);
+    }
     out.status.push(status_doc(o, "Gateway", status));
+}
+
+/// Waypoints (and east-west HBONE listeners) get servers but no routes.
+pub(crate) fn routes_skipped(info: ClassInfo, l: &Listener) -> bool {
+    info.controller == names::MESH_CONTROLLER
+        || (info.controller == names::EAST_WEST_CONTROLLER && l.port == Some(15008))
+}
+
+/// The service account the gateway's pods run as; "" for manual gateways,
+/// whose workloads istiod cannot know.
+pub(crate) fn service_account(o: &Object, gw: &Gateway, info: ClassInfo) -> String {
+    if !is_managed(gw) {
+        return String::new();
+    }
+    o.meta()
+        .annotations
+        .get("gateway.istio.io/service-account")
+        .cloned()
+        .unwrap_or_else(|| default_name(o, gw, info))
+}
+
+/// The object whose listeners become internal Gateways (a Gateway or a
+/// ListenerSet) and what those Gateways carry.
+pub(crate) struct Owner<'a> {
+    pub object: &'a Object,
+    pub services: &'a [String],
+    pub service_account: String,
+    /// A ListenerSet's parent Gateway namespace.
+    pub parent_namespace: Option<&'a str>,
+}
+
+impl Owner<'_> {
+    /// The internal Gateway of listener `l` (when `valid`) and, when
+    /// `as_parent`, the parent routes can attach to.
+    pub fn emit(
+        &self,
+        l: &Listener,
+        server: Server,
+        valid: bool,
+        as_parent: bool,
+        out: &mut Gateways,
+    ) {
+        let o = self.object;
+        let (ns, kind) = (o.namespace(), o.info.kind);
+        let name = names::internal_gateway_name(o.name(), &l.name);
+        if as_parent {
+            let (allowed, _) = supported_kinds(l);
+            out.parents
+                .entry((kind.to_string(), ns.to_string(), o.name().to_string()))
+                .or_default()
+                .push(ParentInfo {
+                    internal_name: format!("{ns}/{name}"),
+                    allowed_kinds: allowed,
+                    hostnames: server.hosts.clone(),
+                    original_hostname: l.hostname.clone().unwrap_or_default(),
+                    section_name: l.name.clone(),
+                    port: l.port.unwrap_or(0),
+                    protocol: l.protocol.clone(),
+                });
+        }
+        if !valid {
+            return;
+        }
+        let mut annotations: Labels = [
+            (
+                names::PARENTS,
+                format!("{kind}/{}/{}.{ns}", o.name(), l.name),
+            ),
+            (names::GATEWAY_SEMANTICS, "gateway".to_string()),
+            (names::GATEWAY_SERVICE, self.services.join(",")),
+            (names::SERVICE_ACCOUNT, self.service_account.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        if let Some(pns) = self.parent_namespace {
+            annotations.insert(names::PARENT_NAMESPACE.to_string(), pns.to_string());
+        }
+        let m = meta(name, ns, o.meta().creation_timestamp.clone(), annotations);
+        let spec = ist::GatewaySpec {
+            servers: vec![server],
+            ..Default::default()
+        };
+        out.objects
+            .extend(istio_object("Gateway", m, o.span.clone(), |metadata| {
+                Body::IstioGateway(Box::new(ist::Gateway {
+                    metadata,
+                    spec,
+                    ..Default::default()
+                }))
+            }));
+    }
 }
 
 fn parameters_ref_error(ctx: &Ctx, o: &Object, gw: &Gateway) -> Option<ConfigError> {
@@ -382,7 +447,7 @@ fn listener_status(o: &Object, l: &Listener, mut conds: Conds) -> Value {
     })
 }
 
-fn conflicted_status(o: &Object, l: &Listener, reason: &str) -> Value {
+pub(crate) fn conflicted_status(o: &Object, l: &Listener, reason: &str) -> Value {
     let msg = "Listener has a conflict with another listener attached to the same Gateway";
     let failed = |r: &str| {
         let mut c = Cond::ok(r, msg);
@@ -397,60 +462,19 @@ fn conflicted_status(o: &Object, l: &Listener, reason: &str) -> Value {
     listener_status(o, l, conds)
 }
 
-/// Listeners conflicting with an earlier one on the same port
-/// (`listener_conflict.go`): name → reason.
-fn listener_conflicts(listeners: &[Listener]) -> BTreeMap<String, &'static str> {
-    let l4 = |p: &str| p == "TCP" || p == "UDP";
-    let http_like = |p: &str| matches!(p, "HTTP" | "HTTPS" | "TLS");
-    let host = |l: &Listener| {
-        l.hostname
-            .clone()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "*".to_string())
-    };
-    let mut accepted: Vec<&Listener> = Vec::new();
-    let mut out = BTreeMap::new();
-    for l in listeners {
-        let conflict = accepted.iter().find(|p| {
-            if p.port != l.port {
-                return false;
-            }
-            let (a, b) = (l.protocol.as_str(), p.protocol.as_str());
-            if (l4(a) && l4(b)) || (l4(a) && http_like(b)) || (http_like(a) && l4(b)) {
-                return true;
-            }
-            if http_like(a) && http_like(b) {
-                return host(l) == host(p);
-            }
-            a != b
-        });
-        match conflict {
-            Some(p) => {
-                let reason = if l.protocol == p.protocol && !l4(&l.protocol) {
-                    "HostnameConflict"
-                } else {
-                    "ProtocolConflict"
-                };
-                out.insert(l.name.clone(), reason);
-            }
-            None => accepted.push(l),
-        }
-    }
-    out
+pub(crate) struct BuiltListener {
+    pub server: Option<Server>,
+    pub status: Value,
+    pub ok: bool,
 }
 
-struct BuiltListener {
-    server: Option<Server>,
-    status: Value,
-    ok: bool,
-}
-
-fn build_listener(
+pub(crate) fn build_listener(
     ctx: &Ctx,
     o: &Object,
     gw: &Gateway,
     l: &Listener,
     controller: &str,
+    port_error: Option<&str>,
 ) -> BuiltListener {
     let mut conds = Conds::from([
         ("Accepted", Cond::ok("Accepted", "No errors found")),
@@ -480,6 +504,10 @@ fn build_listener(
         ok = false;
     }
     let hosts = hostname_match(ctx, o.namespace(), l);
+    if let Some(msg) = port_error {
+        set_err(&mut conds, "Accepted", "UnsupportedProtocol", msg);
+        ok = false;
+    }
     let protocol = match protocol_to_istio(controller, &l.protocol) {
         Ok(p) => p,
         Err(msg) => {
@@ -513,6 +541,14 @@ fn build_listener(
         }
     }
     let no_tls = tls.is_none() && (l.protocol == "HTTPS" || l.protocol == "TLS");
+    // A Gateway's HTTPS listener without TLS is a placeholder for its
+    // ListenerSets; in a ListenerSet it is an error.
+    if no_tls && o.info.kind == "ListenerSet" {
+        let msg = format!("protocol is {} but no TLS section is defined", l.protocol);
+        set_err(&mut conds, "Accepted", "UnsupportedProtocol", &msg);
+        set_err(&mut conds, "Programmed", "Invalid", "Bad TLS configuration");
+        ok = false;
+    }
     let server = (!no_tls).then(|| Server {
         port: Some(Port {
             number: u32::try_from(port).ok(),
@@ -624,7 +660,7 @@ fn build_tls(
                     "InvalidCertificateRef",
                     "TLS mode can only support up to 2 server certificates",
                 );
-                return (None, Some(e));
+                return (Some(out), Some(e));
             }
             let mut names = vec![String::new(); tls.certificate_refs.len()];
             let mut valid = 0;
@@ -663,7 +699,7 @@ fn build_tls(
                 }
             }
             if valid == 0 {
-                return (None, combined);
+                return (Some(out), combined);
             }
             if valid == 1 {
                 // istiod reads slot 0 whichever ref was the valid one.
@@ -672,7 +708,7 @@ fn build_tls(
                 out.credential_names = names;
             }
             if let Some(err) = frontend_validation(ctx, o, gw, l, tls, &mut out) {
-                return (None, Some(err));
+                return (Some(out), Some(err));
             }
         }
         "Passthrough" => {
@@ -950,37 +986,7 @@ fn gateway_status(
         }
     }
     let programmed = conds.get_mut("Programmed").expect("inserted above");
-    if !internal.is_empty() {
-        programmed.message = format!(
-            "Resource programmed, assigned to service(s) {}",
-            human_join(&internal)
-        );
-    }
-    if services.is_empty() {
-        programmed.error = Some(ConfigError::new(
-            "AddressNotUsable",
-            "Failed to assign to any requested addresses",
-        ));
-    } else if !warnings.is_empty() {
-        let msg = if internal.is_empty() {
-            format!(
-                "Failed to assign to any requested addresses: {}",
-                warnings.join("; ")
-            )
-        } else {
-            format!(
-                "Assigned to service(s) {}, but failed to assign to all requested addresses: {}",
-                human_join(&internal),
-                warnings.join("; ")
-            )
-        };
-        let reason = if all_usable {
-            "AddressNotAssigned"
-        } else {
-            "AddressNotUsable"
-        };
-        programmed.error = Some(ConfigError::new(reason, msg));
-    }
+    programmed_condition(programmed, &internal, services, &warnings, all_usable);
     let mut st = Map::new();
     if !external.is_empty() {
         st.insert(
@@ -1007,9 +1013,51 @@ fn gateway_status(
     Value::Object(st)
 }
 
+/// `Programmed` from where the gateway's Services resolved (istiod's
+/// `SetProgrammedCondition`).
+pub(crate) fn programmed_condition(
+    programmed: &mut Cond,
+    internal: &[String],
+    services: &[String],
+    warnings: &[String],
+    all_usable: bool,
+) {
+    if !internal.is_empty() {
+        programmed.message = format!(
+            "Resource programmed, assigned to service(s) {}",
+            human_join(internal)
+        );
+    }
+    if services.is_empty() {
+        programmed.error = Some(ConfigError::new(
+            "UnsupportedAddress",
+            "Failed to assign to any requested addresses",
+        ));
+    } else if !warnings.is_empty() {
+        let msg = if internal.is_empty() {
+            format!(
+                "Failed to assign to any requested addresses: {}",
+                warnings.join("; ")
+            )
+        } else {
+            format!(
+                "Assigned to service(s) {}, but failed to assign to all requested addresses: {}",
+                human_join(internal),
+                warnings.join("; ")
+            )
+        };
+        let reason = if all_usable {
+            "AddressNotAssigned"
+        } else {
+            "AddressNotUsable"
+        };
+        programmed.error = Some(ConfigError::new(reason, msg));
+    }
+}
+
 /// istiod's `ResolveGatewayInstances`: (internal host:ports, external
 /// addresses, warnings, all usable).
-fn resolve_instances(
+pub(crate) fn resolve_instances(
     ctx: &Ctx,
     ns: &str,
     services: &[String],
@@ -1081,7 +1129,7 @@ fn resolve_instances(
     )
 }
 
-fn human_join(items: &[String]) -> String {
+pub(crate) fn human_join(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),

@@ -13,6 +13,7 @@ mod gateways;
 mod http;
 pub mod ingress;
 mod l4;
+mod listener_sets;
 mod names;
 mod refs;
 mod registry_view;
@@ -100,9 +101,13 @@ pub fn translate(
     Translated { objects, status }
 }
 
-/// Each Gateway listener's `attachedRoutes`: the routes accepted on it.
+/// Each Gateway and ListenerSet listener's `attachedRoutes`: the routes
+/// accepted on it (istiod counts by namespace and name, whatever the kind).
 fn attach_counts(status: &mut [StatusDoc], attachments: &[(String, String, String)]) {
-    for doc in status.iter_mut().filter(|d| d.kind == "Gateway") {
+    for doc in status
+        .iter_mut()
+        .filter(|d| d.kind == "Gateway" || d.kind == "ListenerSet")
+    {
         let Some(listeners) = doc
             .status
             .get_mut("listeners")

@@ -7,6 +7,7 @@ pub(crate) const ROUTE_SEMANTICS: &str = "internal.istio.io/route-semantics";
 pub(crate) const GATEWAY_SEMANTICS: &str = "internal.istio.io/gateway-semantics";
 pub(crate) const GATEWAY_SERVICE: &str = "internal.istio.io/gateway-service";
 pub(crate) const SERVICE_ACCOUNT: &str = "internal.istio.io/service-account-name";
+pub(crate) const PARENT_NAMESPACE: &str = "internal.istio.io/parent-namespace";
 pub(crate) const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 pub(crate) const CONTROLLER: &str = "istio.io/gateway-controller";
 

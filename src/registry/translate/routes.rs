@@ -104,7 +104,7 @@ fn parents(
         let rkind = r.kind.as_deref().unwrap_or("Gateway");
         let pns = r.namespace.clone().unwrap_or_else(|| ns.to_string());
         let mesh = match (group, rkind) {
-            (GATEWAY_GROUP, "Gateway") => false,
+            (GATEWAY_GROUP, "Gateway" | "ListenerSet") => false,
             ("" | "core", "Service") | ("networking.istio.io", "ServiceEntry") => true,
             _ => continue,
         };
@@ -123,7 +123,7 @@ fn parents(
             }]
         } else {
             gws.parents
-                .get(&(pns.clone(), r.name.clone()))
+                .get(&(rkind.to_string(), pns.clone(), r.name.clone()))
                 .cloned()
                 .unwrap_or_default()
         };
@@ -495,7 +495,7 @@ pub(crate) fn build(ctx: &Ctx, gws: &Gateways, _diags: &mut Diagnostics) -> Rout
 
 fn record_attachments(parents: &[RouteParent], out: &mut Routes) {
     for p in filtered(parents) {
-        if p.kind == "Gateway" {
+        if p.kind == "Gateway" || p.kind == "ListenerSet" {
             out.attachments
                 .push((p.key.0.clone(), p.key.1.clone(), p.section.clone()));
         }
