@@ -105,44 +105,8 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "XBackendTrafficPolicy status is not computed yet",
     ),
     (
-        "listenerset-cross-namespace",
-        "ListenerSet is not translated yet",
-    ),
-    (
-        "listenerset-same-name-different-ns",
-        "ListenerSet is not translated yet",
-    ),
-    (
-        "listenerset-overlapping-port",
-        "ListenerSet is not translated yet",
-    ),
-    (
-        "listenerset-hostname-conflict",
-        "ListenerSet is not translated yet",
-    ),
-    (
-        "listenerset-protocol-conflict",
-        "ListenerSet is not translated yet",
-    ),
-    (
-        "listenerset-https-missing-tls",
-        "ListenerSet status is not computed yet",
-    ),
-    (
-        "listenerset-empty-listeners",
-        "ListenerSet is not translated yet",
-    ),
-    (
         "valid-invalid-parent-ref",
         "status of a route with an unresolvable parent differs",
-    ),
-    (
-        "frontend-tls-invalid",
-        "frontend CA validation: status reasons differ",
-    ),
-    (
-        "frontend-tls-refgrant",
-        "frontend CA ReferenceGrant: status differs",
     ),
     (
         "xbackend",
