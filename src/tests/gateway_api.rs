@@ -37,52 +37,16 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "InferencePool backends: the shadow Service is named by a SHA-256 of the pool name, which meshsim does not compute yet",
     ),
     (
-        "tls",
-        "cipher suites are not filtered against Go's supported list (istiod drops unknown ones)",
-    ),
-    (
-        "tls-terminate",
-        "TLSRoute on Terminate listeners: sniHosts/host handling differs from istiod",
-    ),
-    (
-        "mesh",
-        "mesh parent status: ServiceEntry/Service parents of TLS and TCP routes differ",
-    ),
-    (
         "foreign-waypoint",
         "use-waypoint pointing at another controller's waypoint is not skipped yet",
-    ),
-    (
-        "invalid",
-        "listener and route status details (unsupported filters, cipher suites) differ",
     ),
     (
         "reference-policy-inferencepool",
         "InferencePool status and shadow Services are not built",
     ),
     (
-        "status",
-        "existing status of other controllers: ordering of merged parents differs",
-    ),
-    (
-        "eastwest",
-        "AUTO_PASSTHROUGH for east-west gateways (network label, gatewayPort) is not derived",
-    ),
-    (
-        "eastwest-tlsoption",
-        "AUTO_PASSTHROUGH for east-west gateways is not derived",
-    ),
-    (
         "eastwest-labelport",
         "AUTO_PASSTHROUGH from networking.istio.io/gatewayPort is not derived",
-    ),
-    (
-        "east-west-ambient",
-        "east-west ambient classes: HBONE listener handling differs",
-    ),
-    (
-        "route-precedence",
-        "status of routes sharing a parent across listeners differs",
     ),
     (
         "backend-lb-policy",
@@ -103,10 +67,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "backend-traffic-policy-ignored",
         "XBackendTrafficPolicy status is not computed yet",
-    ),
-    (
-        "valid-invalid-parent-ref",
-        "status of a route with an unresolvable parent differs",
     ),
     (
         "xbackend",

@@ -719,14 +719,8 @@ fn build_tls(
                 == Some("auto-passthrough")
                 || (o.meta().labels.contains_key("topology.istio.io/network")
                     && l.port == Some(15443));
-            out.mode = Some(
-                if auto {
-                    "AUTO_PASSTHROUGH"
-                } else {
-                    "PASSTHROUGH"
-                }
-                .to_string(),
-            );
+            // PASSTHROUGH is the enum's zero value, which proto-JSON leaves out.
+            out.mode = auto.then(|| "AUTO_PASSTHROUGH".to_string());
         }
         _ => {}
     }
@@ -735,13 +729,44 @@ fn build_tls(
         .get("gateway.istio.io/tls-cipher-suites")
         .filter(|s| !s.is_empty())
     {
-        out.cipher_suites = suites
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+        out.cipher_suites = filter_cipher_suites(suites);
     }
     (Some(out), None)
+}
+
+/// The cipher suites Envoy accepts (istiod's `ValidCipherSuites`).
+const VALID_CIPHER_SUITES: &[&str] = &[
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "ECDHE-ECDSA-AES128-SHA",
+    "ECDHE-RSA-AES128-SHA",
+    "ECDHE-ECDSA-AES256-SHA",
+    "ECDHE-RSA-AES256-SHA",
+    "AES128-GCM-SHA256",
+    "AES256-GCM-SHA384",
+    "AES128-SHA",
+    "AES256-SHA",
+    "DES-CBC3-SHA",
+];
+
+/// istiod's `FilterCipherSuites`: unknown names (which Envoy would NACK)
+/// and duplicates dropped; expressions starting with an operator kept.
+fn filter_cipher_suites(list: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in list.split(',').map(str::trim) {
+        let valid = s.is_empty()
+            || s == "ALL"
+            || !s.starts_with(|c: char| c.is_alphanumeric())
+            || VALID_CIPHER_SUITES.contains(&s);
+        if valid && !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    out
 }
 
 /// Frontend (client certificate) validation of `spec.tls.frontend`.

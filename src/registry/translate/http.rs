@@ -179,6 +179,7 @@ fn redirect(f: &RequestRedirectFilter) -> HttpRedirect {
     };
     match f.port {
         Some(p) => r.port = u32::try_from(p).ok(),
+        // A oneof member: printed even as the enum's zero value.
         None if f.scheme.is_some() => r.derive_port = Some("FROM_PROTOCOL_DEFAULT".to_string()),
         None => r.derive_port = Some("FROM_REQUEST_PORT".to_string()),
     }

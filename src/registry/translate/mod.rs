@@ -292,6 +292,24 @@ pub fn proto_json<T: serde::Serialize>(value: &T) -> Value {
     v
 }
 
+/// A Kubernetes object as JSON: only unset (null) fields left out; unlike
+/// proto-JSON, `""` is kept (a parentRef's `group: ""` is meaningful).
+pub(crate) fn k8s_json<T: serde::Serialize>(value: &T) -> Value {
+    fn drop_nulls(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|_, x| !x.is_null());
+                m.values_mut().for_each(drop_nulls);
+            }
+            Value::Array(a) => a.iter_mut().for_each(drop_nulls),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(value).unwrap_or(Value::Null);
+    drop_nulls(&mut v);
+    v
+}
+
 /// Returns whether `v` is to be dropped from its parent.
 fn prune(v: &mut Value) -> bool {
     match v {

@@ -11,7 +11,7 @@ use super::conditions::{Cond, Conds, ConfigError, StatusDoc, write};
 use super::gateways::{Gateways, ParentInfo, status_doc};
 use super::http::{self, Filter, Rule, WeightedBackend};
 use super::names::{self, CONTROLLER, GATEWAY_GROUP, K8S_GATEWAY};
-use super::{Ctx, istio_object, l4, meta, proto_json};
+use super::{Ctx, istio_object, k8s_json, l4, meta};
 use crate::diag::Diagnostics;
 use crate::model::gateway_api::{GrpcRoute, HttpRoute, ParentReference, TcpRoute, TlsRoute};
 use crate::model::istio::{
@@ -327,18 +327,50 @@ fn route_status(
             let v = json!({
                 "conditions": write(&conds, generation),
                 "controllerName": CONTROLLER,
-                "parentRef": proto_json(&p.original),
+                "parentRef": k8s_json(&p.original),
             });
             (parent_ref_string(&p.original, ns), v)
         })
         .collect();
+    // Entries of ours already in the status are updated in place (their
+    // other conditions kept), stale ones dropped, new ones appended in
+    // descending parentRef order; other controllers' entries are kept.
+    let mut list = Vec::new();
+    for mut existing in existing_parents(o) {
+        if existing.get("controllerName").and_then(Value::as_str) != Some(CONTROLLER) {
+            list.push(existing);
+            continue;
+        }
+        let Ok(r) = serde_json::from_value::<ParentReference>(existing["parentRef"].clone()) else {
+            continue;
+        };
+        let key = parent_ref_string(&r, ns);
+        if let Some(i) = ours.iter().position(|(k, _)| *k == key) {
+            let (_, mut new) = ours.remove(i);
+            merge_conditions(&mut existing["conditions"], new["conditions"].take());
+            new["conditions"] = existing["conditions"].take();
+            list.push(new);
+        }
+    }
     ours.sort_by(|a, b| b.0.cmp(&a.0));
-    let mut list: Vec<Value> = existing_parents(o)
-        .into_iter()
-        .filter(|p| p.get("controllerName").and_then(Value::as_str) != Some(CONTROLLER))
-        .collect();
     list.extend(ours.into_iter().map(|(_, v)| v));
     json!({ "parents": list })
+}
+
+/// Conditions of the same type replaced in place, new types appended.
+fn merge_conditions(existing: &mut Value, new: Value) {
+    if !existing.is_array() {
+        *existing = Value::Array(Vec::new());
+    }
+    let Some(list) = existing.as_array_mut() else {
+        return;
+    };
+    for c in new.as_array().cloned().unwrap_or_default() {
+        match list.iter_mut().find(|e| e["type"] == c["type"]) {
+            Some(e) => *e = c,
+            None => list.push(c),
+        }
+    }
 }
 
 /// `status.parents` as the input carries it.
