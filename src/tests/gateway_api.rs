@@ -37,16 +37,8 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "InferencePool backends: the shadow Service is named by a SHA-256 of the pool name, which meshsim does not compute yet",
     ),
     (
-        "foreign-waypoint",
-        "use-waypoint pointing at another controller's waypoint is not skipped yet",
-    ),
-    (
         "reference-policy-inferencepool",
         "InferencePool status and shadow Services are not built",
-    ),
-    (
-        "eastwest-labelport",
-        "AUTO_PASSTHROUGH from networking.istio.io/gatewayPort is not derived",
     ),
     (
         "backend-lb-policy",

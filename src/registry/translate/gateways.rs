@@ -717,8 +717,7 @@ fn build_tls(
                 .get("gateway.istio.io/listener-protocol")
                 .map(String::as_str)
                 == Some("auto-passthrough")
-                || (o.meta().labels.contains_key("topology.istio.io/network")
-                    && l.port == Some(15443));
+                || auto_passthrough_port(&o.meta().labels, l);
             // PASSTHROUGH is the enum's zero value, which proto-JSON leaves out.
             out.mode = auto.then(|| "AUTO_PASSTHROUGH".to_string());
         }
@@ -732,6 +731,18 @@ fn build_tls(
         out.cipher_suites = filter_cipher_suites(suites);
     }
     (Some(out), None)
+}
+
+/// A listener of a multi-network gateway (label `topology.istio.io/network`)
+/// on port 15443, or the port label `networking.istio.io/gatewayPort` names.
+fn auto_passthrough_port(labels: &Labels, l: &Listener) -> bool {
+    if !labels.contains_key("topology.istio.io/network") {
+        return false;
+    }
+    let expected = labels
+        .get("networking.istio.io/gatewayPort")
+        .map_or("15443", String::as_str);
+    l.port.map(|p| p.to_string()).as_deref() == Some(expected)
 }
 
 /// The cipher suites Envoy accepts (istiod's `ValidCipherSuites`).

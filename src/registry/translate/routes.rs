@@ -108,6 +108,9 @@ fn parents(
             ("" | "core", "Service") | ("networking.istio.io", "ServiceEntry") => true,
             _ => continue,
         };
+        if mesh && waypoint_of_another_controller(ctx, rkind, &pns, &r.name) {
+            continue;
+        }
         let candidates: Vec<ParentInfo> = if mesh {
             vec![ParentInfo {
                 internal_name: "mesh".to_string(),
@@ -169,6 +172,55 @@ fn parents(
     }
     out.sort_by_key(|p| parent_ref_string(&p.original, ns));
     out
+}
+
+/// A Service or ServiceEntry whose `istio.io/use-waypoint` (or its
+/// namespace's) names a waypoint of another controller is that
+/// controller's business: the parentRef is skipped.
+fn waypoint_of_another_controller(ctx: &Ctx, kind: &str, ns: &str, name: &str) -> bool {
+    const USE_WAYPOINT: &str = "istio.io/use-waypoint";
+    let labels = match kind {
+        "Service" => ctx
+            .find::<crate::model::core::Service>(ns, name)
+            .map(|(o, _)| &o.meta().labels),
+        _ => ctx
+            .find::<ist::ServiceEntry>(ns, name)
+            .map(|(o, _)| &o.meta().labels),
+    };
+    let Some(labels) = labels else { return false };
+    let labels = if labels.contains_key(USE_WAYPOINT) {
+        labels
+    } else {
+        match ctx
+            .store
+            .of::<crate::model::core::Namespace>()
+            .find(|(o, _)| o.name() == ns)
+        {
+            Some((o, _)) => &o.meta().labels,
+            None => return false,
+        }
+    };
+    let Some(waypoint) = labels
+        .get(USE_WAYPOINT)
+        .filter(|w| !w.is_empty() && !w.eq_ignore_ascii_case("none"))
+    else {
+        return false;
+    };
+    let waypoint_ns = labels
+        .get("istio.io/use-waypoint-namespace")
+        .filter(|n| !n.is_empty())
+        .map_or(ns, String::as_str);
+    let Some((_, gw)) = ctx.find::<crate::model::gateway_api::Gateway>(waypoint_ns, waypoint)
+    else {
+        return false;
+    };
+    let class = ctx
+        .store
+        .of::<crate::model::gateway_api::GatewayClass>()
+        .find(|(o, _)| o.name() == gw.spec.gateway_class_name);
+    class.is_some_and(|(_, c)| {
+        c.spec.controller_name != names::MESH_CONTROLLER && c.spec.controller_name != CONTROLLER
+    })
 }
 
 fn mesh_denied(ctx: &Ctx, kind: &str, ns: &str, name: &str) -> Option<ConfigError> {
