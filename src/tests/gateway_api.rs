@@ -33,14 +33,6 @@ fn conformance() -> Option<PathBuf> {
 /// passes, or one not listed that fails, fails the test.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "http",
-        "InferencePool backends: the shadow Service is named by a SHA-256 of the pool name, which meshsim does not compute yet",
-    ),
-    (
-        "reference-policy-inferencepool",
-        "InferencePool status and shadow Services are not built",
-    ),
-    (
         "backend-lb-policy",
         "XBackendTrafficPolicy → DestinationRule is not translated yet",
     ),
@@ -95,13 +87,20 @@ impl HarnessRegistry {
                 .flat_map(|v| v.as_array().cloned().unwrap_or_default())
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
-            let managed = s["labels"].get("gateway.istio.io/managed").is_some();
+            let labels: meshsim::model::Labels = s["labels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect();
+            let managed = labels.contains_key("gateway.istio.io/managed");
             services.insert(
                 (host, ns),
                 RegistryService {
                     ports,
                     external_addresses: external,
                     managed,
+                    labels,
                 },
             );
         }
@@ -170,6 +169,19 @@ fn golden_docs(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Numbers compared by value: YAML's `50` and our `50.0` are one number.
+fn numbers(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Value::from(f as i64),
+            _ => v.clone(),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(numbers).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), numbers(v))).collect()),
+        other => other.clone(),
+    }
+}
+
 /// (kind, namespace, name, spec, internal annotations) of a config document.
 fn config_key(v: &Value) -> Value {
     let annotations: BTreeMap<String, Value> = v["metadata"]["annotations"]
@@ -183,7 +195,7 @@ fn config_key(v: &Value) -> Value {
         v["kind"],
         v["metadata"]["namespace"],
         v["metadata"]["name"],
-        v["spec"],
+        numbers(&v["spec"]),
         annotations
     ])
 }

@@ -4,7 +4,7 @@
 
 use super::Ctx;
 use super::conditions::ConfigError;
-use crate::model::gateway_api::XBackend;
+use crate::model::gateway_api::{InferencePool, XBackend};
 use crate::model::istio::{Destination, PortSelector};
 
 /// A backendRef of any route kind.
@@ -89,9 +89,8 @@ pub(crate) fn destination(
             }
             host
         }
-        ("inference.networking.k8s.io", "InferencePool") if !ctx.opts.inference => {
-            let msg = "InferencePool is not enabled. To enable, set ENABLE_GATEWAY_API_INFERENCE_EXTENSION to true in istiod";
-            return (empty(), Some(ConfigError::new("InvalidKind", msg)));
+        ("inference.networking.k8s.io", "InferencePool") => {
+            return inference_pool(ctx, to, namespace);
         }
         _ => {
             let msg = format!(
@@ -122,6 +121,55 @@ fn dest(host: String, port: i32) -> Destination {
             number: u32::try_from(port).ok(),
         }),
     }
+}
+
+/// An InferencePool: its shadow Service's first port (the backendRef's
+/// port is not used).
+fn inference_pool(
+    ctx: &Ctx,
+    to: BackendRef,
+    namespace: &str,
+) -> (Option<Destination>, Option<ConfigError>) {
+    let empty = || Some(Destination::default());
+    if !ctx.opts.inference {
+        let msg = "InferencePool is not enabled. To enable, set ENABLE_GATEWAY_API_INFERENCE_EXTENSION to true in istiod";
+        return (empty(), Some(ConfigError::new("InvalidKind", msg)));
+    }
+    if to.name.contains('.') {
+        let msg = "InferencePool.Name invalid; the name of the InferencePool must be used, not the hostname.";
+        return (None, Some(ConfigError::new("InvalidDestination", msg)));
+    }
+    if ctx.find::<InferencePool>(namespace, to.name).is_none() {
+        let e = ConfigError::new("BackendNotFound", format!("backend({}) not found", to.name));
+        return (empty(), Some(e));
+    }
+    let host = ctx.fqdn(&shadow_service_name(to.name), namespace);
+    let Some(svc) = ctx.registry.service(&host, namespace) else {
+        let e = ConfigError::new("BackendNotFound", format!("backend({host}) not found"));
+        return (empty(), Some(e));
+    };
+    let picker = ["service", "port", "failure-mode"].map(|k| {
+        svc.labels
+            .contains_key(&format!("istio.io/inferencepool-extension-{k}"))
+    });
+    let soft = (!picker.iter().all(|p| *p)).then(|| {
+        ConfigError::new(
+            "InvalidDestination",
+            "InferencePool service invalid, extensionRef labels not found",
+        )
+    });
+    let port = svc.ports.first().map_or(0, |p| i32::from(p.port));
+    (Some(dest(host, port)), soft)
+}
+
+/// `<pool>-ip-<first 8 hex digits of SHA-256(pool)>`, the pool part cut
+/// to keep the name within a Service name's 63 characters.
+pub(crate) fn shadow_service_name(pool: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(pool.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let base: String = pool.chars().take(63 - "-ip-".len() - hash.len()).collect();
+    format!("{base}-ip-{hash}")
 }
 
 /// An XBackend (alpha): its external hostname and port.

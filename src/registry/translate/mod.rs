@@ -93,12 +93,25 @@ pub fn translate(
 
     let mut status = gws.status;
     attach_counts(&mut status, &routes.attachments);
+    if opts.inference {
+        status.extend(inference_pool_status(store));
+    }
     status.extend(routes.status);
     conditions::sort_status(&mut status);
 
     let mut ing = ingress::translate(store, &opts.ingress, &opts.domain_suffix, diags);
     objects.append(&mut ing);
     Translated { objects, status }
+}
+
+/// InferencePool status: its parents are the Gateways of the routes that
+/// use it as istiod reads them from those routes' *written* status, which
+/// a manifest does not carry; so no parents (`{}`).
+fn inference_pool_status(store: &Store) -> Vec<StatusDoc> {
+    store
+        .of::<crate::model::gateway_api::InferencePool>()
+        .map(|(o, _)| gateways::status_doc(o, "InferencePool", Value::Object(Default::default())))
+        .collect()
 }
 
 /// Each Gateway and ListenerSet listener's `attachedRoutes`: the routes

@@ -3,6 +3,7 @@
 //! addresses and the Programmed condition). The mesh answers from the
 //! [`Catalog`]; the conformance harness from its own fixed registry.
 
+use crate::model::Labels;
 use crate::registry::catalog::Catalog;
 
 /// One port of a registry service and the endpoint ports of its instances.
@@ -21,6 +22,8 @@ pub struct RegistryService {
     pub external_addresses: Vec<String>,
     /// Carries istiod's `gateway.istio.io/managed` label.
     pub managed: bool,
+    /// Service labels (an InferencePool shadow Service's endpoint picker).
+    pub labels: Labels,
 }
 
 /// The service registry, by hostname and namespace (istiod's
@@ -52,6 +55,7 @@ impl RegistryView for Catalog {
                 .collect(),
             external_addresses: Vec::new(),
             managed: false,
+            labels: Labels::new(),
         })
     }
 
