@@ -31,32 +31,7 @@ fn conformance() -> Option<PathBuf> {
 
 /// Cases meshsim does not pass yet, and why. A case listed here that
 /// passes, or one not listed that fails, fails the test.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "backend-lb-policy",
-        "XBackendTrafficPolicy → DestinationRule is not translated yet",
-    ),
-    (
-        "backend-tls-policy",
-        "BackendTLSPolicy → DestinationRule is not translated yet",
-    ),
-    (
-        "mix-backend-policy",
-        "backend policies → DestinationRule are not translated yet",
-    ),
-    (
-        "backend-tls-policy-ignored",
-        "BackendTLSPolicy status (ignored policies) is not computed yet",
-    ),
-    (
-        "backend-traffic-policy-ignored",
-        "XBackendTrafficPolicy status is not computed yet",
-    ),
-    (
-        "xbackend",
-        "XBackend TLS → DestinationRule and XBackend status are not built yet",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// The harness's fixed service registry (`harness/registry-services.yaml`).
 struct HarnessRegistry {

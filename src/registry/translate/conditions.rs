@@ -79,6 +79,22 @@ pub(crate) fn write(conds: &Conds, generation: i64) -> Value {
     )
 }
 
+/// Conditions of the same type replaced in place, new types appended.
+pub(crate) fn merge_conditions(existing: &mut Value, new: Value) {
+    if !existing.is_array() {
+        *existing = Value::Array(Vec::new());
+    }
+    let Some(list) = existing.as_array_mut() else {
+        return;
+    };
+    for c in new.as_array().cloned().unwrap_or_default() {
+        match list.iter_mut().find(|e| e["type"] == c["type"]) {
+            Some(e) => *e = c,
+            None => list.push(c),
+        }
+    }
+}
+
 /// The status istiod would write for one object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusDoc {
@@ -86,7 +102,6 @@ pub struct StatusDoc {
     pub kind: String,
     pub namespace: String,
     pub name: String,
-    pub creation: Option<String>,
     pub status: Value,
 }
 
@@ -108,8 +123,9 @@ impl StatusDoc {
     }
 }
 
-/// istiod's order: GatewayClass, Gateway, HTTPRoute, GRPCRoute, TLSRoute,
-/// TCPRoute; every other kind first; then creation, namespace, name.
+/// The order of istiod's status dump (its conversion test): GatewayClass,
+/// Gateway, HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, every other kind
+/// first; then namespace and name (the dump carries no creation time).
 pub(crate) fn sort_status(docs: &mut [StatusDoc]) {
     const ORDER: [&str; 6] = [
         "GatewayClass",
@@ -121,11 +137,6 @@ pub(crate) fn sort_status(docs: &mut [StatusDoc]) {
     ];
     let rank = |k: &str| ORDER.iter().position(|x| *x == k).map_or(-1, |i| i as i64);
     docs.sort_by(|a, b| {
-        (rank(&a.kind), &a.creation, &a.namespace, &a.name).cmp(&(
-            rank(&b.kind),
-            &b.creation,
-            &b.namespace,
-            &b.name,
-        ))
+        (rank(&a.kind), &a.namespace, &a.name).cmp(&(rank(&b.kind), &b.namespace, &b.name))
     });
 }

@@ -98,7 +98,6 @@ pub(crate) fn status_doc(o: &Object, kind: &str, status: Value) -> StatusDoc {
         kind: kind.to_string(),
         namespace: o.namespace().to_string(),
         name: o.name().to_string(),
-        creation: o.meta().creation_timestamp.clone(),
         status,
     }
 }

@@ -15,6 +15,7 @@ pub mod ingress;
 mod l4;
 mod listener_sets;
 mod names;
+mod policies;
 mod refs;
 mod registry_view;
 mod routes;
@@ -84,12 +85,15 @@ pub fn translate(
     let gws = gateways::build(&ctx);
     let routes = routes::build(&ctx, &gws, diags);
 
+    let (mut drs, policy_status) = policies::build(&ctx);
     let mut gateways_out = gws.objects;
     let mut vs = routes.virtual_services;
     sort_objects(&mut gateways_out);
     sort_objects(&mut vs);
+    sort_objects(&mut drs);
     let mut objects = gateways_out;
     objects.extend(vs);
+    objects.extend(drs);
 
     let mut status = gws.status;
     attach_counts(&mut status, &routes.attachments);
@@ -97,6 +101,7 @@ pub fn translate(
         status.extend(inference_pool_status(store));
     }
     status.extend(routes.status);
+    status.extend(policy_status);
     conditions::sort_status(&mut status);
 
     let mut ing = ingress::translate(store, &opts.ingress, &opts.domain_suffix, diags);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::conditions::{Cond, Conds, ConfigError, StatusDoc, write};
+use super::conditions::{Cond, Conds, ConfigError, StatusDoc, merge_conditions, write};
 use super::gateways::{Gateways, ParentInfo, status_doc};
 use super::http::{self, Filter, Rule, WeightedBackend};
 use super::names::{self, CONTROLLER, GATEWAY_GROUP, K8S_GATEWAY};
@@ -407,22 +407,6 @@ fn route_status(
     ours.sort_by(|a, b| b.0.cmp(&a.0));
     list.extend(ours.into_iter().map(|(_, v)| v));
     json!({ "parents": list })
-}
-
-/// Conditions of the same type replaced in place, new types appended.
-fn merge_conditions(existing: &mut Value, new: Value) {
-    if !existing.is_array() {
-        *existing = Value::Array(Vec::new());
-    }
-    let Some(list) = existing.as_array_mut() else {
-        return;
-    };
-    for c in new.as_array().cloned().unwrap_or_default() {
-        match list.iter_mut().find(|e| e["type"] == c["type"]) {
-            Some(e) => *e = c,
-            None => list.push(c),
-        }
-    }
 }
 
 /// `status.parents` as the input carries it.
