@@ -4,7 +4,7 @@
 
 use super::Ctx;
 use super::conditions::ConfigError;
-use crate::model::gateway_api::{InferencePool, XBackend};
+use crate::model::gateway_api::{self as gw, InferencePool, XBackend};
 use crate::model::istio::{Destination, PortSelector};
 
 /// A backendRef of any route kind.
@@ -16,6 +16,30 @@ pub(crate) struct BackendRef<'a> {
     pub namespace: Option<&'a str>,
     pub port: Option<i32>,
 }
+
+/// The reference part of every kind of backendRef (and of a mirror's).
+macro_rules! backend_ref_of {
+    ($($ty:ty),*) => {$(
+        impl<'a> From<&'a $ty> for BackendRef<'a> {
+            fn from(b: &'a $ty) -> BackendRef<'a> {
+                BackendRef {
+                    group: b.group.as_deref(),
+                    kind: b.kind.as_deref(),
+                    name: &b.name,
+                    namespace: b.namespace.as_deref(),
+                    port: b.port,
+                }
+            }
+        }
+    )*};
+}
+
+backend_ref_of!(
+    gw::HttpBackendRef,
+    gw::GrpcBackendRef,
+    gw::BackendRef,
+    gw::BackendObjectReference
+);
 
 /// A soft error keeps the rule; any other reason drops the route.
 pub(crate) fn is_soft(e: &ConfigError) -> bool {

@@ -51,6 +51,11 @@ impl Cond {
 /// Conditions by type; written in type order, as istiod sorts them.
 pub(crate) type Conds = BTreeMap<&'static str, Cond>;
 
+/// Condition `ty` of `conds`, to change (an empty one when absent).
+pub(crate) fn cond<'a>(conds: &'a mut Conds, ty: &'static str) -> &'a mut Cond {
+    conds.entry(ty).or_insert_with(|| Cond::ok("", ""))
+}
+
 /// The `conditions` list of `conds`.
 pub(crate) fn write(conds: &Conds, generation: i64) -> Value {
     Value::Array(

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::conditions::{Cond, Conds, ConfigError, StatusDoc, write};
+use super::conditions::{Cond, Conds, ConfigError, StatusDoc, cond, write};
 use super::names::{self, ClassInfo, GATEWAY_GROUP};
 use super::{Ctx, istio_object, listener_sets, meta};
 use crate::model::core::{ConfigMap, Secret};
@@ -30,6 +30,14 @@ pub(crate) struct ParentInfo {
     pub protocol: String,
 }
 
+/// The servers of a Gateway's ListenerSets' valid listeners, and those
+/// ListenerSets (namespace, name).
+#[derive(Debug, Default)]
+pub(crate) struct AttachedSets {
+    pub servers: Vec<Server>,
+    pub sets: BTreeSet<(String, String)>,
+}
+
 /// The result of translating every Gateway.
 #[derive(Debug, Default)]
 pub(crate) struct Gateways {
@@ -37,9 +45,8 @@ pub(crate) struct Gateways {
     pub status: Vec<StatusDoc>,
     /// Listeners by (Gateway or ListenerSet, namespace, name), in listener order.
     pub parents: BTreeMap<(String, String, String), Vec<ParentInfo>>,
-    /// Per parent Gateway (namespace, name): the servers of its attached
-    /// ListenerSets' valid listeners, and those ListenerSets.
-    pub set_servers: BTreeMap<(String, String), (Vec<Server>, BTreeSet<(String, String)>)>,
+    /// What each parent Gateway (namespace, name) gets from its ListenerSets.
+    pub set_servers: BTreeMap<(String, String), AttachedSets>,
 }
 
 /// The controller a class name resolves to: its GatewayClass object, else
@@ -241,9 +248,9 @@ fn gateway(ctx: &Ctx, o: &Object, gw: &Gateway, info: ClassInfo, out: &mut Gatew
             owner.emit(l, server, built.ok, true, out);
         }
         let key = (ns.to_string(), o.name().to_string());
-        if let Some((set_servers, sets)) = out.set_servers.get(&key) {
-            servers.extend(set_servers.iter().cloned());
-            attached_sets = sets.len();
+        if let Some(attached) = out.set_servers.get(&key) {
+            servers.extend(attached.servers.iter().cloned());
+            attached_sets = attached.sets.len();
         }
     }
     let mut status = gateway_status(
@@ -986,9 +993,9 @@ fn gateway_status(
     ]);
     let total = gw.spec.listeners.len();
     if let Some(e) = err {
-        conds.get_mut("Accepted").map(|c| c.error = Some(e));
+        cond(&mut conds, "Accepted").error = Some(e);
     } else if total > 0 && valid < total {
-        let c = conds.get_mut("Accepted").expect("inserted above");
+        let c = cond(&mut conds, "Accepted");
         if valid == 0 {
             c.error = Some(ConfigError::new(
                 "ListenersNotValid",
@@ -1000,7 +1007,7 @@ fn gateway_status(
         }
     }
     if let Some(e) = backend_client_cert_error(ctx, o, gw) {
-        conds.get_mut("ResolvedRefs").map(|c| c.error = Some(e));
+        cond(&mut conds, "ResolvedRefs").error = Some(e);
     }
     if let Some(frontend) = gw.spec.tls.as_ref().and_then(|t| t.frontend.as_ref()) {
         let insecure = |v: Option<&crate::model::gateway_api::TlsConfig>| {
@@ -1020,7 +1027,7 @@ fn gateway_status(
             );
         }
     }
-    let programmed = conds.get_mut("Programmed").expect("inserted above");
+    let programmed = cond(&mut conds, "Programmed");
     programmed_condition(programmed, &internal, services, &warnings, all_usable);
     let mut st = Map::new();
     if !external.is_empty() {

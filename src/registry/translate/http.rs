@@ -261,14 +261,7 @@ fn mirror(
     kind: &str,
 ) -> Result<HttpMirrorPolicy, ConfigError> {
     let b = &f.backend_ref;
-    let to = BackendRef {
-        group: b.group.as_deref(),
-        kind: b.kind.as_deref(),
-        name: &b.name,
-        namespace: b.namespace.as_deref(),
-        port: b.port,
-    };
-    let (dst, err) = backends::destination(ctx, to, ns, enforce, kind);
+    let (dst, err) = backends::destination(ctx, BackendRef::from(b), ns, enforce, kind);
     if let Some(e) = err {
         return Err(e);
     }

@@ -47,13 +47,7 @@ pub(crate) fn destinations(
     let mut soft = None;
     let mut out = Vec::new();
     for b in kept {
-        let to = BackendRef {
-            group: b.group.as_deref(),
-            kind: b.kind.as_deref(),
-            name: &b.name,
-            namespace: b.namespace.as_deref(),
-            port: b.port,
-        };
+        let to = BackendRef::from(b);
         let (dst, err) =
             backends::destination(ctx, to, route.namespace(), enforce, route.info.kind);
         if let Some(e) = err {

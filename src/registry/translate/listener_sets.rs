@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
-use super::conditions::{Cond, Conds, ConfigError, write};
+use super::conditions::{Cond, Conds, ConfigError, cond, write};
 use super::gateways::{
     self, Gateways, Owner, build_listener, class_controller, conflicted_status, gateway_services,
     generation, resolve_instances, routes_skipped, status_doc,
@@ -236,9 +236,9 @@ pub(crate) fn build(ctx: &Ctx, out: &mut Gateways) {
                         .set_servers
                         .entry((pns.clone(), pname.clone()))
                         .or_default();
-                    entry.0.push(server.clone());
+                    entry.servers.push(server.clone());
                     entry
-                        .1
+                        .sets
                         .insert((o.namespace().to_string(), o.name().to_string()));
                 }
                 // Only valid listeners become parents routes can attach to.
@@ -287,15 +287,15 @@ fn set_status(
         )
     };
     if let Some(e) = parent_err {
-        let c = conds.get_mut("Accepted").expect("inserted above");
+        let c = cond(&mut conds, "Accepted");
         c.error = Some(ConfigError::new(
             &e.reason,
             format!("Parent not accepted: {}", e.message),
         ));
     } else if !listeners_valid {
-        conds.get_mut("Accepted").expect("inserted above").error = Some(not_valid());
+        cond(&mut conds, "Accepted").error = Some(not_valid());
     }
-    let programmed = conds.get_mut("Programmed").expect("inserted above");
+    let programmed = cond(&mut conds, "Programmed");
     gateways::programmed_condition(programmed, &internal, services, &warnings, all_usable);
     if !listeners_valid {
         programmed.error = Some(not_valid());

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::conditions::{Cond, Conds, ConfigError, StatusDoc, merge_conditions, write};
+use super::backends::BackendRef;
+use super::conditions::{Cond, Conds, ConfigError, StatusDoc, cond, merge_conditions, write};
 use super::gateways::{generation, status_doc};
 use super::names::{self, CONTROLLER, GATEWAY_GROUP, K8S_GATEWAY, MESH_CONTROLLER};
 use super::{Ctx, istio_object, k8s_json, meta, proto_duration};
@@ -59,102 +60,85 @@ pub(crate) fn build(ctx: &Ctx) -> (Vec<Object>, Vec<StatusDoc>) {
 
 /// Gateways of the routes that send traffic to each backend (istiod's
 /// `AncestorBackend`): backend (kind, ns, name) → gateways (ns, name).
-fn route_ancestors(ctx: &Ctx) -> BTreeMap<Target, BTreeSet<(String, String)>> {
-    let mut out: BTreeMap<Target, BTreeSet<(String, String)>> = BTreeMap::new();
-    let mut add =
-        |o: &Object,
-         parents: &[ParentReference],
-         backends: Vec<(Option<&str>, Option<&str>, &str, Option<&str>)>| {
-            let ns = o.namespace();
-            let gateways: Vec<(String, String)> = parents
-                .iter()
-                .filter(|p| {
-                    p.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
-                        && p.kind.as_deref().unwrap_or("Gateway") == "Gateway"
-                })
-                .map(|p| {
-                    (
-                        p.namespace.clone().unwrap_or_else(|| ns.to_string()),
-                        p.name.clone(),
-                    )
-                })
-                .collect();
-            for (group, kind, name, bns) in backends {
-                let kind = match (group.unwrap_or(""), kind.unwrap_or("Service")) {
-                    ("" | "core", "Service") => "Service",
-                    ("gateway.networking.x-k8s.io", "XBackend") => "XBackend",
-                    ("inference.networking.k8s.io", "InferencePool") => "InferencePool",
-                    _ => continue,
-                };
-                let key = (kind, bns.unwrap_or(ns).to_string(), name.to_string());
-                out.entry(key).or_default().extend(gateways.iter().cloned());
-            }
-        };
-    for (o, r) in ctx.store.of::<HttpRoute>() {
-        let b = r.spec.rules.iter().flat_map(|x| &x.backend_refs);
-        add(
-            o,
-            &r.spec.parent_refs,
-            b.map(|b| {
-                (
-                    b.group.as_deref(),
-                    b.kind.as_deref(),
-                    b.name.as_str(),
-                    b.namespace.as_deref(),
-                )
-            })
-            .collect(),
-        );
+fn route_ancestors(ctx: &Ctx) -> Ancestors {
+    let mut out = Ancestors::new();
+    let store = ctx.store;
+    for (o, r) in store.of::<HttpRoute>() {
+        let refs = r
+            .spec
+            .rules
+            .iter()
+            .flat_map(|x| &x.backend_refs)
+            .map(BackendRef::from);
+        add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
     }
-    for (o, r) in ctx.store.of::<GrpcRoute>() {
-        let b = r.spec.rules.iter().flat_map(|x| &x.backend_refs);
-        add(
-            o,
-            &r.spec.parent_refs,
-            b.map(|b| {
-                (
-                    b.group.as_deref(),
-                    b.kind.as_deref(),
-                    b.name.as_str(),
-                    b.namespace.as_deref(),
-                )
-            })
-            .collect(),
-        );
+    for (o, r) in store.of::<GrpcRoute>() {
+        let refs = r
+            .spec
+            .rules
+            .iter()
+            .flat_map(|x| &x.backend_refs)
+            .map(BackendRef::from);
+        add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
     }
-    for (o, r) in ctx.store.of::<TcpRoute>() {
-        let b = r.spec.rules.iter().flat_map(|x| &x.backend_refs);
-        add(
-            o,
-            &r.spec.parent_refs,
-            b.map(|b| {
-                (
-                    b.group.as_deref(),
-                    b.kind.as_deref(),
-                    b.name.as_str(),
-                    b.namespace.as_deref(),
-                )
-            })
-            .collect(),
-        );
+    for (o, r) in store.of::<TcpRoute>() {
+        let refs = r
+            .spec
+            .rules
+            .iter()
+            .flat_map(|x| &x.backend_refs)
+            .map(BackendRef::from);
+        add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
     }
-    for (o, r) in ctx.store.of::<TlsRoute>() {
-        let b = r.spec.rules.iter().flat_map(|x| &x.backend_refs);
-        add(
-            o,
-            &r.spec.parent_refs,
-            b.map(|b| {
-                (
-                    b.group.as_deref(),
-                    b.kind.as_deref(),
-                    b.name.as_str(),
-                    b.namespace.as_deref(),
-                )
-            })
-            .collect(),
-        );
+    for (o, r) in store.of::<TlsRoute>() {
+        let refs = r
+            .spec
+            .rules
+            .iter()
+            .flat_map(|x| &x.backend_refs)
+            .map(BackendRef::from);
+        add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
     }
     out
+}
+
+/// Backend (kind, ns, name) → the Gateways (ns, name) routes send it traffic from.
+type Ancestors = BTreeMap<Target, BTreeSet<(String, String)>>;
+
+fn add_ancestors<'a>(
+    out: &mut Ancestors,
+    o: &Object,
+    parents: &[ParentReference],
+    backends: impl Iterator<Item = BackendRef<'a>>,
+) {
+    let ns = o.namespace();
+    let gateways: Vec<(String, String)> = parents
+        .iter()
+        .filter(|p| {
+            p.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
+                && p.kind.as_deref().unwrap_or("Gateway") == "Gateway"
+        })
+        .map(|p| {
+            (
+                p.namespace.clone().unwrap_or_else(|| ns.to_string()),
+                p.name.clone(),
+            )
+        })
+        .collect();
+    for b in backends {
+        let kind = match (b.group.unwrap_or(""), b.kind.unwrap_or("Service")) {
+            ("" | "core", "Service") => "Service",
+            ("gateway.networking.x-k8s.io", "XBackend") => "XBackend",
+            ("inference.networking.k8s.io", "InferencePool") => "InferencePool",
+            _ => continue,
+        };
+        let key = (
+            kind,
+            b.namespace.unwrap_or(ns).to_string(),
+            b.name.to_string(),
+        );
+        out.entry(key).or_default().extend(gateways.iter().cloned());
+    }
 }
 
 fn ignored(o: &Object) -> bool {
@@ -233,7 +217,7 @@ fn policy_conds(with_resolved_refs: bool) -> Conds {
 
 fn ignored_status(o: &Object, parents: Vec<ParentReference>) -> Value {
     let mut conds = policy_conds(false);
-    conds.get_mut("Accepted").expect("inserted above").error = Some(ConfigError::new(
+    cond(&mut conds, "Accepted").error = Some(ConfigError::new(
         "IgnoredByIstio",
         format!("Ignored by Istio due to annotation {IGNORE}=true"),
     ));
@@ -254,15 +238,22 @@ fn target_ref(group: &str, kind: &str, name: &str, section: Option<&str>) -> Par
     }
 }
 
-/// A policy's target: a Service or ServiceEntry in the policy's namespace,
-/// and its (port name, number) pairs.
+/// A policy's target, resolved.
+struct Resolved {
+    target: Target,
+    hosts: Vec<String>,
+    /// (name, number) of each port.
+    ports: Vec<(String, u32)>,
+}
+
+/// A policy's target: a Service or ServiceEntry in the policy's namespace.
 fn resolve_target(
     ctx: &Ctx,
     ns: &str,
     group: &str,
     kind: &str,
     name: &str,
-) -> Result<(Target, Vec<String>, Vec<(String, u32)>), String> {
+) -> Result<Resolved, String> {
     let missing = || format!("reference {ns}/{name} (of kind {kind}) not found");
     match (group, kind) {
         ("" | "core", "Service") => {
@@ -278,11 +269,11 @@ fn resolve_target(
                     )
                 })
                 .collect();
-            Ok((
-                ("Service", ns.to_string(), name.to_string()),
-                vec![ctx.fqdn(name, ns)],
+            Ok(Resolved {
+                target: ("Service", ns.to_string(), name.to_string()),
+                hosts: vec![ctx.fqdn(name, ns)],
                 ports,
-            ))
+            })
         }
         ("networking.istio.io", "ServiceEntry") => {
             let (_, se) = ctx.find::<ServiceEntry>(ns, name).ok_or_else(missing)?;
@@ -292,11 +283,11 @@ fn resolve_target(
                 .iter()
                 .map(|p| (p.name.clone().unwrap_or_default(), p.number.unwrap_or(0)))
                 .collect();
-            Ok((
-                ("ServiceEntry", ns.to_string(), name.to_string()),
-                se.spec.hosts.clone(),
+            Ok(Resolved {
+                target: ("ServiceEntry", ns.to_string(), name.to_string()),
+                hosts: se.spec.hosts.clone(),
                 ports,
-            ))
+            })
         }
         _ => Err(format!("unsupported kind {kind}")),
     }
@@ -312,7 +303,7 @@ fn ca_credential(
 ) -> Option<String> {
     if let Some(wk) = &v.well_known_ca_certificates {
         if wk != "System" {
-            conds.get_mut("Accepted").expect("always present").error = Some(ConfigError::new(
+            cond(conds, "Accepted").error = Some(ConfigError::new(
                 "Invalid",
                 format!("Unknown wellKnownCACertificates: {wk}"),
             ));
@@ -321,7 +312,7 @@ fn ca_credential(
     }
     let r = v.ca_certificate_refs.first()?;
     if v.ca_certificate_refs.len() > 1 {
-        let c = conds.get_mut("Accepted").expect("always present");
+        let c = cond(conds, "Accepted");
         c.message
             .push_str("; warning: only the first caCertificateRefs will be used");
     }
@@ -337,9 +328,8 @@ fn ca_credential(
         },
         _ => ("InvalidKind", format!("Certificate reference not supported: unsupported kind {kind}")),
     };
-    conds.get_mut("ResolvedRefs").expect("TLS conditions").error =
-        Some(ConfigError::new(reason, err.clone()));
-    conds.get_mut("Accepted").expect("always present").error = Some(ConfigError::new(
+    cond(conds, "ResolvedRefs").error = Some(ConfigError::new(reason, err.clone()));
+    cond(conds, "Accepted").error = Some(ConfigError::new(
         "NoValidCACertificate",
         format!("Certificate reference invalid: {err}"),
     ));
@@ -359,7 +349,7 @@ fn san_list(v: &BackendTlsValidation) -> Vec<String> {
 
 fn tls_policies(
     ctx: &Ctx,
-    ancestors: &BTreeMap<Target, BTreeSet<(String, String)>>,
+    ancestors: &Ancestors,
     out: &mut Vec<BackendPolicy>,
     status: &mut Vec<StatusDoc>,
 ) {
@@ -407,20 +397,19 @@ fn tls_policies(
             );
             let section = t.section_name.as_deref().filter(|s| !s.is_empty());
             let resolved =
-                resolve_target(ctx, ns, group, kind, &t.name).and_then(|(target, hosts, ports)| {
-                    match section {
-                        Some(s) if !ports.iter().any(|(n, _)| n == s) => Err(format!(
-                            "sectionName \"{s}\" does not exist in {} {ns}/{}",
-                            target.0, t.name
-                        )),
-                        _ => Ok((target, hosts)),
-                    }
+                resolve_target(ctx, ns, group, kind, &t.name).and_then(|r| match section {
+                    Some(s) if !r.ports.iter().any(|(n, _)| n == s) => Err(format!(
+                        "sectionName \"{s}\" does not exist in {} {ns}/{}",
+                        r.target.0, t.name
+                    )),
+                    _ => Ok((r.target, r.hosts)),
                 });
             match resolved {
                 Err(e) => {
-                    conds.get_mut("Accepted").expect("always present").error = Some(
-                        ConfigError::new("TargetNotFound", format!("targetRefs invalid: {e}")),
-                    );
+                    cond(&mut conds, "Accepted").error = Some(ConfigError::new(
+                        "TargetNotFound",
+                        format!("targetRefs invalid: {e}"),
+                    ));
                 }
                 Ok((target, hosts)) => {
                     // istiod skips policies with the policy's own UID; in
@@ -442,15 +431,13 @@ fn tls_policies(
                                 < (o.meta().creation_timestamp.clone(), o.name())
                         });
                     if let Some((other, _)) = winner {
-                        conds.get_mut("Accepted").expect("always present").error = Some(
-                            ConfigError::new(
-                                "Conflicted",
-                                format!(
-                                    "Conflicts with BackendTLSPolicy \"{}\" targeting the same backend",
-                                    other.name()
-                                ),
+                        cond(&mut conds, "Accepted").error = Some(ConfigError::new(
+                            "Conflicted",
+                            format!(
+                                "Conflicts with BackendTLSPolicy \"{}\" targeting the same backend",
+                                other.name()
                             ),
-                        );
+                        ));
                     } else {
                         for host in hosts {
                             out.push(BackendPolicy {
@@ -523,7 +510,7 @@ fn traffic_policies(ctx: &Ctx, out: &mut Vec<BackendPolicy>, status: &mut Vec<St
         }
         let mut conds = policy_conds(false);
         if p.spec.session_persistence.is_some() {
-            conds.get_mut("Accepted").expect("inserted above").message =
+            cond(&mut conds, "Accepted").message =
                 "Configuration is valid, but Istio does not support the following fields: sessionPersistence".to_string();
         }
         let retry_budget = p.spec.retry_constraint.as_ref().map(|rc| {
@@ -550,15 +537,16 @@ fn traffic_policies(ctx: &Ctx, out: &mut Vec<BackendPolicy>, status: &mut Vec<St
                 t.kind.as_deref().unwrap_or(""),
             );
             let resolved = match resolve_target(ctx, ns, group, kind, &t.name) {
-                Ok((target, _, _)) if target.0 == "Service" => Ok(target),
+                Ok(r) if r.target.0 == "Service" => Ok(r.target),
                 Ok(_) => Err(format!("unsupported reference kind: {kind}")),
                 Err(e) => Err(e),
             };
             match resolved {
                 Err(e) => {
-                    conds.get_mut("Accepted").expect("inserted above").error = Some(
-                        ConfigError::new("TargetNotFound", format!("targetRefs invalid: {e}")),
-                    );
+                    cond(&mut conds, "Accepted").error = Some(ConfigError::new(
+                        "TargetNotFound",
+                        format!("targetRefs invalid: {e}"),
+                    ));
                 }
                 Ok(target) => out.push(BackendPolicy {
                     order: (
@@ -594,7 +582,7 @@ fn traffic_policies(ctx: &Ctx, out: &mut Vec<BackendPolicy>, status: &mut Vec<St
 
 fn backends(
     ctx: &Ctx,
-    ancestors: &BTreeMap<Target, BTreeSet<(String, String)>>,
+    ancestors: &Ancestors,
     out: &mut Vec<BackendPolicy>,
     status: &mut Vec<StatusDoc>,
 ) {
@@ -610,7 +598,7 @@ fn backends(
             .filter(|_| ty == "ExternalHostname")
         {
             None => {
-                conds.get_mut("Accepted").expect("inserted above").error = Some(ConfigError::new(
+                cond(&mut conds, "Accepted").error = Some(ConfigError::new(
                     "Invalid",
                     format!("unsupported backend type: {ty}"),
                 ));
@@ -661,8 +649,7 @@ fn backend_tls(
 ) -> Option<ClientTlsSettings> {
     let tls = b.spec.tls.as_ref()?;
     let invalid = |conds: &mut Conds, msg: String| {
-        conds.get_mut("Accepted").expect("always present").error =
-            Some(ConfigError::new("Invalid", msg));
+        cond(conds, "Accepted").error = Some(ConfigError::new("Invalid", msg));
     };
     match tls.mode.as_deref().unwrap_or("") {
         "ServerOnly" => {}
@@ -802,7 +789,7 @@ fn target_ports(ctx: &Ctx, target: &Target) -> Vec<(String, u32)> {
             target.0,
             &target.2,
         )
-        .map(|(_, _, ports)| ports)
+        .map(|r| r.ports)
         .unwrap_or_default(),
         _ => Vec::new(),
     }

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::conditions::{Cond, Conds, ConfigError, StatusDoc, merge_conditions, write};
+use super::backends::BackendRef;
+use super::conditions::{Cond, Conds, ConfigError, StatusDoc, cond, merge_conditions, write};
 use super::gateways::{Gateways, ParentInfo, status_doc};
 use super::http::{self, Filter, Rule, WeightedBackend};
 use super::names::{self, CONTROLLER, GATEWAY_GROUP, K8S_GATEWAY};
@@ -369,12 +370,10 @@ fn route_status(
             ]);
             let err = if p.is_mesh() { mesh_err } else { gw_err };
             if let Some(e) = err {
-                conds
-                    .get_mut("ResolvedRefs")
-                    .map(|c| c.error = Some(e.clone()));
+                cond(&mut conds, "ResolvedRefs").error = Some(e.clone());
             }
             if let Some(d) = &p.denied {
-                conds.get_mut("Accepted").map(|c| c.error = Some(d.clone()));
+                cond(&mut conds, "Accepted").error = Some(d.clone());
             }
             let v = json!({
                 "conditions": write(&conds, generation),
@@ -613,11 +612,7 @@ fn http_rules(r: &HttpRoute) -> Vec<Rule<'_>> {
                     .iter()
                     .map(|b| {
                         weighted(
-                            b.group.as_deref(),
-                            b.kind.as_deref(),
-                            &b.name,
-                            b.namespace.as_deref(),
-                            b.port,
+                            BackendRef::from(b),
                             b.weight,
                             b.filters.iter().map(|f| {
                                 (
@@ -638,13 +633,8 @@ fn http_rules(r: &HttpRoute) -> Vec<Rule<'_>> {
     out
 }
 
-#[allow(clippy::too_many_arguments, reason = "the fields of a backendRef")]
 fn weighted<'a>(
-    group: Option<&'a str>,
-    kind: Option<&'a str>,
-    name: &'a str,
-    namespace: Option<&'a str>,
-    port: Option<i32>,
+    to: BackendRef<'a>,
     weight: Option<i32>,
     filters: impl Iterator<
         Item = (
@@ -655,13 +645,7 @@ fn weighted<'a>(
     >,
 ) -> WeightedBackend<'a> {
     let mut b = WeightedBackend {
-        to: super::backends::BackendRef {
-            group,
-            kind,
-            name,
-            namespace,
-            port,
-        },
+        to,
         weight,
         request_headers: Vec::new(),
         response_headers: Vec::new(),
@@ -717,11 +701,7 @@ fn grpc_rules(r: &GrpcRoute) -> Vec<Rule<'_>> {
                     .iter()
                     .map(|b| {
                         weighted(
-                            b.group.as_deref(),
-                            b.kind.as_deref(),
-                            &b.name,
-                            b.namespace.as_deref(),
-                            b.port,
+                            BackendRef::from(b),
                             b.weight,
                             b.filters.iter().map(|f| {
                                 (
