@@ -41,6 +41,53 @@ backend_ref_of!(
     gw::BackendObjectReference
 );
 
+/// What istiod weighs: a backendRef and its weight (1 when unset).
+pub(crate) trait Weighted {
+    fn backend(&self) -> BackendRef<'_>;
+    fn weight(&self) -> Option<i32>;
+}
+
+impl Weighted for gw::BackendRef {
+    fn backend(&self) -> BackendRef<'_> {
+        BackendRef::from(self)
+    }
+    fn weight(&self) -> Option<i32> {
+        self.weight
+    }
+}
+
+/// Destinations of weighted backendRefs, istiod's way: zero weights
+/// dropped, a lone backend left unweighted; `build` makes each route entry.
+/// The last soft error is returned beside them; a hard one instead.
+pub(crate) fn weighted_destinations<T: Weighted, R>(
+    ctx: &Ctx,
+    backends: &[T],
+    ns: &str,
+    enforce: bool,
+    kind: &str,
+    mut build: impl FnMut(&T, Destination, Option<i32>) -> Result<R, ConfigError>,
+) -> Result<(Vec<R>, Option<ConfigError>), ConfigError> {
+    let kept: Vec<&T> = backends
+        .iter()
+        .filter(|b| b.weight().unwrap_or(1) != 0)
+        .collect();
+    let lone = kept.len() == 1;
+    let mut soft = None;
+    let mut out = Vec::new();
+    for b in kept {
+        let (dst, err) = destination(ctx, b.backend(), ns, enforce, kind);
+        if let Some(e) = err {
+            if !is_soft(&e) {
+                return Err(e);
+            }
+            soft = Some(e);
+        }
+        let weight = if lone { None } else { b.weight().or(Some(1)) };
+        out.push(build(b, dst.unwrap_or_default(), weight)?);
+    }
+    Ok((out, soft))
+}
+
 /// A soft error keeps the rule; any other reason drops the route.
 pub(crate) fn is_soft(e: &ConfigError) -> bool {
     matches!(
@@ -75,18 +122,20 @@ pub(crate) fn destination(
     let mut soft = None;
     let hostname = match (group, kind) {
         ("gateway.networking.x-k8s.io", "XBackend") => return xbackend(ctx, to, namespace),
-        ("" | "core", "Service") => {
-            if to.name.contains('.') {
+        // A ServiceImport is the Service of the same name while istiod's
+        // MCS host feature (clusterset.local) is off, its default.
+        (g @ ("" | "core" | "multicluster.x-k8s.io"), k @ ("Service" | "ServiceImport"))
+            if (g == "multicluster.x-k8s.io") == (k == "ServiceImport") =>
+        {
+            if k == "Service" && to.name.contains('.') {
                 let msg =
                     "service name invalid; the name of the Service must be used, not the hostname.";
                 return (None, Some(ConfigError::new("InvalidDestination", msg)));
             }
             let host = ctx.fqdn(to.name, namespace);
             if !ctx.service_exists(namespace, to.name) {
-                soft = Some(ConfigError::new(
-                    "BackendNotFound",
-                    format!("backend({host}) not found"),
-                ));
+                let msg = format!("backend({host}) not found");
+                soft = Some(ConfigError::new("BackendNotFound", msg));
             }
             host
         }
@@ -96,22 +145,10 @@ pub(crate) fn destination(
                 return (None, Some(ConfigError::new("InvalidDestination", msg)));
             }
             if ctx.registry.service(to.name, namespace).is_none() {
-                soft = Some(ConfigError::new(
-                    "BackendNotFound",
-                    format!("backend({}) not found", to.name),
-                ));
+                let msg = format!("backend({}) not found", to.name);
+                soft = Some(ConfigError::new("BackendNotFound", msg));
             }
             to.name.to_string()
-        }
-        ("multicluster.x-k8s.io", "ServiceImport") => {
-            let host = ctx.fqdn(to.name, namespace);
-            if !ctx.service_exists(namespace, to.name) {
-                soft = Some(ConfigError::new(
-                    "BackendNotFound",
-                    format!("backend({host}) not found"),
-                ));
-            }
-            host
         }
         ("inference.networking.k8s.io", "InferencePool") => {
             return inference_pool(ctx, to, namespace);

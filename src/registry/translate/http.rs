@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use super::backends::{self, BackendRef};
+use super::backends::{self, BackendRef, Weighted};
 use super::conditions::ConfigError;
 use super::{Ctx, proto_duration};
 use crate::model::Object;
 use crate::model::gateway_api::{
-    CorsFilter, GrpcRouteMatch, HeaderFilter, HeaderMatch, HttpRouteMatch, RequestMirrorFilter,
-    RequestRedirectFilter, UrlRewriteFilter,
+    CorsFilter, GrpcBackendRef, GrpcRouteFilter, GrpcRouteMatch, HeaderFilter, HeaderMatch,
+    HttpBackendRef, HttpRouteFilter, HttpRouteMatch, RequestMirrorFilter, RequestRedirectFilter,
+    UrlRewriteFilter,
 };
 use crate::model::istio::{
     CorsPolicy, HeaderOperations, Headers, HttpDirectResponse, HttpMatchRequest, HttpMirrorPolicy,
@@ -70,7 +71,7 @@ fn header_matches(
         .collect()
 }
 
-fn http_match(m: &HttpRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
+pub(crate) fn http_match(m: &HttpRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
     // A match without `path` has no URI match: the CRD default (PathPrefix
     // "/") is the API server's business, and the goldens are not defaulted.
     let uri = match &m.path {
@@ -106,7 +107,7 @@ fn http_match(m: &HttpRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
     })
 }
 
-fn grpc_match(m: &GrpcRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
+pub(crate) fn grpc_match(m: &GrpcRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
     let uri = match &m.method {
         None => None,
         Some(method) => {
@@ -288,7 +289,16 @@ pub(crate) struct WeightedBackend<'a> {
     pub unsupported_filter: Option<&'a str>,
 }
 
-/// Weighted destinations: zero weights dropped, a lone backend unweighted.
+impl Weighted for WeightedBackend<'_> {
+    fn backend(&self) -> BackendRef<'_> {
+        self.to
+    }
+    fn weight(&self) -> Option<i32> {
+        self.weight
+    }
+}
+
+/// A route entry per backend, with the backend's header modifiers.
 fn destinations(
     ctx: &Ctx,
     backends: &[WeightedBackend],
@@ -296,42 +306,31 @@ fn destinations(
     enforce: bool,
     kind: &str,
 ) -> Result<(Vec<HttpRouteDestination>, Option<ConfigError>), ConfigError> {
-    let kept: Vec<_> = backends
-        .iter()
-        .filter(|b| b.weight.unwrap_or(1) != 0)
-        .collect();
-    let lone = kept.len() == 1;
-    let mut soft = None;
-    let mut out = Vec::new();
-    for b in kept {
-        let (dst, err) = backends::destination(ctx, b.to, ns, enforce, kind);
-        if let Some(e) = err {
-            if backends::is_soft(&e) {
-                soft = Some(e);
-            } else {
-                return Err(e);
+    backends::weighted_destinations(
+        ctx,
+        backends,
+        ns,
+        enforce,
+        kind,
+        |b, destination, weight| {
+            if let Some(t) = b.unsupported_filter {
+                let msg = format!("unsupported filter type \"{t}\"");
+                return Err(ConfigError::new("InvalidFilter", msg));
             }
-        }
-        let mut rd = HttpRouteDestination {
-            destination: dst.unwrap_or_default(),
-            weight: if lone { None } else { b.weight.or(Some(1)) },
-            headers: None,
-        };
-        if let Some(t) = b.unsupported_filter {
-            return Err(ConfigError::new(
-                "InvalidFilter",
-                format!("unsupported filter type \"{t}\""),
-            ));
-        }
-        for f in &b.request_headers {
-            rd.headers.get_or_insert_with(Headers::default).request = Some(header_ops(f)?);
-        }
-        for f in &b.response_headers {
-            rd.headers.get_or_insert_with(Headers::default).response = Some(header_ops(f)?);
-        }
-        out.push(rd);
-    }
-    Ok((out, soft))
+            let mut rd = HttpRouteDestination {
+                destination,
+                weight,
+                headers: None,
+            };
+            for f in &b.request_headers {
+                rd.headers.get_or_insert_with(Headers::default).request = Some(header_ops(f)?);
+            }
+            for f in &b.response_headers {
+                rd.headers.get_or_insert_with(Headers::default).response = Some(header_ops(f)?);
+            }
+            Ok(rd)
+        },
+    )
 }
 
 /// A rule's filters, whichever route kind they come from.
@@ -359,14 +358,82 @@ pub(crate) struct Rule<'a> {
     pub mirror_error_is_hard: bool,
 }
 
-impl<'a> Rule<'a> {
-    pub fn http_match(m: &HttpRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
-        http_match(m)
-    }
-    pub fn grpc_match(m: &GrpcRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
-        grpc_match(m)
+/// A rule's matches, one per Istio route (a rule without matches is one
+/// route without a match).
+pub(crate) fn split_matches<M>(
+    matches: &[M],
+    convert: fn(&M) -> Result<HttpMatchRequest, ConfigError>,
+) -> impl Iterator<Item = Option<Result<HttpMatchRequest, ConfigError>>> + use<M> {
+    let converted: Vec<_> = matches.iter().map(|m| Some(convert(m))).collect();
+    let whole = converted.is_empty().then_some(None);
+    converted.into_iter().chain(whole)
+}
+
+impl<'a> From<&'a HttpRouteFilter> for Filter<'a> {
+    fn from(f: &'a HttpRouteFilter) -> Filter<'a> {
+        match f.r#type.as_str() {
+            "RequestHeaderModifier" => f
+                .request_header_modifier
+                .as_ref()
+                .map(Filter::RequestHeaders),
+            "ResponseHeaderModifier" => f
+                .response_header_modifier
+                .as_ref()
+                .map(Filter::ResponseHeaders),
+            "RequestRedirect" => f.request_redirect.as_ref().map(Filter::Redirect),
+            "RequestMirror" => f.request_mirror.as_ref().map(Filter::Mirror),
+            "URLRewrite" => f.url_rewrite.as_ref().map(Filter::Rewrite),
+            "CORS" => f.cors.as_ref().map(Filter::Cors),
+            _ => None,
+        }
+        .unwrap_or(Filter::Unsupported(&f.r#type))
     }
 }
+
+impl<'a> From<&'a GrpcRouteFilter> for Filter<'a> {
+    fn from(f: &'a GrpcRouteFilter) -> Filter<'a> {
+        match f.r#type.as_str() {
+            "RequestHeaderModifier" => f
+                .request_header_modifier
+                .as_ref()
+                .map(Filter::RequestHeaders),
+            "ResponseHeaderModifier" => f
+                .response_header_modifier
+                .as_ref()
+                .map(Filter::ResponseHeaders),
+            "RequestMirror" => f.request_mirror.as_ref().map(Filter::Mirror),
+            _ => None,
+        }
+        .unwrap_or(Filter::Unsupported(&f.r#type))
+    }
+}
+
+/// HTTP and gRPC backendRefs: only header modifiers are allowed on them.
+macro_rules! weighted_backend_of {
+    ($($ty:ty),*) => {$(
+        impl<'a> From<&'a $ty> for WeightedBackend<'a> {
+            fn from(b: &'a $ty) -> WeightedBackend<'a> {
+                let mut out = WeightedBackend {
+                    to: BackendRef::from(b),
+                    weight: b.weight,
+                    request_headers: Vec::new(),
+                    response_headers: Vec::new(),
+                    unsupported_filter: None,
+                };
+                for f in &b.filters {
+                    match (f.r#type.as_str(), &f.request_header_modifier, &f.response_header_modifier) {
+                        ("RequestHeaderModifier", Some(h), _) => out.request_headers.push(h),
+                        ("ResponseHeaderModifier", _, Some(h)) => out.response_headers.push(h),
+                        (ty, _, _) => out.unsupported_filter = out.unsupported_filter.or(Some(ty)),
+                    }
+                }
+                out
+            }
+        }
+    )*};
+}
+
+weighted_backend_of!(HttpBackendRef, GrpcBackendRef);
 
 /// Convert one (split) rule of `route`.
 pub(crate) fn convert(ctx: &Ctx, route: &Object, rule: &Rule, enforce: bool) -> Converted {

@@ -3,7 +3,7 @@
 //! `convertTLSRoute`, `buildTCPDestination`).
 
 use super::Ctx;
-use super::backends::{self, BackendRef};
+use super::backends;
 use super::conditions::ConfigError;
 use crate::model::Object;
 use crate::model::gateway_api::L4RouteRule;
@@ -38,29 +38,21 @@ pub(crate) fn destinations(
             None,
         );
     }
-    let kept: Vec<_> = rule
-        .backend_refs
-        .iter()
-        .filter(|b| b.weight.unwrap_or(1) != 0)
-        .collect();
-    let lone = kept.len() == 1;
-    let mut soft = None;
-    let mut out = Vec::new();
-    for b in kept {
-        let to = BackendRef::from(b);
-        let (dst, err) =
-            backends::destination(ctx, to, route.namespace(), enforce, route.info.kind);
-        if let Some(e) = err {
-            if backends::is_soft(&e) {
-                soft = Some(e);
-            } else {
-                return (None, Some(e));
-            }
-        }
-        out.push(RouteDestination {
-            destination: dst.unwrap_or_default(),
-            weight: if lone { None } else { b.weight.or(Some(1)) },
-        });
+    let built = backends::weighted_destinations(
+        ctx,
+        &rule.backend_refs,
+        route.namespace(),
+        enforce,
+        route.info.kind,
+        |_, destination, weight| {
+            Ok(RouteDestination {
+                destination,
+                weight,
+            })
+        },
+    );
+    match built {
+        Ok((routes, soft)) => (Some(routes), soft),
+        Err(e) => (None, Some(e)),
     }
-    (Some(out), soft)
 }

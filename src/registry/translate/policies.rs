@@ -45,6 +45,30 @@ struct BackendPolicy {
     span: crate::diag::Span,
 }
 
+impl BackendPolicy {
+    /// Policy `o`'s (of `kind`) contribution for `host` of `target`, with
+    /// nothing set yet.
+    fn new(o: &Object, kind: &str, target: Target, host: String) -> BackendPolicy {
+        let ns = o.namespace();
+        BackendPolicy {
+            order: (
+                o.meta().creation_timestamp.clone(),
+                ns.to_string(),
+                o.name().to_string(),
+            ),
+            parent: format!("{kind}/{ns}.{}", o.name()),
+            target,
+            host,
+            section_name: None,
+            port: None,
+            tls: None,
+            load_balancer: None,
+            retry_budget: None,
+            span: o.span.clone(),
+        }
+    }
+}
+
 /// The DestinationRules and the policies' status.
 pub(crate) fn build(ctx: &Ctx) -> (Vec<Object>, Vec<StatusDoc>) {
     let mut policies = Vec::new();
@@ -62,43 +86,16 @@ pub(crate) fn build(ctx: &Ctx) -> (Vec<Object>, Vec<StatusDoc>) {
 /// `AncestorBackend`): backend (kind, ns, name) → gateways (ns, name).
 fn route_ancestors(ctx: &Ctx) -> Ancestors {
     let mut out = Ancestors::new();
-    let store = ctx.store;
-    for (o, r) in store.of::<HttpRoute>() {
-        let refs = r
-            .spec
-            .rules
-            .iter()
-            .flat_map(|x| &x.backend_refs)
-            .map(BackendRef::from);
-        add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
+    // Every route kind has parentRefs and rules of backendRefs.
+    macro_rules! each_route {
+        ($($ty:ty),*) => {$(
+            for (o, r) in ctx.store.of::<$ty>() {
+                let refs = r.spec.rules.iter().flat_map(|x| &x.backend_refs).map(BackendRef::from);
+                add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
+            }
+        )*};
     }
-    for (o, r) in store.of::<GrpcRoute>() {
-        let refs = r
-            .spec
-            .rules
-            .iter()
-            .flat_map(|x| &x.backend_refs)
-            .map(BackendRef::from);
-        add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
-    }
-    for (o, r) in store.of::<TcpRoute>() {
-        let refs = r
-            .spec
-            .rules
-            .iter()
-            .flat_map(|x| &x.backend_refs)
-            .map(BackendRef::from);
-        add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
-    }
-    for (o, r) in store.of::<TlsRoute>() {
-        let refs = r
-            .spec
-            .rules
-            .iter()
-            .flat_map(|x| &x.backend_refs)
-            .map(BackendRef::from);
-        add_ancestors(&mut out, o, &r.spec.parent_refs, refs);
-    }
+    each_route!(HttpRoute, GrpcRoute, TcpRoute, TlsRoute);
     out
 }
 
@@ -228,10 +225,17 @@ fn ignored_status(o: &Object, parents: Vec<ParentReference>) -> Value {
     merge_ancestors(o, incoming, 16)
 }
 
-fn target_ref(group: &str, kind: &str, name: &str, section: Option<&str>) -> ParentReference {
+/// A policy's target (or a Gateway) as its status names it; an unset
+/// group or kind is written as "".
+fn target_ref(
+    group: Option<&str>,
+    kind: Option<&str>,
+    name: &str,
+    section: Option<&str>,
+) -> ParentReference {
     ParentReference {
-        group: Some(group.to_string()),
-        kind: Some(kind.to_string()),
+        group: Some(group.unwrap_or("").to_string()),
+        kind: Some(kind.unwrap_or("").to_string()),
         name: name.to_string(),
         section_name: section.map(str::to_string),
         ..Default::default()
@@ -363,8 +367,8 @@ fn tls_policies(
                 .iter()
                 .map(|t| {
                     target_ref(
-                        t.group.as_deref().unwrap_or(""),
-                        t.kind.as_deref().unwrap_or(""),
+                        t.group.as_deref(),
+                        t.kind.as_deref(),
                         &t.name,
                         t.section_name.as_deref(),
                     )
@@ -441,20 +445,9 @@ fn tls_policies(
                     } else {
                         for host in hosts {
                             out.push(BackendPolicy {
-                                order: (
-                                    o.meta().creation_timestamp.clone(),
-                                    ns.to_string(),
-                                    o.name().to_string(),
-                                ),
-                                parent: format!("BackendTLSPolicy/{ns}.{}", o.name()),
-                                target: target.clone(),
-                                host,
                                 section_name: section.map(str::to_string),
-                                port: None,
                                 tls: Some(tls.clone()),
-                                load_balancer: None,
-                                retry_budget: None,
-                                span: o.span.clone(),
+                                ..BackendPolicy::new(o, "BackendTLSPolicy", target.clone(), host)
                             });
                         }
                     }
@@ -463,7 +456,7 @@ fn tls_policies(
             }
             entries.push(ancestor(
                 o,
-                &target_ref(group, kind, &t.name, t.section_name.as_deref()),
+                &target_ref(Some(group), Some(kind), &t.name, t.section_name.as_deref()),
                 &conds,
                 MESH_CONTROLLER,
             ));
@@ -471,7 +464,7 @@ fn tls_policies(
         for (_, g) in gateways {
             entries.push(ancestor(
                 o,
-                &target_ref(GATEWAY_GROUP, "Gateway", &g, None),
+                &target_ref(Some(GATEWAY_GROUP), Some("Gateway"), &g, None),
                 &conds,
                 CONTROLLER,
             ));
@@ -492,14 +485,7 @@ fn traffic_policies(ctx: &Ctx, out: &mut Vec<BackendPolicy>, status: &mut Vec<St
                 .spec
                 .target_refs
                 .iter()
-                .map(|t| {
-                    target_ref(
-                        t.group.as_deref().unwrap_or(""),
-                        t.kind.as_deref().unwrap_or(""),
-                        &t.name,
-                        None,
-                    )
-                })
+                .map(|t| target_ref(t.group.as_deref(), t.kind.as_deref(), &t.name, None))
                 .collect();
             status.push(status_doc(
                 o,
@@ -549,25 +535,14 @@ fn traffic_policies(ctx: &Ctx, out: &mut Vec<BackendPolicy>, status: &mut Vec<St
                     ));
                 }
                 Ok(target) => out.push(BackendPolicy {
-                    order: (
-                        o.meta().creation_timestamp.clone(),
-                        ns.to_string(),
-                        o.name().to_string(),
-                    ),
-                    parent: format!("XBackendTrafficPolicy/{ns}.{}", o.name()),
-                    host: ctx.fqdn(&t.name, ns),
-                    target,
-                    section_name: None,
-                    port: None,
-                    tls: None,
                     load_balancer: Some(LoadBalancerSettings::default()),
                     retry_budget: retry_budget.clone(),
-                    span: o.span.clone(),
+                    ..BackendPolicy::new(o, "XBackendTrafficPolicy", target, ctx.fqdn(&t.name, ns))
                 }),
             }
             entries.push(ancestor(
                 o,
-                &target_ref(group, kind, &t.name, None),
+                &target_ref(Some(group), Some(kind), &t.name, None),
                 &conds,
                 MESH_CONTROLLER,
             ));
@@ -606,15 +581,6 @@ fn backends(
             Some(host) => {
                 if let Some(tls) = backend_tls(ctx, o, b, &host.hostname, &mut conds) {
                     out.push(BackendPolicy {
-                        order: (
-                            o.meta().creation_timestamp.clone(),
-                            ns.to_string(),
-                            o.name().to_string(),
-                        ),
-                        parent: format!("XBackend/{ns}.{}", o.name()),
-                        target: target.clone(),
-                        host: host.hostname.clone(),
-                        section_name: None,
                         port: b
                             .spec
                             .port
@@ -622,17 +588,20 @@ fn backends(
                             .and_then(|p| p.port)
                             .and_then(|p| u32::try_from(p).ok()),
                         tls: Some(tls),
-                        load_balancer: None,
-                        retry_budget: None,
-                        span: o.span.clone(),
+                        ..BackendPolicy::new(o, "XBackend", target.clone(), host.hostname.clone())
                     });
                 }
             }
         }
-        let mesh = target_ref("gateway.networking.x-k8s.io", "XBackend", o.name(), None);
+        let mesh = target_ref(
+            Some("gateway.networking.x-k8s.io"),
+            Some("XBackend"),
+            o.name(),
+            None,
+        );
         let mut entries = vec![ancestor(o, &mesh, &conds, MESH_CONTROLLER)];
         for (gns, g) in ancestors.get(&target).into_iter().flatten() {
-            let mut r = target_ref(GATEWAY_GROUP, "Gateway", g, None);
+            let mut r = target_ref(Some(GATEWAY_GROUP), Some("Gateway"), g, None);
             r.namespace = Some(gns.clone());
             entries.push(ancestor(o, &r, &conds, CONTROLLER));
         }

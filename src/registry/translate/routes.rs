@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::backends::BackendRef;
 use super::conditions::{Cond, Conds, ConfigError, StatusDoc, cond, merge_conditions, write};
 use super::gateways::{Gateways, ParentInfo, status_doc};
 use super::http::{self, Filter, Rule, WeightedBackend};
@@ -560,6 +559,30 @@ pub(crate) fn build(ctx: &Ctx, gws: &Gateways, _diags: &mut Diagnostics) -> Rout
     out
 }
 
+/// A route's rules converted for its mesh parents (no ReferenceGrant
+/// enforced) and its gateway parents, as far as it has each; its status and
+/// Gateway attachments recorded. Returns (mesh routes, gateway routes).
+fn convert_for_parents<T>(
+    o: &Object,
+    parents: &[RouteParent],
+    out: &mut Routes,
+    convert: impl Fn(bool) -> (Vec<T>, Option<ConfigError>),
+) -> (Vec<T>, Vec<T>) {
+    let for_parents = |mesh: bool| {
+        if parents.iter().any(|p| p.is_mesh() == mesh) {
+            convert(!mesh)
+        } else {
+            (Vec::new(), None)
+        }
+    };
+    let (mesh_routes, mesh_err) = for_parents(true);
+    let (gw_routes, gw_err) = for_parents(false);
+    let status = route_status(o, parents, &gw_err, &mesh_err);
+    out.status.push(status_doc(o, o.info.kind, status));
+    record_attachments(parents, out);
+    (mesh_routes, gw_routes)
+}
+
 fn record_attachments(parents: &[RouteParent], out: &mut Routes) {
     for p in filtered(parents) {
         if p.kind == "Gateway" || p.kind == "ListenerSet" {
@@ -570,156 +593,47 @@ fn record_attachments(parents: &[RouteParent], out: &mut Routes) {
 }
 
 fn http_rules(r: &HttpRoute) -> Vec<Rule<'_>> {
-    let mut out = Vec::new();
-    for (i, rule) in r.spec.rules.iter().enumerate() {
-        let matches: Vec<Option<_>> = if rule.matches.is_empty() {
-            vec![None]
-        } else {
-            rule.matches
-                .iter()
-                .map(|m| Some(Rule::http_match(m)))
-                .collect()
-        };
-        for matched in matches {
-            out.push(Rule {
+    let rules = r.spec.rules.iter().enumerate();
+    rules
+        .flat_map(|(i, rule)| {
+            http::split_matches(&rule.matches, http::http_match).map(move |matched| Rule {
                 name: rule.name.as_deref(),
                 index: i,
                 matched,
-                filters: rule
-                    .filters
-                    .iter()
-                    .map(|f| {
-                        match f.r#type.as_str() {
-                            "RequestHeaderModifier" => f
-                                .request_header_modifier
-                                .as_ref()
-                                .map(Filter::RequestHeaders),
-                            "ResponseHeaderModifier" => f
-                                .response_header_modifier
-                                .as_ref()
-                                .map(Filter::ResponseHeaders),
-                            "RequestRedirect" => f.request_redirect.as_ref().map(Filter::Redirect),
-                            "RequestMirror" => f.request_mirror.as_ref().map(Filter::Mirror),
-                            "URLRewrite" => f.url_rewrite.as_ref().map(Filter::Rewrite),
-                            "CORS" => f.cors.as_ref().map(Filter::Cors),
-                            _ => None,
-                        }
-                        .unwrap_or(Filter::Unsupported(&f.r#type))
-                    })
-                    .collect(),
+                filters: rule.filters.iter().map(Filter::from).collect(),
                 backends: rule
                     .backend_refs
                     .iter()
-                    .map(|b| {
-                        weighted(
-                            BackendRef::from(b),
-                            b.weight,
-                            b.filters.iter().map(|f| {
-                                (
-                                    f.r#type.as_str(),
-                                    f.request_header_modifier.as_ref(),
-                                    f.response_header_modifier.as_ref(),
-                                )
-                            }),
-                        )
-                    })
+                    .map(WeightedBackend::from)
                     .collect(),
                 retry: rule.retry.as_ref(),
                 timeouts: rule.timeouts.as_ref(),
                 mirror_error_is_hard: false,
-            });
-        }
-    }
-    out
-}
-
-fn weighted<'a>(
-    to: BackendRef<'a>,
-    weight: Option<i32>,
-    filters: impl Iterator<
-        Item = (
-            &'a str,
-            Option<&'a crate::model::gateway_api::HeaderFilter>,
-            Option<&'a crate::model::gateway_api::HeaderFilter>,
-        ),
-    >,
-) -> WeightedBackend<'a> {
-    let mut b = WeightedBackend {
-        to,
-        weight,
-        request_headers: Vec::new(),
-        response_headers: Vec::new(),
-        unsupported_filter: None,
-    };
-    for (ty, req, resp) in filters {
-        match (ty, req, resp) {
-            ("RequestHeaderModifier", Some(h), _) => b.request_headers.push(h),
-            ("ResponseHeaderModifier", _, Some(h)) => b.response_headers.push(h),
-            _ => b.unsupported_filter = b.unsupported_filter.or(Some(ty)),
-        }
-    }
-    b
+            })
+        })
+        .collect()
 }
 
 fn grpc_rules(r: &GrpcRoute) -> Vec<Rule<'_>> {
-    let mut out = Vec::new();
-    for (i, rule) in r.spec.rules.iter().enumerate() {
-        let matches: Vec<Option<_>> = if rule.matches.is_empty() {
-            vec![None]
-        } else {
-            rule.matches
-                .iter()
-                .map(|m| Some(Rule::grpc_match(m)))
-                .collect()
-        };
-        for matched in matches {
-            out.push(Rule {
+    let rules = r.spec.rules.iter().enumerate();
+    rules
+        .flat_map(|(i, rule)| {
+            http::split_matches(&rule.matches, http::grpc_match).map(move |matched| Rule {
                 name: rule.name.as_deref(),
                 index: i,
                 matched,
-                filters: rule
-                    .filters
-                    .iter()
-                    .map(|f| {
-                        match f.r#type.as_str() {
-                            "RequestHeaderModifier" => f
-                                .request_header_modifier
-                                .as_ref()
-                                .map(Filter::RequestHeaders),
-                            "ResponseHeaderModifier" => f
-                                .response_header_modifier
-                                .as_ref()
-                                .map(Filter::ResponseHeaders),
-                            "RequestMirror" => f.request_mirror.as_ref().map(Filter::Mirror),
-                            _ => None,
-                        }
-                        .unwrap_or(Filter::Unsupported(&f.r#type))
-                    })
-                    .collect(),
+                filters: rule.filters.iter().map(Filter::from).collect(),
                 backends: rule
                     .backend_refs
                     .iter()
-                    .map(|b| {
-                        weighted(
-                            BackendRef::from(b),
-                            b.weight,
-                            b.filters.iter().map(|f| {
-                                (
-                                    f.r#type.as_str(),
-                                    f.request_header_modifier.as_ref(),
-                                    f.response_header_modifier.as_ref(),
-                                )
-                            }),
-                        )
-                    })
+                    .map(WeightedBackend::from)
                     .collect(),
                 retry: None,
                 timeouts: None,
                 mirror_error_is_hard: true,
-            });
-        }
-    }
-    out
+            })
+        })
+        .collect()
 }
 
 #[allow(
@@ -737,25 +651,9 @@ fn http_like(
     out: &mut Routes,
 ) {
     let parents = parents(ctx, gws, o, refs, hostnames);
-    let need_mesh = parents.iter().any(RouteParent::is_mesh);
-    let need_gw = parents.iter().any(|p| !p.is_mesh());
-    let conv = |enforce: bool| convert_all(rules.iter().map(|r| http::convert(ctx, o, r, enforce)));
-    let (mesh_routes, mesh_err) = if need_mesh {
-        conv(false)
-    } else {
-        (Vec::new(), None)
-    };
-    let (gw_routes, gw_err) = if need_gw {
-        conv(true)
-    } else {
-        (Vec::new(), None)
-    };
-    out.status.push(status_doc(
-        o,
-        o.info.kind,
-        route_status(o, &parents, &gw_err, &mesh_err),
-    ));
-    record_attachments(&parents, out);
+    let (mesh_routes, gw_routes) = convert_for_parents(o, &parents, out, |enforce| {
+        convert_all(rules.iter().map(|r| http::convert(ctx, o, r, enforce)))
+    });
     let ns = o.namespace();
     let mut count = 0;
     for p in filtered(&parents) {
@@ -860,26 +758,9 @@ fn l4_route(
     out: &mut Routes,
 ) {
     let parents = parents(ctx, gws, o, refs, hostnames);
-    let conv =
-        |enforce: bool| convert_all(rules.iter().map(|r| l4::destinations(ctx, o, r, enforce)));
-    let need_mesh = parents.iter().any(RouteParent::is_mesh);
-    let need_gw = parents.iter().any(|p| !p.is_mesh());
-    let (mesh_routes, mesh_err) = if need_mesh {
-        conv(false)
-    } else {
-        (Vec::new(), None)
-    };
-    let (gw_routes, gw_err) = if need_gw {
-        conv(true)
-    } else {
-        (Vec::new(), None)
-    };
-    out.status.push(status_doc(
-        o,
-        o.info.kind,
-        route_status(o, &parents, &gw_err, &mesh_err),
-    ));
-    record_attachments(&parents, out);
+    let (mesh_routes, gw_routes) = convert_for_parents(o, &parents, out, |enforce| {
+        convert_all(rules.iter().map(|r| l4::destinations(ctx, o, r, enforce)))
+    });
     let ns = o.namespace();
     let sni: Vec<String> = if hostnames.is_empty() {
         vec!["*".to_string()]
