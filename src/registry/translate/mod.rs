@@ -20,7 +20,7 @@ mod refs;
 mod registry_view;
 mod routes;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -158,6 +158,9 @@ pub(crate) struct Ctx<'a> {
     pub grants: refs::ReferenceGrants,
     /// Namespace labels (with the implicit `kubernetes.io/metadata.name`).
     pub namespaces: BTreeMap<String, Labels>,
+    /// Objects by (namespace, name), built on the first lookup: a mesh
+    /// without Gateway API objects never needs it.
+    by_name: std::cell::OnceCell<HashMap<(&'a str, &'a str), Vec<&'a Object>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -178,6 +181,7 @@ impl<'a> Ctx<'a> {
             opts,
             grants: refs::ReferenceGrants::build(store),
             namespaces,
+            by_name: std::cell::OnceCell::new(),
         }
     }
 
@@ -197,9 +201,17 @@ impl<'a> Ctx<'a> {
         ns: &str,
         name: &str,
     ) -> Option<(&'a Object, &'a T)> {
-        self.store
-            .of::<T>()
-            .find(|(o, _)| o.namespace() == ns && o.name() == name)
+        let index = self.by_name.get_or_init(|| {
+            let mut index: HashMap<(&str, &str), Vec<&Object>> = HashMap::new();
+            for o in self.store.objects() {
+                index.entry((o.namespace(), o.name())).or_default().push(o);
+            }
+            index
+        });
+        index
+            .get(&(ns, name))?
+            .iter()
+            .find_map(|o| T::from_body(&o.body).map(|t| (*o, t)))
     }
 }
 

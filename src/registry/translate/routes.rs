@@ -12,7 +12,7 @@ use super::gateways::{Gateways, ParentInfo, status_doc};
 use super::http::{self, Filter, Rule, WeightedBackend};
 use super::names::{self, CONTROLLER, GATEWAY_GROUP, K8S_GATEWAY};
 use super::{Ctx, istio_object, k8s_json, l4, meta};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Severity};
 use crate::model::gateway_api::{GrpcRoute, HttpRoute, ParentReference, TcpRoute, TlsRoute};
 use crate::model::istio::{
     self as ist, TcpRoute as IstTcp, TlsMatchAttributes, TlsRoute as IstTls,
@@ -430,6 +430,8 @@ pub(crate) struct Routes {
     pub status: Vec<StatusDoc>,
     /// (gateway namespace, gateway name, listener) per attachment.
     pub attachments: Vec<(String, String, String)>,
+    /// Routes dropped for a parent type by a hard error: (span, object, message).
+    dropped: Vec<(crate::diag::Span, String, String)>,
 }
 
 /// A VirtualService before HTTP merging.
@@ -502,7 +504,7 @@ fn convert_all<T>(
     (routes, err)
 }
 
-pub(crate) fn build(ctx: &Ctx, gws: &Gateways, _diags: &mut Diagnostics) -> Routes {
+pub(crate) fn build(ctx: &Ctx, gws: &Gateways, diags: &mut Diagnostics) -> Routes {
     let mut out = Routes::default();
     let mut base: Vec<BaseVs> = Vec::new();
     for (o, r) in ctx.store.of::<HttpRoute>() {
@@ -556,6 +558,15 @@ pub(crate) fn build(ctx: &Ctx, gws: &Gateways, _diags: &mut Diagnostics) -> Rout
             &mut out,
         );
     }
+    for (span, object, message) in std::mem::take(&mut out.dropped) {
+        diags.report(
+            Severity::Warning,
+            "route-dropped",
+            Some(span),
+            Some(object),
+            message,
+        );
+    }
     out
 }
 
@@ -577,6 +588,15 @@ fn convert_for_parents<T>(
     };
     let (mesh_routes, mesh_err) = for_parents(true);
     let (gw_routes, gw_err) = for_parents(false);
+    for (routes, err, what) in [
+        (&mesh_routes, &mesh_err, "mesh"),
+        (&gw_routes, &gw_err, "gateway"),
+    ] {
+        if let Some(e) = err.as_ref().filter(|_| routes.is_empty()) {
+            let msg = format!("no configuration for its {what} parents: {}", e.message);
+            out.dropped.push((o.span.clone(), o.describe(), msg));
+        }
+    }
     let status = route_status(o, parents, &gw_err, &mesh_err);
     out.status.push(status_doc(o, o.info.kind, status));
     record_attachments(parents, out);
