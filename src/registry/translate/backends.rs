@@ -279,3 +279,21 @@ fn xbackend(
     }
     (Some(dest(hostname, backend_port)), soft)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inference_pool_shadow_service_names() {
+        // As istiod's conformance registry names them.
+        assert_eq!(
+            shadow_service_name("infpool-gen"),
+            "infpool-gen-ip-6580eb2c"
+        );
+        let long = "p".repeat(70);
+        let name = shadow_service_name(&long);
+        assert_eq!(name.len(), 63);
+        assert!(name.starts_with(&"p".repeat(51)));
+    }
+}

@@ -1209,3 +1209,18 @@ fn backend_client_cert_error(ctx: &Ctx, o: &Object, gw: &Gateway) -> Option<Conf
         .err()
         .map(|e| ConfigError::new("InvalidClientCertificateRef", e.message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cipher_suites_as_istiod_filters_them() {
+        assert_eq!(
+            filter_cipher_suites(
+                "bogus, ECDHE-RSA-AES128-GCM-SHA256,ECDHE-RSA-AES128-GCM-SHA256, -ALL"
+            ),
+            ["ECDHE-RSA-AES128-GCM-SHA256", "-ALL"]
+        );
+    }
+}

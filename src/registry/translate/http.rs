@@ -561,3 +561,75 @@ pub(crate) fn sort_routes(routes: &mut [HttpRoute]) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(name: &str, m: Option<HttpMatchRequest>) -> HttpRoute {
+        HttpRoute {
+            name: Some(name.to_string()),
+            r#match: m.into_iter().collect(),
+            ..Default::default()
+        }
+    }
+
+    fn uri(s: StringMatch) -> Option<HttpMatchRequest> {
+        Some(HttpMatchRequest {
+            uri: Some(s),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn gateway_api_precedence() {
+        let mut with_method = uri(prefix("/a")).unwrap();
+        with_method.method = Some(exact("GET"));
+        let mut routes = vec![
+            route("none", None),
+            route("regex", uri(regex("/a.*/long"))),
+            route("prefix-short", uri(prefix("/a"))),
+            route("prefix-long", uri(prefix("/a/b"))),
+            route("exact", uri(exact("/a"))),
+            route("method", Some(with_method)),
+            route("prefix-short-2", uri(prefix("/a"))),
+        ];
+        sort_routes(&mut routes);
+        let names: Vec<_> = routes
+            .iter()
+            .map(|r| r.name.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "exact",
+                "prefix-long",
+                "method",
+                "prefix-short",
+                "prefix-short-2",
+                "regex",
+                "none"
+            ]
+        );
+    }
+
+    #[test]
+    fn grpc_methods_become_paths() {
+        let m = |ty: &str, svc: Option<&str>, method: Option<&str>| GrpcRouteMatch {
+            method: Some(crate::model::gateway_api::GrpcMethodMatch {
+                r#type: Some(ty.to_string()),
+                service: svc.map(str::to_string),
+                method: method.map(str::to_string),
+            }),
+            headers: Vec::new(),
+        };
+        let path = |g: GrpcRouteMatch| grpc_match(&g).ok().and_then(|m| m.uri);
+        assert_eq!(path(m("Exact", Some("s"), Some("m"))), Some(exact("/s/m")));
+        assert_eq!(path(m("Exact", Some("s"), None)), Some(prefix("/s/")));
+        assert_eq!(path(m("Exact", None, Some("m"))), Some(regex("/[^/]+/m")));
+        assert_eq!(
+            path(m("RegularExpression", Some("s"), None)),
+            Some(regex("/s/.+"))
+        );
+    }
+}

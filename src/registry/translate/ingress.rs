@@ -304,3 +304,26 @@ impl IngressOptions {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implementation_specific_paths() {
+        assert_eq!(fallback_match("/*"), None);
+        assert_eq!(fallback_match(""), None);
+        assert_eq!(
+            fallback_match("/api/*").and_then(|m| m.prefix).as_deref(),
+            Some("/api")
+        );
+        assert_eq!(
+            fallback_match("/api.*").and_then(|m| m.prefix).as_deref(),
+            Some("/api")
+        );
+        assert_eq!(
+            fallback_match("/api").and_then(|m| m.exact).as_deref(),
+            Some("/api")
+        );
+    }
+}

@@ -883,3 +883,32 @@ fn intersect(hosts: &[String], listener: &str) -> Vec<String> {
     out.dedup();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_hosts_match_both_ways_and_nest() {
+        assert!(host_matches("*.example.com", "a.example.com"));
+        assert!(host_matches("a.example.com", "*.example.com"));
+        assert!(host_matches("*.com", "*.example.com"));
+        assert!(!host_matches("a.example.com", "b.example.com"));
+        assert!(host_subset("a.example.com", "*.example.com"));
+        assert!(!host_subset("*.example.com", "a.example.com"));
+        assert!(host_subset("*.a.example.com", "*.example.com"));
+    }
+
+    #[test]
+    fn tls_hosts_narrow_to_the_listener() {
+        let hosts = [
+            "*.com".to_string(),
+            "foo.example.com".to_string(),
+            "other.org".to_string(),
+        ];
+        assert_eq!(
+            intersect(&hosts, "*.example.com"),
+            ["*.example.com", "foo.example.com"]
+        );
+    }
+}
