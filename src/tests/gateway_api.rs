@@ -215,6 +215,7 @@ fn run_case(dir: &Path, registry: &HarnessRegistry, case: &str) -> Outcome {
         domain_suffix: "domain.suffix".to_string(),
         alpha: true,
         inference: true,
+        crd_defaults: false,
         ..Options::default()
     };
     let mut diags = Diagnostics::default();

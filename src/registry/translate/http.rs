@@ -72,8 +72,8 @@ fn header_matches(
 }
 
 pub(crate) fn http_match(m: &HttpRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
-    // A match without `path` has no URI match: the CRD default (PathPrefix
-    // "/") is the API server's business, and the goldens are not defaulted.
+    // A match without `path` has no URI match, as istiod's undefaulted
+    // goldens have it; `http_match_defaulted` is the cluster's view.
     let uri = match &m.path {
         None => None,
         Some(p) => {
@@ -105,6 +105,14 @@ pub(crate) fn http_match(m: &HttpRouteMatch) -> Result<HttpMatchRequest, ConfigE
         method: m.method.as_deref().map(exact),
         ..Default::default()
     })
+}
+
+/// `http_match` over the match as the API server stores it: a missing
+/// `path` is `PathPrefix /`.
+pub(crate) fn http_match_defaulted(m: &HttpRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
+    let mut m = m.clone();
+    m.path.get_or_insert_with(Default::default);
+    http_match(&m)
 }
 
 pub(crate) fn grpc_match(m: &GrpcRouteMatch) -> Result<HttpMatchRequest, ConfigError> {
@@ -356,6 +364,8 @@ pub(crate) struct Rule<'a> {
     pub timeouts: Option<&'a crate::model::gateway_api::HttpRouteTimeouts>,
     /// A mirror error is hard for GRPCRoute, soft for HTTPRoute.
     pub mirror_error_is_hard: bool,
+    /// Fill what the API server defaults (a redirect's 302).
+    pub crd_defaults: bool,
 }
 
 /// A rule's matches, one per Istio route (a rule without matches is one
@@ -464,7 +474,13 @@ pub(crate) fn convert(ctx: &Ctx, route: &Object, rule: &Rule, enforce: bool) -> 
                 Ok(ops) => vs.headers.get_or_insert_with(Headers::default).response = Some(ops),
                 Err(e) => return (None, Some(e)),
             },
-            Filter::Redirect(r) => vs.redirect = Some(redirect(r)),
+            Filter::Redirect(r) => {
+                let mut redirect = redirect(r);
+                if rule.crd_defaults {
+                    redirect.redirect_code.get_or_insert(302);
+                }
+                vs.redirect = Some(redirect);
+            }
             Filter::Mirror(m) => match mirror(ctx, m, ns, enforce, kind) {
                 Ok(p) => vs.mirrors.push(p),
                 Err(e) if rule.mirror_error_is_hard => return (None, Some(e)),

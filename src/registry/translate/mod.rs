@@ -42,6 +42,10 @@ pub struct Options {
     pub inference: bool,
     /// The Ingress controller's settings (MeshConfig and `K8S_INGRESS_NS`).
     pub ingress: ingress::IngressOptions,
+    /// Apply the Gateway API CRDs' defaults the API server would (a rule's
+    /// `PathPrefix /` match, a redirect's 302). Off to compare with istiod's
+    /// goldens, which are translated from undefaulted objects.
+    pub crd_defaults: bool,
 }
 
 impl Default for Options {
@@ -51,6 +55,7 @@ impl Default for Options {
             alpha: false,
             inference: false,
             ingress: ingress::IngressOptions::default(),
+            crd_defaults: true,
         }
     }
 }

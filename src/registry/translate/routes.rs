@@ -13,7 +13,9 @@ use super::http::{self, Filter, Rule, WeightedBackend};
 use super::names::{self, CONTROLLER, GATEWAY_GROUP, K8S_GATEWAY};
 use super::{Ctx, istio_object, k8s_json, l4, meta};
 use crate::diag::{Diagnostics, Severity};
-use crate::model::gateway_api::{GrpcRoute, HttpRoute, ParentReference, TcpRoute, TlsRoute};
+use crate::model::gateway_api::{
+    GrpcRoute, HttpPathMatch, HttpRoute, HttpRouteMatch, ParentReference, TcpRoute, TlsRoute,
+};
 use crate::model::istio::{
     self as ist, TcpRoute as IstTcp, TlsMatchAttributes, TlsRoute as IstTls,
 };
@@ -508,7 +510,7 @@ pub(crate) fn build(ctx: &Ctx, gws: &Gateways, diags: &mut Diagnostics) -> Route
     let mut out = Routes::default();
     let mut base: Vec<BaseVs> = Vec::new();
     for (o, r) in ctx.store.of::<HttpRoute>() {
-        let rules = http_rules(r);
+        let rules = http_rules(r, ctx.opts.crd_defaults);
         http_like(
             ctx,
             gws,
@@ -612,11 +614,30 @@ fn record_attachments(parents: &[RouteParent], out: &mut Routes) {
     }
 }
 
-fn http_rules(r: &HttpRoute) -> Vec<Rule<'_>> {
+/// HTTPRoute rules, split per match. With `crd_defaults`, a rule without
+/// matches gets the CRD's `[{path: {type: PathPrefix, value: /}}]` as the
+/// API server would write it.
+fn http_rules(r: &HttpRoute, crd_defaults: bool) -> Vec<Rule<'_>> {
+    let default_match = [HttpRouteMatch {
+        path: Some(HttpPathMatch {
+            r#type: Some("PathPrefix".to_string()),
+            value: Some("/".to_string()),
+        }),
+        ..Default::default()
+    }];
     let rules = r.spec.rules.iter().enumerate();
     rules
         .flat_map(|(i, rule)| {
-            http::split_matches(&rule.matches, http::http_match).map(move |matched| Rule {
+            let matches = match rule.matches.as_slice() {
+                [] if crd_defaults => &default_match[..],
+                m => m,
+            };
+            let convert = if crd_defaults {
+                http::http_match_defaulted
+            } else {
+                http::http_match
+            };
+            http::split_matches(matches, convert).map(move |matched| Rule {
                 name: rule.name.as_deref(),
                 index: i,
                 matched,
@@ -629,6 +650,7 @@ fn http_rules(r: &HttpRoute) -> Vec<Rule<'_>> {
                 retry: rule.retry.as_ref(),
                 timeouts: rule.timeouts.as_ref(),
                 mirror_error_is_hard: false,
+                crd_defaults,
             })
         })
         .collect()
@@ -651,6 +673,7 @@ fn grpc_rules(r: &GrpcRoute) -> Vec<Rule<'_>> {
                 retry: None,
                 timeouts: None,
                 mirror_error_is_hard: true,
+                crd_defaults: false,
             })
         })
         .collect()
