@@ -10,6 +10,7 @@ use crate::load::{self, Loaded};
 use crate::model::{self, Store};
 use crate::registry::catalog::Catalog;
 use crate::registry::config::IstioConfig;
+use crate::registry::translate::{self, Translated};
 use crate::registry::{self, Mesh, MeshConfigError};
 use crate::xds::generate::{self, Context, ProxyConfig};
 
@@ -35,6 +36,8 @@ pub struct Session {
     pub mesh: Mesh,
     /// Services and endpoints as istiod's push context holds them.
     pub catalog: Catalog,
+    /// The Istio objects and status istiod derives from Gateway API and Ingress.
+    pub translated: Translated,
     /// Istio configuration indexed for per-proxy lookups.
     pub config: IstioConfig,
     pub diags: Diagnostics,
@@ -103,12 +106,18 @@ impl Session {
             &mut diags,
         );
         let catalog = registry::catalog::build(&store, &mesh, &mut diags);
-        let config = registry::config::build(&store, &[], &mesh, &mut diags);
+        let opts = translate::Options {
+            ingress: translate::ingress::IngressOptions::from_mesh(&mesh.mesh_config),
+            ..translate::Options::default()
+        };
+        let translated = translate::translate(&store, &catalog, &opts, &mut diags);
+        let config = registry::config::build(&store, &translated.objects, &mesh, &mut diags);
         Ok(Session {
             loaded,
             store,
             mesh,
             catalog,
+            translated,
             config,
             diags,
         })

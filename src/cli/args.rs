@@ -11,6 +11,8 @@ use super::export::ExportArgs;
 use super::proxies::ProxiesArgs;
 use super::proxy_config::ProxyConfigArgs;
 use super::snapshot::SnapshotArgs;
+use super::status::StatusArgs;
+use super::translate::TranslateArgs;
 use super::validate::ValidateArgs;
 
 #[derive(Debug, Parser)]
@@ -85,4 +87,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Write every proxy's configuration as files; `--check` compares instead.
     Snapshot(SnapshotArgs),
+    /// Print Gateway API and Ingress as istiod's internal Istio objects.
+    Translate(TranslateArgs),
+    /// Print the Gateway API status istiod would write.
+    Status(StatusArgs),
 }

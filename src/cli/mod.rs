@@ -13,6 +13,8 @@ mod export;
 mod proxies;
 mod proxy_config;
 mod snapshot;
+mod status;
+mod translate;
 mod validate;
 
 use std::io::{self, Write};
@@ -87,6 +89,8 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Resu
         Command::Validate(a) => validate::run(&cli.global, a, out, err),
         Command::Diff(a) => diff::run(&cli.global, a, out, err),
         Command::Snapshot(a) => snapshot::run(&cli.global, a, out, err),
+        Command::Translate(a) => translate::run(&cli.global, a, out, err),
+        Command::Status(a) => status::run(&cli.global, a, out, err),
         Command::Kinds => {
             out.write_all(crate::render::kinds::render_kinds().as_bytes())?;
             Ok(ExitStatus::Success)

@@ -142,7 +142,7 @@ kinds! {
         [("", "Node", ["v1"])];
     ServiceAccount(k8s::ServiceAccount), Namespaced, Used, "workload identity",
         [("", "ServiceAccount", ["v1"])];
-    Secret(k8s::Secret), Namespaced, Used, "gateway TLS credentials (credentialName, certificateRefs)",
+    Secret(k8s::Secret), Namespaced, Used, "gateway TLS credentials (credentialName, certificateRefs) served over SDS",
         [("", "Secret", ["v1"])];
     ConfigMap(k8s::ConfigMap), Namespaced, Used, "the `istio` ConfigMap in the root namespace holds MeshConfig",
         [("", "ConfigMap", ["v1"])];
@@ -163,9 +163,9 @@ kinds! {
     CustomResourceDefinition(k8s::CustomResourceDefinition), Cluster, Used,
         "declares kinds, which are then not reported as unknown",
         [("apiextensions.k8s.io", "CustomResourceDefinition", ["v1"])];
-    Ingress(k8s::Ingress), Namespaced, NotYet, "translated to an Istio Gateway and VirtualService",
+    Ingress(k8s::Ingress), Namespaced, Used, "translated to an Istio Gateway and VirtualService (meshsim translate)",
         [("networking.k8s.io", "Ingress", ["v1"])];
-    IngressClass(k8s::IngressClass), Cluster, NotYet, "selects Ingresses for the istio controller",
+    IngressClass(k8s::IngressClass), Cluster, Used, "selects Ingresses for the istio controller",
         [("networking.k8s.io", "IngressClass", ["v1"])];
     CertificateSigningRequest(k8s::CertificateSigningRequest), Cluster, NoEffect,
         "runtime certificate issuance; nothing to simulate offline",
@@ -213,32 +213,32 @@ kinds! {
         [("extensions.istio.io", "TrafficExtension", ["v1alpha1"])];
     GatewayClass(gw::GatewayClass), Cluster, Used, "names the controller; class `istio` gets `<gateway>-istio` deployments",
         [("gateway.networking.k8s.io", "GatewayClass", ["v1", "v1beta1"])];
-    K8sGateway(gw::Gateway), Namespaced, Used, "the registry synthesizes its `<name>-istio` router deployment",
+    K8sGateway(gw::Gateway), Namespaced, Used, "an internal Gateway per listener, status; the registry synthesizes its `<name>-istio` deployment",
         [("gateway.networking.k8s.io", "Gateway", ["v1", "v1beta1"])];
-    ListenerSet(gw::ListenerSet), Namespaced, NotYet,
+    ListenerSet(gw::ListenerSet), Namespaced, Used,
         "extra listeners on a parent Gateway (XListenerSet: the pre-1.6 experimental name, which Istio 1.31 no longer reads)",
         [("gateway.networking.k8s.io", "ListenerSet", ["v1"]), ("gateway.networking.x-k8s.io", "XListenerSet", ["v1alpha1"])];
-    HttpRoute(gw::HttpRoute), Namespaced, NotYet, "translated to VirtualService http routes",
+    HttpRoute(gw::HttpRoute), Namespaced, Used, "translated to VirtualService http routes (GAMMA ones reach sidecars)",
         [("gateway.networking.k8s.io", "HTTPRoute", ["v1", "v1beta1"])];
-    GrpcRoute(gw::GrpcRoute), Namespaced, NotYet, "translated to VirtualService http routes",
+    GrpcRoute(gw::GrpcRoute), Namespaced, Used, "translated to VirtualService http routes",
         [("gateway.networking.k8s.io", "GRPCRoute", ["v1"])];
-    TcpRoute(gw::TcpRoute), Namespaced, NotYet, "translated to VirtualService tcp routes",
+    TcpRoute(gw::TcpRoute), Namespaced, Used, "translated to VirtualService tcp routes",
         [("gateway.networking.k8s.io", "TCPRoute", ["v1", "v1alpha2"])];
-    TlsRoute(gw::TlsRoute), Namespaced, NotYet, "translated to VirtualService tls routes",
+    TlsRoute(gw::TlsRoute), Namespaced, Used, "translated to VirtualService tls routes",
         [("gateway.networking.k8s.io", "TLSRoute", ["v1", "v1alpha3", "v1alpha2"])];
-    UdpRoute(gw::UdpRoute), Namespaced, NoEffect, "not supported by Istio; ignored",
+    UdpRoute(gw::UdpRoute), Namespaced, NoEffect, "not supported by Istio; a warning, no configuration",
         [("gateway.networking.k8s.io", "UDPRoute", ["v1", "v1alpha2"])];
-    ReferenceGrant(gw::ReferenceGrant), Namespaced, NotYet, "permits cross-namespace references of routes and gateways",
+    ReferenceGrant(gw::ReferenceGrant), Namespaced, Used, "permits cross-namespace references of routes and gateways",
         [("gateway.networking.k8s.io", "ReferenceGrant", ["v1", "v1beta1"])];
-    BackendTlsPolicy(gw::BackendTlsPolicy), Namespaced, NotYet, "TLS to the backend, as a DestinationRule",
+    BackendTlsPolicy(gw::BackendTlsPolicy), Namespaced, Used, "TLS to the backend, as a DestinationRule",
         [("gateway.networking.k8s.io", "BackendTLSPolicy", ["v1", "v1alpha3"])];
     XBackendTrafficPolicy(gw::XBackendTrafficPolicy), Namespaced, NotYet,
-        "retry budget in a DestinationRule; only with PILOT_ENABLE_ALPHA_GATEWAY_API",
+        "retry budget in a DestinationRule; only with PILOT_ENABLE_ALPHA_GATEWAY_API (off in meshsim's runs)",
         [("gateway.networking.x-k8s.io", "XBackendTrafficPolicy", ["v1alpha1"])];
-    XBackend(gw::XBackend), Namespaced, NotYet, "an external hostname as a backendRef; only with PILOT_ENABLE_ALPHA_GATEWAY_API",
+    XBackend(gw::XBackend), Namespaced, NotYet, "an external hostname as a backendRef; only with PILOT_ENABLE_ALPHA_GATEWAY_API (off in meshsim's runs)",
         [("gateway.networking.x-k8s.io", "XBackend", ["v1alpha1"])];
     InferencePool(gw::InferencePool), Namespaced, NotYet,
-        "shadow Service and ext_proc endpoint picker; only with ENABLE_GATEWAY_API_INFERENCE_EXTENSION",
+        "shadow Service and ext_proc endpoint picker; only with ENABLE_GATEWAY_API_INFERENCE_EXTENSION (off in meshsim's runs)",
         [("inference.networking.k8s.io", "InferencePool", ["v1"])];
     InferencePoolV1alpha2(gw::InferencePoolV1alpha2), Namespaced, NoEffect,
         "alpha InferencePool (CRDs up to inference-extension 1.4); Istio 1.31 reads only the v1 group",

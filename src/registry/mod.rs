@@ -14,6 +14,7 @@ pub mod names;
 pub mod protocol;
 pub mod resolve;
 pub mod services;
+pub mod translate;
 pub mod workloads;
 
 use std::collections::{BTreeMap, BTreeSet};

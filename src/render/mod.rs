@@ -10,3 +10,4 @@ pub mod kinds;
 pub mod proxies;
 pub mod table;
 pub mod tabwriter;
+pub mod translate;
