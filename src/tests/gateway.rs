@@ -319,32 +319,46 @@ fn gateway_proxy_config_snapshots() {
     );
     let Some(shared) = shared() else { return };
     // Bookinfo's Istio Gateway on the ingress gateway istio's own install
-    // renders (no gateway pod is part of bookinfo itself).
-    let paths = [
+    // renders (no gateway pod is part of bookinfo itself), then the Gateway
+    // API variant: istiod's auto-deployed `<gateway>-istio` router,
+    // configured from the translated Gateway and HTTPRoute.
+    let istio_api = vec![
         shared.join("corpus/istio-install/all-on"),
         shared.join("corpus/istio-bookinfo/base"),
     ];
-    for (view, extra) in [
-        ("all", None),
-        ("route", Some("json")),
-        ("listener", Some("json")),
+    let gateway_api = vec![shared.join("corpus/istio-bookinfo/base-gateway-api")];
+    for (name, paths, pod, proxies) in [
+        (
+            "ingressgateway",
+            istio_api,
+            "deploy/istio-ingressgateway.istio-system",
+            8,
+        ),
+        (
+            "gateway-api-gateway",
+            gateway_api,
+            "deploy/bookinfo-gateway-istio",
+            7,
+        ),
     ] {
-        let mut args = vec![view, "deploy/istio-ingressgateway.istio-system"];
-        if let Some(o) = extra {
-            args.extend(["-o", o]);
+        for (view, extra) in [
+            ("all", None),
+            ("route", Some("json")),
+            ("listener", Some("json")),
+        ] {
+            let mut args = vec![view, pod];
+            if let Some(o) = extra {
+                args.extend(["-o", o]);
+            }
+            snapshot(
+                &format!(
+                    "bookinfo-base-{name}-{view}{}",
+                    extra.map_or(String::new(), |o| format!("-{o}"))
+                ),
+                &pc(&paths, &args),
+            );
         }
-        snapshot(
-            &format!(
-                "bookinfo-base-ingressgateway-{view}{}",
-                extra.map_or(String::new(), |o| format!("-{o}"))
-            ),
-            &pc(&paths, &args),
-        );
+        let n = judge_all(name, &open(paths), envoy().as_deref());
+        assert!(n >= proxies, "{name}: {n} proxies");
     }
-    let n = judge_all(
-        "bookinfo gateway",
-        &open(paths.to_vec()),
-        envoy().as_deref(),
-    );
-    assert!(n >= 8, "{n} proxies");
 }
