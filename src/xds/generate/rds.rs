@@ -185,19 +185,13 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
     for (vi, vs) in vss.iter().enumerate() {
         let cluster_name = |d: &Destination| destination_cluster(d, port);
         let hash = |d: &Destination| {
-            let rule = ctx.config.destination_rules.for_proxy(
-                &proxy.namespace,
-                &proxy.labels,
-                &d.host,
+            destination_hash(
+                ctx,
+                proxy,
+                d,
                 service_ns(ctx, &d.host, &proxy.namespace),
-            );
-            let p = d
-                .port
-                .as_ref()
-                .and_then(|p| p.number)
-                .and_then(|n| u16::try_from(n).ok())
-                .unwrap_or(port);
-            hash_policy(rule, d.subset.as_deref(), p)
+                port,
+            )
         };
         let cx = RouteContext {
             proxy,
@@ -295,6 +289,29 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
     }
     vhosts.sort_by(|a, b| a.0.cmp(&b.0));
     vhosts.into_iter().map(|(_, v)| v).collect()
+}
+
+/// The route `hash_policy` of a destination: from the DestinationRule that
+/// applies to this proxy for its host (of namespace `svc_ns`), at its own
+/// port or else `default_port`.
+pub fn destination_hash(
+    ctx: &Context,
+    proxy: &Proxy,
+    d: &Destination,
+    svc_ns: &str,
+    default_port: u16,
+) -> Option<Vec<Value>> {
+    let rule =
+        ctx.config
+            .destination_rules
+            .for_proxy(&proxy.namespace, &proxy.labels, &d.host, svc_ns);
+    let p = d
+        .port
+        .as_ref()
+        .and_then(|p| p.number)
+        .and_then(|n| u16::try_from(n).ok())
+        .unwrap_or(default_port);
+    hash_policy(rule, d.subset.as_deref(), p)
 }
 
 /// The namespace of the service a destination host names, for the

@@ -122,13 +122,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
         ProxyType::Sidecar => ctx.config.sidecars.for_proxy(ns, &proxy.labels),
         ProxyType::Router => None,
     };
-    let default_export: Vec<String> = ctx
-        .mesh
-        .mesh_config
-        .default_service_export_to()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let default_export = default_service_export(ctx);
     // Services visible to the namespace: private first, then public, each in
     // catalog (creation) order (§3.2).
     let visible: Vec<&'a CatalogService> = {
@@ -263,6 +257,16 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
             OutboundMode::AllowAny
         },
     }
+}
+
+/// MeshConfig `defaultServiceExportTo`, as owned strings.
+pub fn default_service_export(ctx: &Context) -> Vec<String> {
+    ctx.mesh
+        .mesh_config
+        .default_service_export_to()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// An egress listener as written (or the implicit one).

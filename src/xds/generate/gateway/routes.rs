@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::super::clusters::hash_policy;
 use super::super::json::object;
 use super::super::outbound::destination_cluster;
+use super::super::rds::destination_hash;
 use super::super::route::{RouteContext, is_catch_all, virtual_service_routes};
-use super::super::scope::{best_service, host_subset};
+use super::super::scope::{best_service, default_service_export, host_subset};
 use super::super::{Context, Proxy};
 use super::merge::{Merged, MergedServer};
 use crate::model::istio::Destination;
@@ -220,13 +220,7 @@ fn routes_of(
     vs: &VirtualServiceEntry,
     s: &MergedServer,
 ) -> Vec<Value> {
-    let default_export: Vec<String> = ctx
-        .mesh
-        .mesh_config
-        .default_service_export_to()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    let default_export = default_service_export(ctx);
     let port = s.port;
     // The destination's service: the VirtualService's namespace's when
     // visible to the gateway, else any visible one.
@@ -252,19 +246,8 @@ fn routes_of(
     let cluster_name = |d: &Destination| destination_cluster(d, port_of(d));
     let hash = |d: &Destination| {
         let svc = service(&d.host);
-        let rule = ctx.config.destination_rules.for_proxy(
-            &proxy.namespace,
-            &proxy.labels,
-            &d.host,
-            svc.map_or(proxy.namespace.as_str(), |s| s.namespace.as_str()),
-        );
-        let p = d
-            .port
-            .as_ref()
-            .and_then(|p| p.number)
-            .and_then(|n| u16::try_from(n).ok())
-            .unwrap_or_else(|| port_of(d));
-        hash_policy(rule, d.subset.as_deref(), p)
+        let svc_ns = svc.map_or(proxy.namespace.as_str(), |s| s.namespace.as_str());
+        destination_hash(ctx, proxy, d, svc_ns, port_of(d))
     };
     let gateways = [s.gateway_name.clone()];
     let cx = RouteContext {
