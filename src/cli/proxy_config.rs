@@ -145,11 +145,11 @@ pub fn run(
     let mut session = Some(opened);
     let opened = session.as_ref().expect("just opened");
     let command = command_name(view);
-    // Input read or generated here, rather than a dump the session holds.
-    let mut own: Option<Own> = None;
+    // Text read or generated here, rather than a dump the session holds.
+    let mut own: Option<(String, DumpKind)> = None;
     if opened.loaded.dumps.is_empty() {
         match empty_response(opened, global)? {
-            Some(t) => own = Some(Own::Text(t)),
+            Some(t) => own = Some((t, DumpKind::ConfigDump)),
             None if let Some(pod) = pod => {
                 let i = opened.mesh.resolve(pod, &global.namespace)?;
                 let config = opened.generate(i).map_err(anyhow::Error::msg)?;
@@ -164,21 +164,25 @@ pub fn run(
                     writeln!(err, "warning: {w}")?;
                 }
                 // Generation is done: the mesh's objects go before the
-                // proxy's (possibly large) config is rendered.
+                // proxy's (possibly large) config is written and read.
                 session = None;
                 // The endpoint view reads /clusters; every other view a config dump.
-                own = Some(Own::Generated(if view == View::Endpoint {
-                    config.clusters_status()
+                own = Some(if view == View::Endpoint {
+                    (config.clusters_status().to_string(), DumpKind::Clusters)
                 } else {
-                    config.config_dump()
-                }));
+                    let dump = config.config_dump();
+                    let text = serde_json::to_string(&dump)?;
+                    // Freeing a large tree takes a while; not on the way out.
+                    std::thread::spawn(move || drop(dump));
+                    (text, DumpKind::ConfigDump)
+                });
             }
             None => bail!("{command} requires pod name or --file parameter"),
         }
     }
     let input = match (&own, &session) {
-        (Some(Own::Text(text)), _) => Input::ConfigDump(text),
-        (Some(Own::Generated(dump)), _) => Input::Generated(dump),
+        (Some((text, DumpKind::Clusters)), _) => Input::Clusters(text),
+        (Some((text, DumpKind::ConfigDump)), _) => Input::ConfigDump(text),
         (None, None) => bail!("no input to show"),
         (None, Some(session)) => {
             let dumps = &session.loaded.dumps;
@@ -209,19 +213,9 @@ pub fn run(
 
     let mut rendered = String::new();
     let result = istioctl::render(input, view, &opts, &mut rendered);
-    // Freeing a large tree takes a while; not on the way out.
-    std::thread::spawn(move || drop(own));
     out.write_all(rendered.as_bytes())?;
     result?;
     Ok(finish(had_errors, ExitStatus::Success))
-}
-
-/// What the views read when it is not a dump the session loaded.
-enum Own {
-    /// An empty Envoy response (`{}`) given with `-f`.
-    Text(String),
-    /// The config dump (or `/clusters`) of a generated proxy.
-    Generated(serde_json::Value),
 }
 
 /// istioctl's name for the subcommand in its usage errors.

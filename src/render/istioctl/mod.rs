@@ -30,7 +30,7 @@ mod listeners;
 mod routes;
 mod secrets;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::gojson::encode_go_json;
@@ -157,14 +157,11 @@ pub enum RenderError {
     Encode(#[from] serde_json::Error),
 }
 
-/// The input of a view: a `/config_dump` or a `/clusters?format=json` text,
-/// or a config dump meshsim generated (read as it is, not printed and
-/// parsed back).
+/// The input of a view: a `/config_dump` or a `/clusters?format=json` text.
 #[derive(Debug, Clone, Copy)]
 pub enum Input<'a> {
     ConfigDump(&'a str),
     Clusters(&'a str),
-    Generated(&'a Value),
 }
 
 /// Render `view` of `input` into `out`. On error, `out` keeps what was
@@ -175,34 +172,25 @@ pub fn render(
     opts: &Options,
     out: &mut String,
 ) -> Result<(), RenderError> {
+    let text = match input {
+        Input::ConfigDump(t) | Input::Clusters(t) => t,
+    };
     if view == View::Endpoint {
         // istioctl reads /clusters here; a config dump yields no hosts.
-        let clusters = match input {
-            Input::ConfigDump(t) | Input::Clusters(t) => Clusters::from_json(t)?,
-            Input::Generated(v) => Clusters::deserialize(v).map_err(DumpError::from)?,
-        };
-        return endpoints::render_clusters(&clusters, opts, out);
+        return endpoints::render_clusters(&Clusters::from_json(text)?, opts, out);
     }
     if view == View::All && opts.output != Output::Short {
         // istioctl prints the raw dump it fetched.
-        match (input, opts.output) {
-            (Input::ConfigDump(t) | Input::Clusters(t), Output::Json) => out.push_str(t),
-            (Input::Generated(v), Output::Json) => {
-                out.push_str(&serde_json::to_string(v).map_err(DumpError::from)?)
-            }
-            (Input::Generated(v), _) => out.push_str(&to_yaml(v)),
-            (Input::ConfigDump(t) | Input::Clusters(t), _) => {
-                let value: Value = serde_json::from_str(t).map_err(DumpError::from)?;
-                out.push_str(&to_yaml(&value));
-            }
+        if opts.output == Output::Json {
+            out.push_str(text);
+        } else {
+            let value: Value = serde_json::from_str(text).map_err(DumpError::from)?;
+            out.push_str(&to_yaml(&value));
         }
         out.push('\n');
         return Ok(());
     }
-    let dump = match input {
-        Input::ConfigDump(t) | Input::Clusters(t) => ConfigDump::from_json(t)?,
-        Input::Generated(v) => ConfigDump::deserialize(v).map_err(DumpError::from)?,
-    };
+    let dump = ConfigDump::from_json(text)?;
     match view {
         View::Cluster => clusters::render(&dump, opts, false, out),
         View::Listener => listeners::render(&dump, opts, false, out),
