@@ -521,8 +521,9 @@ fn auto_allocate(services: &mut [CatalogService]) {
     }
 }
 
-/// The 32-bit FNV-1a hash.
-fn fnv32a(bytes: &[u8]) -> u32 {
+/// The 32-bit FNV-1a hash (istiod's allocator uses it; so do the simulated
+/// certificates' serials).
+pub fn fnv32a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
     })

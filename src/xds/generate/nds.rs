@@ -82,7 +82,7 @@ fn addresses(
     s: &CatalogService,
     table: &mut BTreeMap<String, NameInfo>,
 ) -> Vec<String> {
-    let vips = proxy.vips(s);
+    let vips: Vec<&str> = proxy.vips(s).collect();
     if vips.is_empty() {
         if s.resolution != Resolution::Passthrough || s.ports.is_empty() {
             return Vec::new();

@@ -132,20 +132,25 @@ impl Proxy {
     /// The service's addresses as this proxy knows them (istiod's
     /// `GetAllAddressesForProxy`): its VIPs, or for a ServiceEntry host
     /// without one, the allocated address when the proxy's agent captures
-    /// DNS and asked for allocation.
-    pub fn vips<'a>(&self, s: &'a CatalogService) -> Vec<&'a str> {
-        if !s.cluster_vips.is_empty() {
-            return s.cluster_vips.iter().map(String::as_str).collect();
-        }
-        match &s.auto_allocated {
-            Some(ip) if self.flag("DNS_CAPTURE") && self.flag("DNS_AUTO_ALLOCATE") => vec![ip],
-            _ => Vec::new(),
-        }
+    /// DNS and asked for allocation. An iterator, not a list: listeners and
+    /// domains ask this of every service.
+    pub fn vips<'a>(&self, s: &'a CatalogService) -> impl Iterator<Item = &'a str> + use<'a> {
+        let allocated = match &s.auto_allocated {
+            Some(ip)
+                if s.cluster_vips.is_empty()
+                    && self.flag("DNS_CAPTURE")
+                    && self.flag("DNS_AUTO_ALLOCATE") =>
+            {
+                Some(ip.as_str())
+            }
+            _ => None,
+        };
+        s.cluster_vips.iter().map(String::as_str).chain(allocated)
     }
 
     /// The address listeners of the service bind to for this proxy.
     pub fn address_of<'a>(&self, s: &'a CatalogService) -> &'a str {
-        self.vips(s).first().copied().unwrap_or(&s.address)
+        self.vips(s).next().unwrap_or(&s.address)
     }
 
     /// A node-metadata flag set to a true value (`HTTP10: "1"`, `"true"`).

@@ -5,6 +5,7 @@
 //! they are simulated, and no valid signature.
 
 use crate::base64;
+use crate::registry::catalog::fnv32a;
 
 /// ecdsa-with-SHA256.
 const ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
@@ -76,9 +77,9 @@ pub fn pem_base64(seed: &str, uri_san: Option<&str>) -> String {
 fn serial(seed: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(16);
     for round in 0u8..4 {
-        let h = seed.bytes().chain([round]).fold(0x811c_9dc5u32, |h, b| {
-            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-        });
+        let mut bytes = seed.as_bytes().to_vec();
+        bytes.push(round);
+        let h = fnv32a(&bytes);
         out.extend(h.to_be_bytes());
     }
     out[0] &= 0x7f;

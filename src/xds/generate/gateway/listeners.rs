@@ -16,7 +16,7 @@ use super::super::outbound::{route_proxy, tcp_stack};
 use super::super::scope::{SidecarScope, host_subset};
 use super::super::tls::server_tls;
 use super::super::{Context, Proxy};
-use super::merge::{Merged, MergedServer};
+use super::merge::{ClaimedHosts, Merged, MergedServer, claim_hosts};
 use crate::model::istio::{L4MatchAttributes, RouteDestination, TlsMatchAttributes};
 use crate::registry::config::VirtualServiceEntry;
 use crate::registry::protocol::Protocol;
@@ -90,7 +90,7 @@ pub fn listeners(
     let mut order: Vec<String> = Vec::new();
     let mut chains: BTreeMap<String, Vec<Chain>> = BTreeMap::new();
     // SNI names claimed by passthrough routes, per port and bind.
-    let mut tls_hosts: BTreeMap<u16, BTreeMap<String, String>> = BTreeMap::new();
+    let mut tls_hosts = ClaimedHosts::new();
     for p in &merged.ports {
         let bind = if p.bind.is_empty() {
             "0.0.0.0"
@@ -180,7 +180,7 @@ fn server_chains(
     stat_prefix: &str,
     listener_port: u16,
     bind: &str,
-    tls_hosts: &mut BTreeMap<u16, BTreeMap<String, String>>,
+    tls_hosts: &mut ClaimedHosts,
 ) -> Vec<Chain> {
     let tls_defaults = cx.ctx.mesh.mesh_config.tls_defaults.as_ref();
     let Some(tls) = &s.server.tls else {
@@ -308,7 +308,7 @@ fn passthrough_chains(
     s: &MergedServer,
     listener_port: u16,
     bind: &str,
-    tls_hosts: &mut BTreeMap<u16, BTreeMap<String, String>>,
+    tls_hosts: &mut ClaimedHosts,
 ) -> Vec<Chain> {
     let mut out = Vec::new();
     for vs in bound_virtual_services(cx, s) {
@@ -317,15 +317,8 @@ fn passthrough_chains(
                 if !l4_matches(m.port, &m.gateways, s) {
                     continue;
                 }
-                let known = tls_hosts.entry(listener_port).or_default();
-                if m.sni_hosts
-                    .iter()
-                    .any(|h| known.get(h).is_some_and(|b| b == bind))
-                {
+                if !claim_hosts(tls_hosts, listener_port, &m.sni_hosts, bind) {
                     continue;
-                }
-                for h in &m.sni_hosts {
-                    known.insert(h.clone(), bind.to_string());
                 }
                 out.push(Chain {
                     sni: m.sni_hosts.clone(),

@@ -14,7 +14,7 @@ use super::super::Proxy;
 use super::super::inbound::ServiceTarget;
 
 /// One server of one gateway, as the listener and route builders read it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct MergedServer<'a> {
     pub gateway: &'a GatewayEntry,
     pub server: &'a Server,
@@ -98,7 +98,7 @@ pub fn merge<'a>(
     // A plaintext port's key (its first server's protocol and bind).
     let mut plaintext: BTreeMap<u16, (Protocol, String)> = BTreeMap::new();
     // TLS hosts claimed per port, with their bind.
-    let mut tls_hosts: BTreeMap<u16, BTreeMap<String, String>> = BTreeMap::new();
+    let mut tls_hosts = ClaimedHosts::new();
     for sel in selected {
         let g = sel.gateway;
         // A Gateway API gateway's credentials are the proxy's own only when
@@ -139,17 +139,9 @@ pub fn merge<'a>(
             for resolved in resolve_ports(port, targets, sel.by_service) {
                 let route = route_name(&ms, resolved, g);
                 if server.tls.is_some() {
-                    let known = tls_hosts.entry(resolved).or_default();
-                    if server
-                        .hosts
-                        .iter()
-                        .any(|h| known.get(h).is_some_and(|b| *b == bind))
-                    {
+                    if !claim_hosts(&mut tls_hosts, resolved, &server.hosts, &bind) {
                         // istiod: "duplicate host names", the server is skipped.
                         continue;
-                    }
-                    for h in &server.hosts {
-                        known.insert(h.clone(), bind.clone());
                     }
                     let sni: BTreeSet<String> = server
                         .hosts
@@ -250,17 +242,30 @@ impl<'a> Merged<'a> {
     }
 
     fn push_server(&mut self, s: &MergedServer<'a>) -> usize {
-        self.servers.push(MergedServer {
-            gateway: s.gateway,
-            server: s.server,
-            gateway_name: s.gateway_name.clone(),
-            protocol: s.protocol,
-            port: s.port,
-            sni_hosts: s.sni_hosts.clone(),
-            tls_route: s.tls_route.clone(),
-        });
+        self.servers.push(s.clone());
         self.servers.len() - 1
     }
+}
+
+/// Hosts claimed per listener port, with the bind that claimed them.
+pub type ClaimedHosts = BTreeMap<u16, BTreeMap<String, String>>;
+
+/// istiod's `CheckDuplicates`: claim `hosts` on `port` for `bind`, unless
+/// one of them is already claimed there with the same bind (then nothing
+/// is claimed and the caller skips what asked). Envoy rejects two chains
+/// with the same SNI match.
+pub fn claim_hosts(claimed: &mut ClaimedHosts, port: u16, hosts: &[String], bind: &str) -> bool {
+    let known = claimed.entry(port).or_default();
+    if hosts
+        .iter()
+        .any(|h| known.get(h).is_some_and(|b| b == bind))
+    {
+        return false;
+    }
+    for h in hosts {
+        known.insert(h.clone(), bind.to_string());
+    }
+    true
 }
 
 /// istiod's `resolvePorts`: the container port(s) a server port maps to

@@ -26,6 +26,18 @@ struct VHost {
     require_tls: bool,
 }
 
+impl VHost {
+    /// `<host>:<server port>`, matching the bare host only.
+    fn new(host: &str, port: u16) -> VHost {
+        VHost {
+            name: format!("{host}:{port}"),
+            domains: vec![host.to_string()],
+            lists: Vec::new(),
+            require_tls: false,
+        }
+    }
+}
+
 /// Every route configuration the gateway's HTTP connection managers name,
 /// in name order.
 pub fn route_configs(ctx: &Context, proxy: &Proxy, merged: &Merged) -> Vec<Value> {
@@ -72,12 +84,9 @@ fn route_config(ctx: &Context, proxy: &Proxy, name: &str, servers: &[&MergedServ
             let Some(list) = list else { continue };
             for host in hosts {
                 let host = host.to_lowercase();
-                let v = vhosts.entry(host.clone()).or_insert_with(|| VHost {
-                    name: format!("{host}:{}", s.port),
-                    domains: vec![host.clone()],
-                    lists: Vec::new(),
-                    require_tls: false,
-                });
+                let v = vhosts
+                    .entry(host.clone())
+                    .or_insert_with(|| VHost::new(&host, s.port));
                 v.lists.push(list);
                 v.require_tls |= redirect;
             }
@@ -88,12 +97,7 @@ fn route_config(ctx: &Context, proxy: &Proxy, name: &str, servers: &[&MergedServ
                 let host = h.to_lowercase();
                 vhosts
                     .entry(host.clone())
-                    .or_insert_with(|| VHost {
-                        name: format!("{host}:{}", s.port),
-                        domains: vec![host.clone()],
-                        lists: Vec::new(),
-                        require_tls: false,
-                    })
+                    .or_insert_with(|| VHost::new(&host, s.port))
                     .require_tls = true;
             }
         }
