@@ -80,6 +80,8 @@ struct Reach {
 pub struct Attribution {
     pub objects: Vec<ObjectChange>,
     reach: Vec<Reach>,
+    /// The objects reaching each host.
+    by_host: HashMap<String, Vec<usize>>,
 }
 
 type Identity = (&'static str, &'static str, String, String);
@@ -134,40 +136,75 @@ impl Attribution {
                 old: a.map(|o| o.span.clone()),
                 new: b.map(|o| o.span.clone()),
             });
+            for h in &reach.hosts {
+                out.by_host
+                    .entry(h.clone())
+                    .or_default()
+                    .push(out.reach.len());
+            }
             out.reach.push(reach);
         }
         out
     }
 
-    /// Indices into `objects` of the causes of `change` on the proxy `id`
-    /// in `namespace`.
-    pub fn causes(&self, id: &str, namespace: &str, change: &Change) -> Vec<usize> {
-        let hosts = mentioned_hosts(&change.mentions);
-        // A change naming no outbound cluster is about the proxy itself.
-        let inbound = !change.mentions.iter().any(|m| m.starts_with("outbound|"));
-        let direct: Vec<usize> = self
-            .reach
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                (inbound && r.proxies.contains(id))
-                    || r.scoped.contains(id)
+    /// The changed objects that reach the proxy `id` in `namespace` itself,
+    /// whatever its change.
+    pub fn of_proxy(&self, id: &str, namespace: &str) -> ProxyReach {
+        let pick = |f: &dyn Fn(&Reach) -> bool| -> Vec<usize> {
+            (0..self.reach.len())
+                .filter(|&i| f(&self.reach[i]))
+                .collect()
+        };
+        ProxyReach {
+            any: pick(&|r| {
+                r.scoped.contains(id)
                     || r.namespaces.contains(namespace)
                     || r.namespaces.contains("")
-                    || r.hosts.iter().any(|h| hosts.contains(h.as_str()))
-            })
-            .map(|(i, _)| i)
+            }),
+            inbound: pick(&|r| r.proxies.contains(id)),
+        }
+    }
+
+    /// The changed objects that reach a host `change` mentions.
+    pub fn of_change(&self, change: &Change) -> Vec<usize> {
+        let mut out: Vec<usize> = mentioned_hosts(&change.mentions)
+            .into_iter()
+            .filter_map(|h| self.by_host.get(h))
+            .flatten()
+            .copied()
             .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Indices into `objects` of the causes of `change` (whose hosts are
+    /// reached by `by_hosts`, [`Attribution::of_change`]) on a proxy.
+    pub fn causes(&self, proxy: &ProxyReach, by_hosts: &[usize], change: &Change) -> Vec<usize> {
+        // A change naming no outbound cluster is about the proxy itself.
+        let inbound = !change.mentions.iter().any(|m| m.starts_with("outbound|"));
+        let mut direct: Vec<usize> = by_hosts.iter().chain(&proxy.any).copied().collect();
+        if inbound {
+            direct.extend(&proxy.inbound);
+        }
+        direct.sort_unstable();
+        direct.dedup();
         if !direct.is_empty() {
             return direct;
         }
-        self.reach
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.unmodelled)
-            .map(|(i, _)| i)
+        (0..self.reach.len())
+            .filter(|&i| self.reach[i].unmodelled)
             .collect()
     }
+}
+
+/// The changed objects that reach one proxy directly.
+#[derive(Debug, Clone)]
+pub struct ProxyReach {
+    /// Those reaching everything it sees (its Sidecar, its namespace, all).
+    any: Vec<usize>,
+    /// Those reaching its own, inbound side.
+    inbound: Vec<usize>,
 }
 
 /// Hostnames in a change's mentions: cluster names' host, `host:port`

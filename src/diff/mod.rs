@@ -15,7 +15,7 @@ pub mod resources;
 pub mod share;
 pub mod snapshot;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::registry::ProxyType;
 use crate::session::Session;
@@ -23,7 +23,8 @@ use crate::session::Session;
 use attribute::{Attribution, ObjectChange};
 use compare::{Change, Op, compare};
 use resources::ResourceType;
-use share::{ProxyEntry, Side};
+use resources::Resources;
+use share::{PartKind, ProxyEntry, Side};
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -131,82 +132,170 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
         };
     }
     let (a, b) = (share::classify(old, &wanted), share::classify(new, &wanted));
-    let mut report = compare_sides(&a, &b, &opts.types, |p, c| {
-        attribution.causes(&p.id, &p.namespace, c)
-    });
+    let mut report = compare_sides(&a, &b, &opts.types, Some(&attribution));
     report.objects = attribution.objects;
     report
 }
 
-/// Compare two sides; `causes` attributes one change of one proxy. Each
-/// pair of classes (old, new) is generated and compared once, then
-/// dropped.
+/// What comparing one pair of parts (or of whole proxies) gave.
+#[derive(Default)]
+struct Outcome {
+    /// The changes, each with the changed objects reaching a host it
+    /// mentions.
+    changes: Vec<(Change, Vec<usize>)>,
+    /// Why a side has no configuration (old, new), when one has none.
+    errors: Option<(Option<String>, Option<String>)>,
+}
+
+/// Compare two sides, attributing changes when `attribution` is given. A
+/// proxy present on both sides is compared part by part when both split
+/// it alike, else as the union of its parts; each pair of parts is
+/// generated and compared once, then dropped.
 pub fn compare_sides(
     a: &dyn Side,
     b: &dyn Side,
     types: &[ResourceType],
-    causes: impl Fn(&ProxyEntry, &Change) -> Vec<usize>,
+    attribution: Option<&Attribution>,
 ) -> Report {
     let mut report = Report::default();
-    let mut pairs: BTreeMap<(usize, usize), Vec<&ProxyEntry>> = BTreeMap::new();
     for (id, p) in a.proxies() {
         if !b.proxies().contains_key(id) {
             report.removed.push(ProxyRef::of(p));
         }
     }
+    // Each proxy's comparisons: (parts of a, parts of b).
+    let mut pairs: Vec<(&ProxyEntry, Vec<(Vec<usize>, Vec<usize>)>)> = Vec::new();
     for (id, q) in b.proxies() {
-        match a.proxies().get(id) {
-            Some(p) => pairs.entry((p.class, q.class)).or_default().push(q),
-            None => report.added.push(ProxyRef::of(q)),
-        }
+        let Some(p) = a.proxies().get(id) else {
+            report.added.push(ProxyRef::of(q));
+            continue;
+        };
+        let kinds = |s: &dyn Side, e: &ProxyEntry| -> Vec<PartKind> {
+            e.parts.iter().map(|&x| s.part_kind(x)).collect()
+        };
+        let jobs = if kinds(a, p) == kinds(b, q) {
+            p.parts
+                .iter()
+                .zip(&q.parts)
+                .map(|(&x, &y)| (vec![x], vec![y]))
+                .collect()
+        } else {
+            vec![(p.parts.clone(), q.parts.clone())]
+        };
+        pairs.push((q, jobs));
     }
-    let mut groups: BTreeMap<Vec<GroupChange>, Vec<ProxyRef>> = BTreeMap::new();
-    for ((ca, cb), members) in pairs {
+    // Halves before the own parts that need their secret names.
+    let mut jobs: Vec<&(Vec<usize>, Vec<usize>)> = pairs.iter().flat_map(|(_, j)| j).collect();
+    jobs.sort_by_key(|(x, y)| (x.len(), a.part_kind(x[0]), x.clone(), y.clone()));
+    jobs.dedup();
+    let union = |side: &dyn Side, parts: &[usize]| -> Result<Resources, String> {
+        let mut out = Resources::default();
+        for &part in parts {
+            out.0.append(&mut side.resources(part)?.0);
+        }
+        Ok(out)
+    };
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
+    for job in &jobs {
         let (x, y) = std::thread::scope(|s| {
-            let x = s.spawn(|| a.resources(ca));
-            let y = b.resources(cb);
+            let x = s.spawn(|| union(a, &job.0));
+            let y = union(b, &job.1);
             (x.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), y)
         });
-        let changes = match (&x, &y) {
-            (Ok(x), Ok(y)) => compare(x, y, types),
-            (Err(x), Err(y)) if x == y => {
-                report
-                    .not_generated
-                    .extend(members.iter().map(|q| (ProxyRef::of(q), y.clone())));
-                continue;
-            }
-            (x, y) => {
-                report.failed.extend(members.iter().map(|q| Failed {
-                    proxy: ProxyRef::of(q),
-                    old: x.as_ref().err().cloned(),
-                    new: y.as_ref().err().cloned(),
-                }));
-                continue;
-            }
+        let outcome = match (&x, &y) {
+            (Ok(x), Ok(y)) => Outcome {
+                changes: compare(x, y, types)
+                    .into_iter()
+                    .map(|c| {
+                        let hosts = attribution.map(|a| a.of_change(&c)).unwrap_or_default();
+                        (c, hosts)
+                    })
+                    .collect(),
+                errors: None,
+            },
+            (x, y) => Outcome {
+                changes: Vec::new(),
+                errors: Some((x.as_ref().err().cloned(), y.as_ref().err().cloned())),
+            },
         };
-        if changes.is_empty() {
-            report.unchanged += members.len();
+        outcomes.push(outcome);
+    }
+    let job_index: HashMap<&(Vec<usize>, Vec<usize>), usize> =
+        jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
+    // Proxies grouped first by which changes they show (job, change) and
+    // their causes, cheap to compare; then groups of equal content merge.
+    type Shown = Vec<((usize, usize), Vec<usize>)>;
+    let mut coarse: BTreeMap<Shown, Vec<ProxyRef>> = BTreeMap::new();
+    for (q, jobs) in &pairs {
+        let mut shown: Vec<(usize, usize)> = Vec::new();
+        let mut errors: Option<(Option<String>, Option<String>)> = None;
+        for job in jobs {
+            let j = job_index[job];
+            let outcome = &outcomes[j];
+            shown.extend((0..outcome.changes.len()).map(|k| (j, k)));
+            if let Some((x, y)) = &outcome.errors {
+                let e = errors.get_or_insert((None, None));
+                e.0 = e.0.take().or_else(|| x.clone());
+                e.1 = e.1.take().or_else(|| y.clone());
+            }
+        }
+        match errors {
+            Some((Some(x), Some(y))) if x == y => {
+                report.not_generated.push((ProxyRef::of(q), y));
+                continue;
+            }
+            Some((old, new)) => {
+                report.failed.push(Failed {
+                    proxy: ProxyRef::of(q),
+                    old,
+                    new,
+                });
+                continue;
+            }
+            None => {}
+        }
+        if shown.is_empty() {
+            report.unchanged += 1;
             continue;
         }
-        for q in members {
-            let mut key: Vec<GroupChange> = changes
-                .iter()
-                .map(|c| GroupChange {
-                    change: c.clone(),
-                    causes: causes(q, c),
-                })
-                .collect();
-            // A change that names no host (a listener whose route
-            // configuration changed) is put down to what changed the rest
-            // of this proxy.
-            let mut others: Vec<usize> = key.iter().flat_map(|g| g.causes.clone()).collect();
-            others.sort();
-            others.dedup();
-            for g in key.iter_mut().filter(|g| g.causes.is_empty()) {
-                g.causes.clone_from(&others);
-            }
-            groups.entry(key).or_default().push(ProxyRef::of(q));
+        let change = |&(j, k): &(usize, usize)| &outcomes[j].changes[k];
+        shown.sort_by(|x, y| {
+            let (x, y) = (&change(x).0, &change(y).0);
+            (x.rtype, &x.name).cmp(&(y.rtype, &y.name))
+        });
+        let reach = attribution.map(|a| a.of_proxy(&q.id, &q.namespace));
+        let mut key: Shown = shown
+            .into_iter()
+            .map(|at| {
+                let (c, hosts) = change(&at);
+                let causes = match (attribution, &reach) {
+                    (Some(a), Some(r)) => a.causes(r, hosts, c),
+                    _ => Vec::new(),
+                };
+                (at, causes)
+            })
+            .collect();
+        // A change that names no host (a listener whose route
+        // configuration changed) is put down to what changed the rest of
+        // this proxy.
+        let mut others: Vec<usize> = key.iter().flat_map(|(_, c)| c.clone()).collect();
+        others.sort();
+        others.dedup();
+        for (_, c) in key.iter_mut().filter(|(_, c)| c.is_empty()) {
+            c.clone_from(&others);
         }
+        coarse.entry(key).or_default().push(ProxyRef::of(q));
+    }
+    let mut groups: BTreeMap<Vec<GroupChange>, Vec<ProxyRef>> = BTreeMap::new();
+    for (key, proxies) in coarse {
+        let changes = key
+            .into_iter()
+            .map(|((j, k), causes)| GroupChange {
+                change: outcomes[j].changes[k].0.clone(),
+                causes,
+            })
+            .collect();
+        groups.entry(changes).or_default().extend(proxies);
     }
     report.groups = groups
         .into_iter()

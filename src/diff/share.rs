@@ -1,24 +1,47 @@
 //! Class the proxies of a session by equal generation inputs, so each
-//! class is generated once.
+//! configuration part is generated once.
 //!
-//! Replicas of one workload see the same configuration: generation reads a
-//! proxy's namespace, labels, service account, metadata, interception,
-//! locality and service targets, and its own IP and node only in a few
-//! places (listeners of headless services it is an endpoint of, Sidecar
-//! ingress binds, capture-less bound listeners, node-local services). The
-//! key below holds exactly those inputs, the IP and node only where they
-//! matter, so proxies with equal keys share one generation.
+//! A sidecar's configuration splits in three parts (unless EnvoyFilters
+//! patch it, which may reach across them; gateways stay whole):
+//!
+//! - **outbound** (listeners, routes, clusters, endpoints of what it sees):
+//!   a function of its namespace, the Sidecar and the label-selecting
+//!   configuration that picks it ([`OutboundSelectors`]), its metadata,
+//!   interception and locality. Every sidecar of a namespace usually
+//!   shares one.
+//! - **inbound** (`virtualInbound`, inbound clusters): per workload.
+//! - **own** (static resources, secrets): per workload, from the secret
+//!   names both halves reference.
+//!
+//! Replicas of one workload share everything: generation reads a proxy's
+//! own IP and node only in a few places (listeners of headless services it
+//! is an endpoint of, Sidecar ingress binds, capture-less bound listeners,
+//! node-local services); the keys below hold them only where they matter.
+//!
+//! [`OutboundSelectors`]: crate::registry::config::OutboundSelectors
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Mutex;
 
 use crate::registry::ProxyType;
 use crate::registry::catalog::Resolution;
+use crate::registry::config::OutboundSelectors;
 use crate::session::Session;
 use crate::xds::generate::inbound::service_targets;
-use crate::xds::generate::{Interception, Proxy};
+use crate::xds::generate::{self, Interception, Proxy};
 
 use super::resources::Resources;
+
+/// What part of a proxy's configuration a part holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PartKind {
+    /// All of it.
+    Whole,
+    Outbound,
+    Inbound,
+    Own,
+}
 
 /// A proxy of one side.
 #[derive(Debug, Clone)]
@@ -26,44 +49,91 @@ pub struct ProxyEntry {
     pub id: String,
     pub namespace: String,
     pub kind: ProxyType,
-    /// Which configuration it has: proxies of one class have the same.
-    pub class: usize,
+    /// The parts its configuration is made of (indices into its side's
+    /// parts): proxies sharing a part have the same resources in it.
+    pub parts: Vec<usize>,
 }
 
-/// One side of a comparison: its proxies, and each class's resources on
+/// One side of a comparison: its proxies, and each part's resources on
 /// demand (so a large mesh never holds every configuration at once).
 pub trait Side: Sync {
     /// By proxy id (`name.namespace`).
     fn proxies(&self) -> &BTreeMap<String, ProxyEntry>;
-    /// The resources of a class, or why it has none (a gateway, before
-    /// gateways are generated).
-    fn resources(&self, class: usize) -> Result<Resources, String>;
+    fn part_kind(&self, part: usize) -> PartKind;
+    /// The resources of a part, or why there are none.
+    fn resources(&self, part: usize) -> Result<Resources, String>;
 }
 
-/// The proxies of a session, classed by equal generation inputs.
+/// A part to generate: its kind and a workload it is generated for.
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    kind: PartKind,
+    workload: usize,
+    /// For an own part: its proxy's outbound and inbound parts.
+    halves: Option<(usize, usize)>,
+}
+
+/// The proxies of a session, and the parts they share.
 pub struct Classes<'s> {
     session: &'s Session,
     proxies: BTreeMap<String, ProxyEntry>,
-    /// A workload of each class, generated for all of them.
-    representative: Vec<usize>,
+    parts: Vec<Part>,
+    /// Secret names each generated half references, for the own parts.
+    sds: Mutex<HashMap<usize, Vec<String>>>,
 }
 
 impl Classes<'_> {
+    /// How many parts are generated for all the proxies.
     pub fn len(&self) -> usize {
-        self.representative.len()
+        self.parts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.representative.is_empty()
+        self.parts.is_empty()
     }
 
-    /// The proxies of each class, in class order.
-    pub fn members(&self) -> Vec<Vec<&ProxyEntry>> {
-        let mut out = vec![Vec::new(); self.len()];
-        for p in self.proxies.values() {
-            out[p.class].push(p);
+    /// Call `each` with every proxy and its resources (the union of its
+    /// parts), in the order of their parts, so a part shared by
+    /// consecutive proxies is generated once.
+    pub fn each_proxy<E>(
+        &self,
+        mut each: impl FnMut(&ProxyEntry, &Result<Resources, String>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut order: Vec<&ProxyEntry> = self.proxies.values().collect();
+        order.sort_by(|x, y| x.parts.cmp(&y.parts));
+        let mut last: Vec<(usize, Result<Resources, String>)> = Vec::new();
+        for p in order {
+            let mut whole = Ok(Resources::default());
+            for (slot, &part) in p.parts.iter().enumerate() {
+                if last.get(slot).is_none_or(|(x, _)| *x != part) {
+                    last.truncate(slot);
+                    last.push((part, self.resources(part)));
+                }
+                match (&mut whole, &last[slot].1) {
+                    (Ok(w), Ok(r)) => w.0.extend(r.0.iter().map(|(k, v)| (k.clone(), v.clone()))),
+                    (w, Err(e)) => *w = Err(e.clone()),
+                    (Err(_), Ok(_)) => {}
+                }
+            }
+            each(p, &whole)?;
         }
-        out
+        Ok(())
+    }
+
+    /// The secret names the half `part` references, generating it when it
+    /// has not been.
+    fn sds_of(&self, part: usize) -> Vec<String> {
+        if let Some(names) = self.lock().get(&part) {
+            return names.clone();
+        }
+        let _ = self.resources(part);
+        self.lock().get(&part).cloned().unwrap_or_default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Vec<String>>> {
+        self.sds
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -72,22 +142,51 @@ impl Side for Classes<'_> {
         &self.proxies
     }
 
-    fn resources(&self, class: usize) -> Result<Resources, String> {
-        self.session
-            .generate(self.representative[class])
-            .map(Resources::from_config)
+    fn part_kind(&self, part: usize) -> PartKind {
+        self.parts[part].kind
+    }
+
+    fn resources(&self, part: usize) -> Result<Resources, String> {
+        let Part {
+            kind,
+            workload,
+            halves,
+        } = self.parts[part];
+        let ctx = self.session.context();
+        let (config, sds) = match kind {
+            PartKind::Whole => return self.session.generate(workload).map(Resources::from_config),
+            PartKind::Outbound => generate::outbound_part(&ctx, workload),
+            PartKind::Inbound => generate::inbound_part(&ctx, workload),
+            PartKind::Own => {
+                let (outbound, inbound) = halves.unwrap_or_default();
+                let names: BTreeSet<String> = self
+                    .sds_of(outbound)
+                    .into_iter()
+                    .chain(self.sds_of(inbound))
+                    .collect();
+                let names: Vec<String> = names.into_iter().collect();
+                (generate::own_part(&ctx, workload, &names), Vec::new())
+            }
+        };
+        if kind != PartKind::Own {
+            self.lock().insert(part, sds);
+        }
+        Ok(Resources::from_config(config))
     }
 }
 
-/// What generation reads from one proxy (see the module comment).
-#[derive(Debug, PartialEq, Eq, Hash)]
+/// What generation reads from one proxy (see the module comment); the
+/// outbound part's key leaves out what only the inbound side reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     kind: &'static str,
     namespace: String,
+    /// The labels, or for an outbound key the outbound selectors they match.
     labels: Vec<(String, String)>,
     service_account: String,
     interception: String,
     metadata: Vec<(String, String)>,
+    proxy_config: String,
     locality: String,
     node: Option<String>,
     ip: Option<IpAddr>,
@@ -96,14 +195,15 @@ struct Key {
 }
 
 /// The session-wide facts that decide whether a proxy's IP or node matters.
-struct Relevance {
+struct Relevance<'s> {
     /// Addresses of endpoints of headless services and NONE ServiceEntries.
     passthrough_ips: HashSet<String>,
     node_local: bool,
+    selectors: OutboundSelectors<'s>,
 }
 
-impl Relevance {
-    fn of(session: &Session) -> Relevance {
+impl<'s> Relevance<'s> {
+    fn of(session: &'s Session) -> Relevance<'s> {
         let catalog = &session.catalog;
         let passthrough_ips = catalog
             .services
@@ -114,9 +214,11 @@ impl Relevance {
         Relevance {
             passthrough_ips,
             node_local: catalog.services.iter().any(|s| s.node_local),
+            selectors: session.config.outbound_selectors(),
         }
     }
 
+    /// The key of the whole configuration.
     fn key(&self, session: &Session, proxy: &Proxy) -> Key {
         let ctx = session.context();
         let sidecar_ingress = session
@@ -146,6 +248,7 @@ impl Relevance {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            proxy_config: format!("{:?}", proxy.config),
             locality: proxy.locality.clone(),
             node: self.node_local.then(|| proxy.node.clone()).flatten(),
             ip: ip_matters.then_some(ip),
@@ -156,37 +259,76 @@ impl Relevance {
                 .collect(),
         }
     }
+
+    /// The key of the outbound part, from the whole one's.
+    fn outbound_key(&self, proxy: &Proxy, whole: &Key) -> Key {
+        Key {
+            kind: whole.kind,
+            namespace: whole.namespace.clone(),
+            labels: self
+                .selectors
+                .matching(&proxy.namespace, &proxy.labels)
+                .into_iter()
+                .map(|i| (i.to_string(), String::new()))
+                .collect(),
+            service_account: String::new(),
+            interception: whole.interception.clone(),
+            metadata: whole.metadata.clone(),
+            proxy_config: whole.proxy_config.clone(),
+            locality: whole.locality.clone(),
+            node: whole.node.clone(),
+            ip: whole.ip,
+            ipv6: whole.ipv6,
+            targets: Vec::new(),
+        }
+    }
 }
 
-/// Class the proxies `wanted` selects (by id).
+/// Class the proxies `wanted` selects (by id) into shared parts.
 pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Classes<'s> {
     let relevance = Relevance::of(session);
+    let ctx = session.context();
     let mut out = Classes {
         session,
         proxies: BTreeMap::new(),
-        representative: Vec::new(),
+        parts: Vec::new(),
+        sds: Mutex::new(HashMap::new()),
     };
-    let mut class_of: HashMap<Key, usize> = HashMap::new();
+    let mut ids: HashMap<(PartKind, Key), usize> = HashMap::new();
+    let mut part = |parts: &mut Vec<Part>, kind: PartKind, key: Key, workload: usize| -> usize {
+        *ids.entry((kind, key)).or_insert_with(|| {
+            parts.push(Part {
+                kind,
+                workload,
+                halves: None,
+            });
+            parts.len() - 1
+        })
+    };
     for (i, w, kind) in session.mesh.proxies() {
         let id = w.id();
         if !wanted(&id) {
             continue;
         }
-        let proxy = Proxy::new(&session.context(), i, kind);
-        let next = out.representative.len();
-        let class = *class_of
-            .entry(relevance.key(session, &proxy))
-            .or_insert(next);
-        if class == next {
-            out.representative.push(i);
-        }
+        let proxy = Proxy::new(&ctx, i, kind);
+        let key = relevance.key(session, &proxy);
+        let parts = if generate::splits(&ctx, &proxy) {
+            let outbound_key = relevance.outbound_key(&proxy, &key);
+            let outbound = part(&mut out.parts, PartKind::Outbound, outbound_key, i);
+            let inbound = part(&mut out.parts, PartKind::Inbound, key.clone(), i);
+            let own = part(&mut out.parts, PartKind::Own, key, i);
+            out.parts[own].halves = Some((outbound, inbound));
+            vec![outbound, inbound, own]
+        } else {
+            vec![part(&mut out.parts, PartKind::Whole, key, i)]
+        };
         out.proxies.insert(
             id.clone(),
             ProxyEntry {
                 id,
                 namespace: w.namespace.clone(),
                 kind,
-                class,
+                parts,
             },
         );
     }

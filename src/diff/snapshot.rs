@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::registry::ProxyType;
 
 use super::resources::Resources;
-use super::share::{Classes, ProxyEntry, Side};
+use super::share::{Classes, PartKind, ProxyEntry, Side};
 
 /// The file of one proxy under `dir`.
 fn file_of(dir: &Path, namespace: &str, id: &str) -> PathBuf {
@@ -17,27 +17,25 @@ fn file_of(dir: &Path, namespace: &str, id: &str) -> PathBuf {
     dir.join(namespace).join(format!("{name}.json"))
 }
 
-/// Write every proxy of `classes` under `dir` (each class generated once),
+/// Write every proxy of `classes` under `dir` (each part generated once),
 /// and remove the files of proxies that no longer exist, so the directory
 /// is exactly the mesh. Returns how many files were written.
 pub fn write(dir: &Path, classes: &Classes) -> std::io::Result<usize> {
     let mut written = BTreeSet::new();
-    for (class, members) in classes.members().into_iter().enumerate() {
-        let resources = classes.resources(class);
-        for p in members {
-            let file = file_of(dir, &p.namespace, &p.id);
-            let mut text = serde_json::to_string_pretty(&document(p, &resources))?;
-            text.push('\n');
-            if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            // Unchanged files are left alone (their times too).
-            if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
-                std::fs::write(&file, text)?;
-            }
-            written.insert(file);
+    classes.each_proxy(|p, resources| -> std::io::Result<()> {
+        let file = file_of(dir, &p.namespace, &p.id);
+        let mut text = serde_json::to_string_pretty(&document(p, resources))?;
+        text.push('\n');
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
         }
-    }
+        // Unchanged files are left alone (their times too).
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&file, text)?;
+        }
+        written.insert(file);
+        Ok(())
+    })?;
     for stale in snapshot_files(dir)? {
         if !written.contains(&stale) {
             std::fs::remove_file(&stale)?;
@@ -125,7 +123,7 @@ fn read_file(file: &Path) -> Result<(ProxyEntry, Result<Resources, String>), Str
         id,
         namespace,
         kind,
-        class: 0,
+        parts: Vec::new(),
     };
     Ok((entry, resources))
 }
@@ -140,7 +138,13 @@ pub fn read(dir: &Path) -> Result<Snapshot, String> {
     let mut proxies = BTreeMap::new();
     for (class, file) in files.iter().enumerate() {
         let (entry, _) = read_file(file)?;
-        proxies.insert(entry.id.clone(), ProxyEntry { class, ..entry });
+        proxies.insert(
+            entry.id.clone(),
+            ProxyEntry {
+                parts: vec![class],
+                ..entry
+            },
+        );
     }
     Ok(Snapshot { proxies, files })
 }
@@ -150,7 +154,11 @@ impl Side for Snapshot {
         &self.proxies
     }
 
-    fn resources(&self, class: usize) -> Result<Resources, String> {
-        read_file(&self.files[class])?.1
+    fn part_kind(&self, _: usize) -> PartKind {
+        PartKind::Whole
+    }
+
+    fn resources(&self, file: usize) -> Result<Resources, String> {
+        read_file(&self.files[file])?.1
     }
 }

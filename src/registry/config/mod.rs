@@ -76,6 +76,28 @@ pub fn selects(selector: &Labels, labels: &Labels) -> bool {
     selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
+/// The label selectors of configuration that shapes what a sidecar sends:
+/// Sidecar and DestinationRule `workloadSelector`s (in their namespace) and
+/// VirtualService `sourceLabels` (anywhere). Two sidecars of one namespace
+/// that match the same ones get the same outbound configuration from it.
+#[derive(Debug)]
+pub struct OutboundSelectors<'a> {
+    /// (namespace the selector is limited to, labels), each pair once.
+    items: Vec<(Option<&'a str>, &'a Labels)>,
+}
+
+impl OutboundSelectors<'_> {
+    /// Positions of the selectors picking a workload of `ns` with `labels`.
+    pub fn matching(&self, ns: &str, labels: &Labels) -> Vec<usize> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, (scope, sel))| scope.is_none_or(|s| s == ns) && selects(sel, labels))
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
 /// All indexed Istio configuration.
 #[derive(Debug, Default)]
 pub struct IstioConfig {
@@ -89,6 +111,49 @@ pub struct IstioConfig {
     pub proxy_configs: proxy_configs::ProxyConfigs,
     pub authz: AuthorizationPolicies,
     pub envoy_filters: EnvoyFilters,
+}
+
+impl IstioConfig {
+    pub fn outbound_selectors(&self) -> OutboundSelectors<'_> {
+        let mut items: Vec<(Option<&str>, &Labels)> = Vec::new();
+        for s in &self.sidecars.all {
+            if let Some(sel) = &s.spec.workload_selector {
+                items.push((Some(s.meta.namespace.as_str()), &sel.labels));
+            }
+        }
+        for r in &self.destination_rules.rules {
+            if let Some(sel) = &r.selector {
+                items.push((Some(r.namespace()), sel));
+            }
+        }
+        for vs in &self.virtual_services.all {
+            let spec = &vs.spec;
+            let http = spec
+                .http
+                .iter()
+                .flat_map(|r| &r.r#match)
+                .map(|m| &m.source_labels);
+            let tcp = spec
+                .tcp
+                .iter()
+                .flat_map(|r| &r.r#match)
+                .map(|m| &m.source_labels);
+            let tls = spec
+                .tls
+                .iter()
+                .flat_map(|r| &r.r#match)
+                .map(|m| &m.source_labels);
+            items.extend(
+                http.chain(tcp)
+                    .chain(tls)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| (None, l)),
+            );
+        }
+        items.sort();
+        items.dedup();
+        OutboundSelectors { items }
+    }
 }
 
 /// Index the store's configuration together with `translated`, the Istio

@@ -63,110 +63,225 @@ pub fn name_table(ctx: &Context, workload: usize, kind: ProxyType) -> Value {
     nds::to_json(&nds::name_table(ctx, &proxy, &scope))
 }
 
-/// Generate the configuration of the workload `workload` (a proxy).
-pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig {
-    use graph::Origin;
-    let proxy = Proxy::new(ctx, workload, kind);
-    let scope = scope::build(ctx, &proxy);
-    let inbound = match kind {
-        ProxyType::Sidecar => inbound::build(ctx, &proxy),
-        // Gateways have no inbound side: their listeners are the servers.
-        ProxyType::Router => inbound::Inbound::default(),
-    };
-    // Listeners with their routes, and clusters with their endpoints, depend
-    // only on the scope: each pair is built on its own core.
-    let mut verified = std::collections::BTreeSet::new();
-    let mut auto_passthrough = false;
-    let mut port_map = envoyfilter::PortMap::new();
+/// The resources of one side of a proxy, before EnvoyFilters and secrets.
+#[derive(Default)]
+struct Half {
+    listeners: Vec<Value>,
+    routes: Vec<Value>,
+    clusters: Vec<Value>,
+    endpoints: Vec<Value>,
+}
+
+impl Half {
+    /// The SDS secrets its listeners and clusters name.
+    fn sds_names(&self) -> Vec<String> {
+        secrets::referenced(self.listeners.iter().chain(&self.clusters))
+    }
+
+    /// As a configuration of its own (no static resources, no secrets),
+    /// with the secret names it references: a part `diff` shares.
+    fn into_part(self, proxy: Proxy) -> (ProxyConfig, Vec<String>) {
+        let sds = self.sds_names();
+        let config = ProxyConfig {
+            proxy,
+            graph: graph_of(false, self, Vec::new()),
+            extension_configs: Vec::new(),
+            warnings: Vec::new(),
+        };
+        (config, sds)
+    }
+}
+
+/// What a gateway's listeners add beside the resources.
+#[derive(Default)]
+struct GatewayFacts {
+    verified: std::collections::BTreeSet<String>,
+    auto_passthrough: bool,
+    port_map: envoyfilter::PortMap,
+}
+
+/// The outbound half: listeners with their routes, and clusters with their
+/// endpoints, from the scope alone (for a gateway, its servers). Each pair
+/// is built on its own core.
+fn outbound_half(
+    ctx: &Context,
+    proxy: &Proxy,
+    scope: &scope::SidecarScope,
+) -> (Half, GatewayFacts) {
+    let mut facts = GatewayFacts::default();
     let ((listeners, routes), (clusters, endpoints)) = std::thread::scope(|threads| {
-        let side = threads.spawn(|| match kind {
+        let side = threads.spawn(|| match proxy.kind {
             ProxyType::Sidecar => {
-                let outbound = outbound::listeners(ctx, &proxy, &scope);
-                let routes = rds::route_configs(ctx, &proxy, &scope, &rds::referenced(&outbound));
+                let outbound = outbound::listeners(ctx, proxy, scope);
+                let routes = rds::route_configs(ctx, proxy, scope, &rds::referenced(&outbound));
                 (outbound, routes)
             }
             ProxyType::Router => {
-                let g = gateway::build(ctx, &proxy, &scope);
-                verified.extend(g.verified_credentials);
-                auto_passthrough = g.auto_passthrough;
-                port_map = g.port_map;
+                let g = gateway::build(ctx, proxy, scope);
+                facts.verified.extend(g.verified_credentials);
+                facts.auto_passthrough = g.auto_passthrough;
+                facts.port_map = g.port_map;
                 (g.listeners, g.routes)
             }
         });
-        let mut clusters = clusters::outbound_clusters(ctx, &proxy, &scope.cds_services);
-        clusters.extend(inbound.clusters);
-        // Duplicate names over the whole list: the first wins (§7.1).
-        let mut seen = std::collections::BTreeSet::new();
-        clusters.retain(|c| seen.insert(c["name"].as_str().unwrap_or_default().to_string()));
-        let endpoints = clusters::load_assignments(ctx, &proxy, &clusters);
+        let clusters = unique(clusters::outbound_clusters(ctx, proxy, &scope.cds_services));
+        let endpoints = clusters::load_assignments(ctx, proxy, &clusters);
         let listeners = side
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (listeners, (clusters, endpoints))
     });
-
-    let (mut clusters, mut endpoints) = (clusters, endpoints);
-    if auto_passthrough {
-        let sni = clusters::sni_dnat_clusters(ctx, &clusters);
-        endpoints.extend(clusters::load_assignments(ctx, &proxy, &sni));
-        clusters.extend(sni);
+    let mut half = Half {
+        listeners,
+        routes,
+        clusters,
+        endpoints,
+    };
+    if facts.auto_passthrough {
+        let sni = clusters::sni_dnat_clusters(ctx, &half.clusters);
+        half.endpoints
+            .extend(clusters::load_assignments(ctx, proxy, &sni));
+        half.clusters.extend(sni);
     }
-    let (mut listeners, mut routes) = (listeners, routes);
-    let (mut virtual_inbound, mut bound_listeners) =
-        (inbound.virtual_inbound, inbound.bound_listeners);
+    (half, facts)
+}
+
+/// Duplicate cluster names: the first wins (§7.1).
+fn unique(mut clusters: Vec<Value>) -> Vec<Value> {
+    let mut seen = std::collections::BTreeSet::new();
+    clusters.retain(|c| seen.insert(c["name"].as_str().unwrap_or_default().to_string()));
+    clusters
+}
+
+/// The inbound half of a sidecar (a gateway has none: its listeners are
+/// the servers), `virtualInbound` first.
+fn inbound_half(ctx: &Context, proxy: &Proxy) -> (Half, Option<Value>) {
+    let inbound = match proxy.kind {
+        ProxyType::Sidecar => inbound::build(ctx, proxy),
+        ProxyType::Router => inbound::Inbound::default(),
+    };
+    let clusters = unique(inbound.clusters);
+    let endpoints = clusters::load_assignments(ctx, proxy, &clusters);
+    let half = Half {
+        listeners: inbound.bound_listeners,
+        routes: Vec::new(),
+        clusters,
+        endpoints,
+    };
+    (half, inbound.virtual_inbound)
+}
+
+/// Generate the configuration of the workload `workload` (a proxy).
+pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig {
+    let proxy = Proxy::new(ctx, workload, kind);
+    let scope = scope::build(ctx, &proxy);
+    let (inbound, mut virtual_inbound) = inbound_half(ctx, &proxy);
+    let (mut out, facts) = outbound_half(ctx, &proxy, &scope);
+    let mut bound_listeners = inbound.listeners;
+    out.clusters.extend(inbound.clusters);
+    out.endpoints.extend(inbound.endpoints);
     let applied = envoyfilter::apply(
         ctx,
         &proxy,
         envoyfilter::Generated {
-            listeners: &mut listeners,
+            listeners: &mut out.listeners,
             virtual_inbound: &mut virtual_inbound,
             bound_listeners: &mut bound_listeners,
-            routes: &mut routes,
-            clusters: &mut clusters,
-            port_map: &port_map,
+            routes: &mut out.routes,
+            clusters: &mut out.clusters,
+            port_map: &facts.port_map,
         },
     );
-    let listeners: Vec<Value> = listeners
-        .into_iter()
-        .chain(virtual_inbound)
-        .chain(bound_listeners)
-        .collect();
-    let sds = secrets::referenced(listeners.iter().chain(&clusters));
+    out.listeners.extend(virtual_inbound);
+    out.listeners.extend(bound_listeners);
     let secrets = secrets::secrets(
         &ctx.config.credentials,
         &proxy,
         ctx.mesh.mesh_config.trust_domain(),
-        &sds,
-        &verified,
+        &out.sds_names(),
+        &facts.verified,
     );
-
-    let mut g = graph::ConfigGraph::default();
-    for l in bootstrap::static_listeners() {
-        g.add_listener(l, Origin::Static);
+    ProxyConfig {
+        proxy,
+        graph: graph_of(true, out, secrets),
+        extension_configs: applied.extension_configs,
+        warnings: applied.warnings,
     }
-    for l in listeners {
+}
+
+/// A sidecar's configuration in the parts `diff` shares between proxies:
+/// what it sees (the same for every sidecar of one view) and what it
+/// serves (per workload). None when the parts would not add up to
+/// [`generate`]'s result: gateways, and proxies EnvoyFilters patch (a
+/// patch may reach across both halves).
+pub fn splits(ctx: &Context, proxy: &Proxy) -> bool {
+    proxy.kind == ProxyType::Sidecar && envoyfilter::patches_for(ctx, proxy).is_empty()
+}
+
+/// The outbound half of a sidecar that [`splits`].
+pub fn outbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    let scope = scope::build(ctx, &proxy);
+    outbound_half(ctx, &proxy, &scope).0.into_part(proxy)
+}
+
+/// The inbound half of a sidecar that [`splits`], `virtualInbound` included.
+pub fn inbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    let (mut half, virtual_inbound) = inbound_half(ctx, &proxy);
+    half.listeners.splice(0..0, virtual_inbound);
+    half.into_part(proxy)
+}
+
+/// The rest of a sidecar that [`splits`]: its static resources and the
+/// secrets `sds` (the names both halves reference).
+pub fn own_part(ctx: &Context, workload: usize, sds: &[String]) -> ProxyConfig {
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    let secrets = secrets::secrets(
+        &ctx.config.credentials,
+        &proxy,
+        ctx.mesh.mesh_config.trust_domain(),
+        sds,
+        &Default::default(),
+    );
+    ProxyConfig {
+        proxy,
+        graph: graph_of(true, Half::default(), secrets),
+        extension_configs: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+/// The graph of `half` and `secrets`, with the bootstrap's static
+/// listeners and clusters when `with_static`.
+fn graph_of(with_static: bool, half: Half, secrets: Vec<Value>) -> graph::ConfigGraph {
+    use graph::Origin;
+    let mut g = graph::ConfigGraph::default();
+    if with_static {
+        for l in bootstrap::static_listeners() {
+            g.add_listener(l, Origin::Static);
+        }
+    }
+    for l in half.listeners {
         g.add_listener(l, Origin::Dynamic);
     }
-    for rc in routes {
+    for rc in half.routes {
         g.add_route_config(rc, Origin::Dynamic);
     }
-    for c in bootstrap::static_clusters() {
-        g.add_cluster(c, Origin::Static);
+    if with_static {
+        for c in bootstrap::static_clusters() {
+            g.add_cluster(c, Origin::Static);
+        }
     }
-    for c in clusters {
+    for c in half.clusters {
         g.add_cluster(c, Origin::Dynamic);
     }
-    for e in endpoints {
+    for e in half.endpoints {
         g.add_endpoints(e);
     }
     for s in secrets {
         g.add_secret(s);
     }
     g.link();
-    ProxyConfig {
-        proxy,
-        graph: g,
-        extension_configs: applied.extension_configs,
-        warnings: applied.warnings,
-    }
+    g
 }
