@@ -137,6 +137,9 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
     report
 }
 
+/// One comparison: parts of the old side against parts of the new.
+type Job = (Vec<usize>, Vec<usize>);
+
 /// What comparing one pair of parts (or of whole proxies) gave.
 #[derive(Default)]
 struct Outcome {
@@ -164,7 +167,7 @@ pub fn compare_sides(
         }
     }
     // Each proxy's comparisons: (parts of a, parts of b).
-    let mut pairs: Vec<(&ProxyEntry, Vec<(Vec<usize>, Vec<usize>)>)> = Vec::new();
+    let mut pairs: Vec<(&ProxyEntry, Vec<Job>)> = Vec::new();
     for (id, q) in b.proxies() {
         let Some(p) = a.proxies().get(id) else {
             report.added.push(ProxyRef::of(q));
@@ -185,7 +188,7 @@ pub fn compare_sides(
         pairs.push((q, jobs));
     }
     // Halves before the own parts that need their secret names.
-    let mut jobs: Vec<&(Vec<usize>, Vec<usize>)> = pairs.iter().flat_map(|(_, j)| j).collect();
+    let mut jobs: Vec<&Job> = pairs.iter().flat_map(|(_, j)| j).collect();
     jobs.sort_by_key(|(x, y)| (x.len(), a.part_kind(x[0]), x.clone(), y.clone()));
     jobs.dedup();
     let union = |side: &dyn Side, parts: &[usize]| -> Result<Resources, String> {
@@ -220,8 +223,7 @@ pub fn compare_sides(
         };
         outcomes.push(outcome);
     }
-    let job_index: HashMap<&(Vec<usize>, Vec<usize>), usize> =
-        jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
+    let job_index: HashMap<&Job, usize> = jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
     // Proxies grouped first by which changes they show (job, change) and
     // their causes, cheap to compare; then groups of equal content merge.
     type Shown = Vec<((usize, usize), Vec<usize>)>;
