@@ -178,13 +178,12 @@ impl Attribution {
         out
     }
 
-    /// Indices into `objects` of the causes of `change` (whose hosts are
-    /// reached by `by_hosts`, [`Attribution::of_change`]) on a proxy.
-    pub fn causes(&self, proxy: &ProxyReach, by_hosts: &[usize], change: &Change) -> Vec<usize> {
-        // A change naming no outbound cluster is about the proxy itself.
-        let inbound = !change.mentions.iter().any(|m| m.starts_with("outbound|"));
+    /// Indices into `objects` of the causes on a proxy of a change whose
+    /// hosts `by_hosts` reach ([`Attribution::of_change`]), `own` when it is
+    /// about the proxy itself ([`is_own`]).
+    pub fn causes(&self, proxy: &ProxyReach, by_hosts: &[usize], own: bool) -> Vec<usize> {
         let mut direct: Vec<usize> = by_hosts.iter().chain(&proxy.any).copied().collect();
-        if inbound {
+        if own {
             direct.extend(&proxy.inbound);
         }
         direct.sort_unstable();
@@ -196,6 +195,11 @@ impl Attribution {
             .filter(|&i| self.reach[i].unmodelled)
             .collect()
     }
+}
+
+/// A change naming no outbound cluster is about the proxy itself.
+pub fn is_own(change: &Change) -> bool {
+    !change.mentions.iter().any(|m| m.starts_with("outbound|"))
 }
 
 /// The changed objects that reach one proxy directly.

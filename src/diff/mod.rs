@@ -21,7 +21,7 @@ use crate::registry::ProxyType;
 use crate::session::Session;
 
 use attribute::{Attribution, ObjectChange};
-use compare::{Change, Op, compare};
+use compare::{Op, compare};
 use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
@@ -68,10 +68,15 @@ impl ProxyRef {
     }
 }
 
-/// A changed resource and the objects that caused it.
+/// A changed resource as a group shows it, and the objects that caused it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GroupChange {
-    pub change: Change,
+    pub rtype: ResourceType,
+    pub name: String,
+    pub op: Op,
+    /// Index into [`Report::diffs`]: a change many groups show is held
+    /// (and printed) once.
+    pub diff: usize,
     /// Indices into [`Report::objects`].
     pub causes: Vec<usize>,
 }
@@ -95,6 +100,9 @@ pub struct Failed {
 #[derive(Debug, Default)]
 pub struct Report {
     pub objects: Vec<ObjectChange>,
+    /// Unified diffs of changed resources' JSON, each once, in the order
+    /// groups first show them.
+    pub diffs: Vec<String>,
     pub groups: Vec<Group>,
     pub added: Vec<ProxyRef>,
     pub removed: Vec<ProxyRef>,
@@ -140,12 +148,21 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
 /// One comparison: parts of the old side against parts of the new.
 type Job = (Vec<usize>, Vec<usize>);
 
+/// A change one comparison found, its diff held in the report's list.
+struct Found {
+    rtype: ResourceType,
+    name: String,
+    op: Op,
+    diff: usize,
+    /// The changed objects reaching a host it mentions.
+    hosts: Vec<usize>,
+    own: bool,
+}
+
 /// What comparing one pair of parts (or of whole proxies) gave.
 #[derive(Default)]
 struct Outcome {
-    /// The changes, each with the changed objects reaching a host it
-    /// mentions.
-    changes: Vec<(Change, Vec<usize>)>,
+    changes: Vec<Found>,
     /// Why a side has no configuration (old, new), when one has none.
     errors: Option<(Option<String>, Option<String>)>,
 }
@@ -199,6 +216,7 @@ pub fn compare_sides(
         Ok(out)
     };
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
+    let mut diffs: HashMap<String, usize> = HashMap::new();
     for job in &jobs {
         let (x, y) = std::thread::scope(|s| {
             let x = s.spawn(|| union(a, &job.0));
@@ -210,8 +228,15 @@ pub fn compare_sides(
                 changes: compare(x, y, types)
                     .into_iter()
                     .map(|c| {
-                        let hosts = attribution.map(|a| a.of_change(&c)).unwrap_or_default();
-                        (c, hosts)
+                        let next = diffs.len();
+                        Found {
+                            hosts: attribution.map(|a| a.of_change(&c)).unwrap_or_default(),
+                            own: attribute::is_own(&c),
+                            diff: *diffs.entry(c.diff).or_insert(next),
+                            rtype: c.rtype,
+                            name: c.name,
+                            op: c.op,
+                        }
                     })
                     .collect(),
                 errors: None,
@@ -262,16 +287,16 @@ pub fn compare_sides(
         }
         let change = |&(j, k): &(usize, usize)| &outcomes[j].changes[k];
         shown.sort_by(|x, y| {
-            let (x, y) = (&change(x).0, &change(y).0);
+            let (x, y) = (change(x), change(y));
             (x.rtype, &x.name).cmp(&(y.rtype, &y.name))
         });
         let reach = attribution.map(|a| a.of_proxy(&q.id, &q.namespace));
         let mut key: Shown = shown
             .into_iter()
             .map(|at| {
-                let (c, hosts) = change(&at);
+                let c = change(&at);
                 let causes = match (attribution, &reach) {
-                    (Some(a), Some(r)) => a.causes(r, hosts, c),
+                    (Some(a), Some(r)) => a.causes(r, &c.hosts, c.own),
                     _ => Vec::new(),
                 };
                 (at, causes)
@@ -292,9 +317,15 @@ pub fn compare_sides(
     for (key, proxies) in coarse {
         let changes = key
             .into_iter()
-            .map(|((j, k), causes)| GroupChange {
-                change: outcomes[j].changes[k].0.clone(),
-                causes,
+            .map(|((j, k), causes)| {
+                let c = &outcomes[j].changes[k];
+                GroupChange {
+                    rtype: c.rtype,
+                    name: c.name.clone(),
+                    op: c.op,
+                    diff: c.diff,
+                    causes,
+                }
             })
             .collect();
         groups.entry(changes).or_default().extend(proxies);
@@ -310,6 +341,20 @@ pub fn compare_sides(
     report
         .groups
         .sort_by(|x, y| (y.proxies.len(), &x.proxies[0]).cmp(&(x.proxies.len(), &y.proxies[0])));
+    // Diffs numbered in the order groups show them; the others dropped.
+    let mut text: Vec<Option<String>> = vec![None; diffs.len()];
+    for (t, i) in diffs {
+        text[i] = Some(t);
+    }
+    let mut renumbered: HashMap<usize, usize> = HashMap::new();
+    for c in report.groups.iter_mut().flat_map(|g| &mut g.changes) {
+        let next = renumbered.len();
+        let at = *renumbered.entry(c.diff).or_insert_with(|| {
+            report.diffs.push(text[c.diff].take().unwrap_or_default());
+            next
+        });
+        c.diff = at;
+    }
     report.not_generated.sort();
     report.failed.sort_by(|x, y| x.proxy.cmp(&y.proxy));
     report

@@ -1,6 +1,6 @@
 //! A diff report as text (for a terminal, optionally coloured), markdown
 //! (a pull-request comment: summary table, then collapsible details) or
-//! JSON (schema `meshsim.diff/v1`, documented in the README).
+//! JSON (schema `meshsim.diff/v2`, documented in the README).
 
 use std::fmt::Write;
 
@@ -60,7 +60,7 @@ fn what(group: &Group) -> String {
     let phrases: Vec<String> = group
         .changes
         .iter()
-        .map(|c| c.change.op.phrase(c.change.rtype, &c.change.name))
+        .map(|c| c.op.phrase(c.rtype, &c.name))
         .collect();
     let shown = phrases
         .iter()
@@ -170,19 +170,23 @@ fn text(report: &Report, color: bool) -> String {
         }
         s.push('\n');
     }
+    let mut shown = vec![false; report.diffs.len()];
     for g in &report.groups {
         let _ = writeln!(s, "{}", p.bold(&title(g)));
         let ids: Vec<&str> = g.proxies.iter().map(|p| p.id.as_str()).collect();
         let _ = writeln!(s, "  proxies: {}", ids.join(", "));
         for c in &g.changes {
-            let ch = &c.change;
             let _ = writeln!(
                 s,
                 "  {}{}",
-                ch.op.phrase(ch.rtype, &ch.name),
+                c.op.phrase(c.rtype, &c.name),
                 caused_by(report, &c.causes, true)
             );
-            for line in ch.diff.lines() {
+            if std::mem::replace(&mut shown[c.diff], true) {
+                let _ = writeln!(s, "    (diff shown above)");
+                continue;
+            }
+            for line in report.diffs[c.diff].lines() {
                 let _ = writeln!(s, "    {}", p.diff_line(line));
             }
         }
@@ -258,6 +262,7 @@ fn markdown(report: &Report) -> String {
         }
         let _ = writeln!(s, "\n</details>");
     }
+    let mut shown = vec![false; report.diffs.len()];
     for g in &report.groups {
         let ids: Vec<String> = g.proxies.iter().map(|p| format!("`{}`", p.id)).collect();
         let _ = writeln!(
@@ -267,14 +272,17 @@ fn markdown(report: &Report) -> String {
             ids.join(", ")
         );
         for c in &g.changes {
-            let ch = &c.change;
-            let _ = writeln!(
-                s,
-                "**{}**{}\n\n```diff\n{}```\n",
-                ch.op.phrase(ch.rtype, &ch.name),
-                caused_by(report, &c.causes, true),
-                ch.diff
-            );
+            let phrase = c.op.phrase(c.rtype, &c.name);
+            let by = caused_by(report, &c.causes, true);
+            if std::mem::replace(&mut shown[c.diff], true) {
+                let _ = writeln!(s, "**{phrase}**{by}: the diff shown above\n");
+            } else {
+                let _ = writeln!(
+                    s,
+                    "**{phrase}**{by}\n\n```diff\n{}```\n",
+                    report.diffs[c.diff]
+                );
+            }
         }
         let _ = writeln!(s, "</details>");
     }
@@ -285,7 +293,7 @@ fn proxy_json(p: &ProxyRef) -> Value {
     json!({"id": p.id, "namespace": p.namespace, "type": p.kind.as_str()})
 }
 
-/// The `meshsim.diff/v1` document.
+/// The `meshsim.diff/v2` document.
 pub fn to_json(report: &Report) -> Value {
     let objects: Vec<Value> = report
         .objects
@@ -310,18 +318,18 @@ pub fn to_json(report: &Report) -> Value {
                 "title": title(g),
                 "proxies": g.proxies.iter().map(proxy_json).collect::<Vec<_>>(),
                 "changes": g.changes.iter().map(|c| json!({
-                    "type": c.change.rtype.name(),
-                    "name": c.change.name,
-                    "change": c.change.op.name(),
+                    "type": c.rtype.name(),
+                    "name": c.name,
+                    "change": c.op.name(),
                     "causes": c.causes,
-                    "diff": c.change.diff,
+                    "diff": c.diff,
                 })).collect::<Vec<_>>(),
             })
         })
         .collect();
     let changed: usize = report.groups.iter().map(|g| g.proxies.len()).sum();
     json!({
-        "schema": "meshsim.diff/v1",
+        "schema": "meshsim.diff/v2",
         "summary": {
             "changed": changed,
             "groups": report.groups.len(),
@@ -333,6 +341,7 @@ pub fn to_json(report: &Report) -> Value {
         },
         "objects": objects,
         "groups": groups,
+        "diffs": report.diffs,
         "added": report.added.iter().map(proxy_json).collect::<Vec<_>>(),
         "removed": report.removed.iter().map(proxy_json).collect::<Vec<_>>(),
         "failed": report.failed.iter().map(|f| json!({

@@ -186,7 +186,7 @@ fn shop_text_json_and_markdown() {
             "not_generated"
         ]
     );
-    assert_eq!(v["schema"], "meshsim.diff/v1");
+    assert_eq!(v["schema"], "meshsim.diff/v2");
     let added: Vec<&str> = v["added"]
         .as_array()
         .unwrap()
