@@ -3,7 +3,8 @@
 //!
 //! Replicas of one workload see the same configuration: generation reads a
 //! proxy's namespace, labels, service account, metadata, interception,
-//! locality and service targets, and its own IP and node only in a few
+//! locality, service targets, workload name and effective proxy
+//! configuration, and its own IP and node only in a few
 //! places (listeners of headless services it is an endpoint of, Sidecar
 //! ingress binds, capture-less bound listeners, node-local services). The
 //! key below holds exactly those inputs, the IP and node only where they
@@ -93,6 +94,10 @@ struct Key {
     ip: Option<IpAddr>,
     ipv6: bool,
     targets: Vec<(String, u16, u16)>,
+    /// Tracing tags name the canonical service, which falls back to it.
+    workload_name: String,
+    /// The effective proxy configuration (tracing sampling and tags).
+    proxy_config: String,
 }
 
 /// The session-wide facts that decide whether a proxy's IP or node matters.
@@ -154,6 +159,8 @@ impl Relevance {
                 .iter()
                 .map(|t| (t.service.hostname.clone(), t.port.port, t.target_port))
                 .collect(),
+            workload_name: proxy.workload_name.clone(),
+            proxy_config: serde_json::to_string(&proxy.config).unwrap_or_default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod clusters;
 pub mod dump;
 pub mod envoyfilter;
+pub mod extensions;
 pub mod filters;
 pub mod gateway;
 pub mod graph;
@@ -25,6 +26,7 @@ pub mod route;
 pub mod scope;
 pub mod secrets;
 pub mod simulated_cert;
+pub mod telemetry;
 pub mod tls;
 
 use serde_json::Value;
@@ -49,7 +51,8 @@ pub struct Context<'a> {
 pub struct ProxyConfig {
     pub proxy: Proxy,
     pub graph: graph::ConfigGraph,
-    /// ECDS resources (EnvoyFilter EXTENSION_CONFIG) the listeners fetch.
+    /// ECDS resources the listeners fetch: EnvoyFilter EXTENSION_CONFIGs,
+    /// then Wasm extensions.
     pub extension_configs: Vec<Value>,
     /// EnvoyFilter patches meshsim could not apply as written.
     pub warnings: Vec<String>,
@@ -131,6 +134,12 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
         .chain(virtual_inbound)
         .chain(bound_listeners)
         .collect();
+    let mut extension_configs = applied.extension_configs;
+    extension_configs.extend(extensions::extension_configs(
+        ctx,
+        &proxy,
+        &envoyfilter::discovered_names(&listeners),
+    ));
     let sds = secrets::referenced(listeners.iter().chain(&clusters));
     let secrets = secrets::secrets(
         &ctx.config.credentials,
@@ -166,7 +175,7 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
     ProxyConfig {
         proxy,
         graph: g,
-        extension_configs: applied.extension_configs,
+        extension_configs,
         warnings: applied.warnings,
     }
 }
