@@ -359,6 +359,25 @@ fn gateway_is_a_client() {
     assert_eq!(h["access_log"][0]["typed_config"], istio_file_log());
     assert!(h["access_log"][0].get("filter").is_none());
     assert_eq!(
+        h["access_log"][1],
+        json!({
+            "name": "envoy.access_loggers.http_grpc",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
+                "common_config": {
+                    "log_name": "http_envoy_accesslog",
+                    "grpc_service": {"envoy_grpc": {
+                        "cluster_name": "outbound|4317||otel-collector.observability.svc.cluster.local",
+                        "authority": "otel-collector.observability.svc.cluster.local",
+                    }},
+                    "filter_state_objects_to_log": ["upstream_peer", "downstream_peer"],
+                    "transport_api_version": "V3",
+                },
+                "additional_request_headers_to_log": ["x-user"],
+            },
+        })
+    );
+    assert_eq!(
         l["access_log"][0]["filter"],
         json!({"response_flag_filter": {"flags": ["NR"]}})
     );
@@ -368,8 +387,11 @@ fn gateway_is_a_client() {
         ["istio.stats", "envoy.filters.network.tcp_proxy"]
     );
     assert_eq!(
-        filter(tcp, "envoy.filters.network.tcp_proxy")["access_log"][0]["typed_config"],
-        istio_file_log()
+        filter_names(&filter(tcp, "envoy.filters.network.tcp_proxy")["access_log"]),
+        [
+            "envoy.access_loggers.file",
+            "envoy.access_loggers.http_grpc"
+        ]
     );
 }
 

@@ -1345,6 +1345,58 @@ mod tests {
     }
 
     #[test]
+    fn default_providers_stand_for_telemetry() {
+        let mesh: MeshConfig = crate::load::yaml::decode_text(
+            "defaultProviders: {accessLogging: [envoy], tracing: [missing]}\naccessLogFile: /dev/null",
+            &mut |_| {},
+        )
+        .expect("mesh");
+        let proxy = crate::xds::generate::proxy::Proxy {
+            config: Default::default(),
+            workload: 0,
+            kind: ProxyType::Sidecar,
+            id: "a.default".into(),
+            name: "a".into(),
+            namespace: "default".into(),
+            labels: Default::default(),
+            ips: vec!["10.0.0.1".parse().unwrap()],
+            dns_domain: "default.svc.cluster.local".into(),
+            interception: crate::xds::generate::Interception::Redirect,
+            metadata: Default::default(),
+            locality: String::new(),
+            service_account: "default".into(),
+            identity: String::new(),
+            node: None,
+            workload_name: "a".into(),
+        };
+        let t = resolve(
+            &mesh,
+            &Catalog::default(),
+            &proxy,
+            &[],
+            ListenerClass::SidecarOutbound,
+        );
+        // The default logging provider wins over accessLogFile...
+        assert_eq!(t.http_access_log.len(), 1);
+        assert_eq!(t.http_access_log[0]["typed_config"]["path"], "/dev/stdout");
+        // ...and a default tracing provider that does not exist turns tracing
+        // off rather than falling back to enableTracing.
+        assert!(t.tracing.is_none());
+        // Without metrics providers there is no stats filter.
+        let none: MeshConfig =
+            crate::load::yaml::decode_text("defaultProviders: {metrics: []}", &mut |_| {})
+                .expect("mesh");
+        let t = resolve(
+            &none,
+            &Catalog::default(),
+            &proxy,
+            &[],
+            ListenerClass::Gateway,
+        );
+        assert!(t.http_stats.is_empty() && t.tcp_stats.is_empty());
+    }
+
+    #[test]
     fn percent_prints_like_envoy() {
         assert_eq!(percent(100.0), json!({"value": 100}));
         assert_eq!(percent(0.5), json!({"value": 0.5}));
