@@ -111,7 +111,8 @@ impl Session {
             ..translate::Options::default()
         };
         let translated = translate::translate(&store, &catalog, &opts, &mut diags);
-        let config = registry::config::build(&store, &translated.objects, &mesh, &mut diags);
+        let config =
+            registry::config::build(&store, &translated.objects, &mesh, &catalog, &mut diags);
         Ok(Session {
             loaded,
             store,

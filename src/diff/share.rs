@@ -1,17 +1,19 @@
 //! Class the proxies of a session by equal generation inputs, so each
 //! configuration part is generated once.
 //!
-//! A sidecar's configuration splits in three parts (unless EnvoyFilters
+//! A sidecar's configuration splits in four parts (unless EnvoyFilters
 //! patch it, which may reach across them; gateways stay whole):
 //!
-//! - **outbound** (listeners, routes, clusters, endpoints of what it sees):
-//!   a function of its namespace, the Sidecar and the label-selecting
-//!   configuration that picks it ([`OutboundSelectors`]), its metadata,
-//!   interception and locality. Every sidecar of a namespace usually
-//!   shares one.
-//! - **inbound** (`virtualInbound`, inbound clusters): per workload.
+//! - **outbound** (routes, clusters, endpoints of what it sees): a function
+//!   of its namespace, the Sidecar and the label-selecting configuration
+//!   that picks it ([`OutboundSelectors`]), its metadata, proxy
+//!   configuration, interception and locality. Every sidecar of a
+//!   namespace usually shares one; it is most of the configuration.
+//! - **listeners** (outbound) and **inbound** (`virtualInbound`, inbound
+//!   clusters): per workload (tracing tags in every HTTP connection
+//!   manager name the workload).
 //! - **own** (static resources, secrets): per workload, from the secret
-//!   names both halves reference.
+//!   names the other parts reference.
 //!
 //! Replicas of one workload share everything: generation reads a proxy's
 //! own IP and node only in a few places (listeners of headless services it
@@ -27,6 +29,7 @@ use std::sync::Mutex;
 use crate::registry::ProxyType;
 use crate::registry::catalog::Resolution;
 use crate::registry::config::OutboundSelectors;
+use crate::registry::config::attachment::GATEWAY_NAME_LABEL;
 use crate::session::Session;
 use crate::xds::generate::inbound::service_targets;
 use crate::xds::generate::{self, Interception, Proxy};
@@ -39,6 +42,7 @@ pub enum PartKind {
     /// All of it.
     Whole,
     Outbound,
+    Listeners,
     Inbound,
     Own,
 }
@@ -65,12 +69,12 @@ pub trait Side: Sync {
 }
 
 /// A part to generate: its kind and a workload it is generated for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Part {
     kind: PartKind,
     workload: usize,
-    /// For an own part: its proxy's outbound and inbound parts.
-    halves: Option<(usize, usize)>,
+    /// For an own part: its proxy's other parts.
+    others: Vec<usize>,
 }
 
 /// The proxies of a session, and the parts they share.
@@ -78,7 +82,7 @@ pub struct Classes<'s> {
     session: &'s Session,
     proxies: BTreeMap<String, ProxyEntry>,
     parts: Vec<Part>,
-    /// Secret names each generated half references, for the own parts.
+    /// Secret names each generated part references, for the own parts.
     sds: Mutex<HashMap<usize, Vec<String>>>,
 }
 
@@ -120,7 +124,7 @@ impl Classes<'_> {
         Ok(())
     }
 
-    /// The secret names the half `part` references, generating it when it
+    /// The secret names the part `part` references, generating it when it
     /// has not been.
     fn sds_of(&self, part: usize) -> Vec<String> {
         if let Some(names) = self.lock().get(&part) {
@@ -150,20 +154,16 @@ impl Side for Classes<'_> {
         let Part {
             kind,
             workload,
-            halves,
+            ref others,
         } = self.parts[part];
         let ctx = self.session.context();
         let (config, sds) = match kind {
             PartKind::Whole => return self.session.generate(workload).map(Resources::from_config),
             PartKind::Outbound => generate::outbound_part(&ctx, workload),
+            PartKind::Listeners => generate::outbound_listeners_part(&ctx, workload),
             PartKind::Inbound => generate::inbound_part(&ctx, workload),
             PartKind::Own => {
-                let (outbound, inbound) = halves.unwrap_or_default();
-                let names: BTreeSet<String> = self
-                    .sds_of(outbound)
-                    .into_iter()
-                    .chain(self.sds_of(inbound))
-                    .collect();
+                let names: BTreeSet<String> = others.iter().flat_map(|&p| self.sds_of(p)).collect();
                 let names: Vec<String> = names.into_iter().collect();
                 (generate::own_part(&ctx, workload, &names), Vec::new())
             }
@@ -192,6 +192,11 @@ struct Key {
     ip: Option<IpAddr>,
     ipv6: bool,
     targets: Vec<(String, u16, u16)>,
+    /// Tracing names the workload (its canonical service falls back to
+    /// it).
+    workload_name: String,
+    /// The Gateway API gateway a pod belongs to (target refs pick it).
+    gateway: Option<String>,
 }
 
 /// The session-wide facts that decide whether a proxy's IP or node matters.
@@ -248,7 +253,7 @@ impl<'s> Relevance<'s> {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            proxy_config: format!("{:?}", proxy.config),
+            proxy_config: serde_json::to_string(&proxy.config).unwrap_or_default(),
             locality: proxy.locality.clone(),
             node: self.node_local.then(|| proxy.node.clone()).flatten(),
             ip: ip_matters.then_some(ip),
@@ -257,6 +262,8 @@ impl<'s> Relevance<'s> {
                 .iter()
                 .map(|t| (t.service.hostname.clone(), t.port.port, t.target_port))
                 .collect(),
+            workload_name: proxy.workload_name.clone(),
+            gateway: proxy.labels.get(GATEWAY_NAME_LABEL).cloned(),
         }
     }
 
@@ -280,6 +287,8 @@ impl<'s> Relevance<'s> {
             ip: whole.ip,
             ipv6: whole.ipv6,
             targets: Vec::new(),
+            workload_name: String::new(),
+            gateway: whole.gateway.clone(),
         }
     }
 }
@@ -300,7 +309,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             parts.push(Part {
                 kind,
                 workload,
-                halves: None,
+                others: Vec::new(),
             });
             parts.len() - 1
         })
@@ -315,10 +324,11 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         let parts = if generate::splits(&ctx, &proxy) {
             let outbound_key = relevance.outbound_key(&proxy, &key);
             let outbound = part(&mut out.parts, PartKind::Outbound, outbound_key, i);
+            let listeners = part(&mut out.parts, PartKind::Listeners, key.clone(), i);
             let inbound = part(&mut out.parts, PartKind::Inbound, key.clone(), i);
             let own = part(&mut out.parts, PartKind::Own, key, i);
-            out.parts[own].halves = Some((outbound, inbound));
-            vec![outbound, inbound, own]
+            out.parts[own].others = vec![outbound, listeners, inbound];
+            vec![outbound, listeners, inbound, own]
         } else {
             vec![part(&mut out.parts, PartKind::Whole, key, i)]
         };

@@ -5,6 +5,7 @@
 //! document text into values goes through [`decode`], which also reports every
 //! field the target type does not have (via serde_ignored) instead of dropping it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -93,8 +94,87 @@ pub fn decode_text<T: DeserializeOwned>(
     // deserializer instantiated per model type instead of two halves the
     // build of the hundreds of typed structs, and JSON manifests are rare.
     let mut callback = |p: serde_ignored::Path<'_>| unknown(to_field_path(&p));
-    let de = serde_yaml::Deserializer::from_str(text);
-    serde_ignored::deserialize(de, &mut callback).map_err(|e| DecodeError::from_yaml(&e))
+    parse_as_go_does(text, |t| {
+        serde_ignored::deserialize(serde_yaml::Deserializer::from_str(t), &mut callback)
+    })
+    .map_err(|e| DecodeError::from_yaml(&e))
+}
+
+/// Parse `text`, reading plain scalars in flow collections the way Go's
+/// YAML reader (the one kubectl and the API server use) does.
+///
+/// libyaml, under serde_yaml, refuses a plain scalar in a flow collection
+/// that ends in `:` right before a flow indicator (`[1.2.3.4, 2001:db8::]`,
+/// `{a: b:}`): "found unexpected ':'". Go's reader ends such a scalar only
+/// at `: ` or at the indicator, so it reads `2001:db8::` as a string. The
+/// error points at that colon: the scalar it ends is quoted and the text
+/// parsed again, once per such scalar. Quoting adds two characters to the
+/// line and no line, so an error found after it keeps its line (its column
+/// may be two off when on that line).
+fn parse_as_go_does<T>(
+    text: &str,
+    mut parse: impl FnMut(&str) -> Result<T, serde_yaml::Error>,
+) -> Result<T, serde_yaml::Error> {
+    let first = match parse(text) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let (mut fixed, mut err) = (Cow::Borrowed(text), first);
+    // Each round quotes one scalar; a document has few.
+    for _ in 0..256 {
+        let Some(next) = quote_flow_scalar(&fixed, &err) else {
+            break;
+        };
+        match parse(&next) {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                err = e;
+                fixed = Cow::Owned(next);
+            }
+        }
+    }
+    Err(err)
+}
+
+/// `serde_yaml::from_str` through [`parse_as_go_does`].
+fn from_yaml<T: DeserializeOwned>(text: &str) -> Result<T, serde_yaml::Error> {
+    parse_as_go_does(text, |t| serde_yaml::from_str(t))
+}
+
+/// `text` with the flow plain scalar whose trailing colon `err` (libyaml's
+/// "found unexpected ':'") points at single-quoted; `None` for other errors.
+fn quote_flow_scalar(text: &str, err: &serde_yaml::Error) -> Option<String> {
+    if !err.to_string().starts_with("found unexpected ':'") {
+        return None;
+    }
+    let colon = err.location()?.index();
+    let bytes = text.as_bytes();
+    if bytes.get(colon) != Some(&b':')
+        || !bytes.get(colon + 1).is_some_and(|c| b",[]{}?".contains(c))
+    {
+        return None;
+    }
+    // The scalar starts after the flow indicator, value indicator (`: `) or
+    // line start before it, and any blanks.
+    let mut start = colon;
+    while start > 0 {
+        let c = bytes[start - 1];
+        let value_indicator = c == b':' && bytes[start].is_ascii_whitespace();
+        if b"[{,\n".contains(&c) || value_indicator {
+            break;
+        }
+        start -= 1;
+    }
+    while bytes[start].is_ascii_whitespace() {
+        start += 1;
+    }
+    let scalar = &text[start..=colon];
+    Some(format!(
+        "{}'{}'{}",
+        &text[..start],
+        scalar.replace('\'', "''"),
+        &text[colon + 1..]
+    ))
 }
 
 /// Decode a whole document.
@@ -136,14 +216,14 @@ pub fn read_header(doc: &Document) -> Result<Option<Header>, DecodeError> {
     }
     let parsed: Result<HeaderDoc, DecodeError> = match doc.format {
         Format::Json => serde_json::from_str(&doc.text).map_err(|e| DecodeError::from_json(&e)),
-        Format::Yaml => serde_yaml::from_str(&doc.text).map_err(|e| DecodeError::from_yaml(&e)),
+        Format::Yaml => from_yaml(&doc.text).map_err(|e| DecodeError::from_yaml(&e)),
     };
     let h = match parsed {
         Ok(h) => h,
         // Valid YAML/JSON of another shape (a list, `kind: {...}`) is no
         // Kubernetes object; only text that does not parse at all is an error.
         Err(e) => {
-            return match serde_yaml::from_str::<IgnoredAny>(&doc.text) {
+            return match from_yaml::<IgnoredAny>(&doc.text) {
                 Ok(_) => Ok(None),
                 Err(_) => Err(e),
             };
@@ -286,7 +366,7 @@ pub fn list_items(list: &Document) -> Result<Vec<Document>, DecodeError> {
                     .collect());
             }
             let parsed: ValueList =
-                serde_yaml::from_str(&list.text).map_err(|e| DecodeError::from_yaml(&e))?;
+                from_yaml(&list.text).map_err(|e| DecodeError::from_yaml(&e))?;
             Ok(parsed
                 .items
                 .into_iter()
@@ -393,6 +473,27 @@ mod tests {
     #[test]
     fn header_scan_defers_to_parser_on_flow_metadata() {
         assert!(scan_header("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n").is_none());
+    }
+
+    #[test]
+    fn flow_scalars_ending_in_a_colon_read_as_go_reads_them() {
+        let v: serde_json::Value = decode_text(
+            "addresses: [1.2.3.4, 001:db8::]\nm: {a: b:, 'c': [x y::, z]}\nkeep: [a, b]\n",
+            &mut |_| {},
+        )
+        .expect("decodes");
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "addresses": ["1.2.3.4", "001:db8::"],
+                "m": {"a": "b:", "c": ["x y::", "z"]},
+                "keep": ["a", "b"],
+            })
+        );
+        // A real syntax error after such a scalar is still found, on its line.
+        let e = decode_text::<serde_json::Value>("a: [b::]\nc: d: e\n", &mut |_| {})
+            .expect_err("invalid");
+        assert_eq!(e.line, 2);
     }
 
     #[test]

@@ -168,10 +168,10 @@ kinds! {
     IngressClass(k8s::IngressClass), Cluster, Used, "selects Ingresses for the istio controller",
         [("networking.k8s.io", "IngressClass", ["v1"])];
     CertificateSigningRequest(k8s::CertificateSigningRequest), Cluster, NoEffect,
-        "runtime certificate issuance; nothing to simulate offline",
+        "istiod creates them at runtime to get certificates signed (Kubernetes CA); no proxy config reads them",
         [("certificates.k8s.io", "CertificateSigningRequest", ["v1"])];
     ClusterTrustBundle(k8s::ClusterTrustBundle), Cluster, NoEffect,
-        "trust anchors distributed at runtime; no proxy config",
+        "istiod only writes its root certificate to one (ENABLE_CLUSTER_TRUST_BUNDLE_API, off); no proxy config reads them",
         [("certificates.k8s.io", "ClusterTrustBundle", ["v1beta1", "v1alpha1"])];
     Lease(k8s::Lease), Namespaced, NoEffect, "leader election; no proxy config",
         [("coordination.k8s.io", "Lease", ["v1"])];
@@ -205,11 +205,11 @@ kinds! {
         [("security.istio.io", "RequestAuthentication", ["v1", "v1beta1"])];
     PeerAuthentication(ist::PeerAuthentication), Namespaced, Used, "inbound mTLS mode (STRICT, PERMISSIVE, DISABLE) and clients' auto mTLS",
         [("security.istio.io", "PeerAuthentication", ["v1", "v1beta1"])];
-    Telemetry(ist::Telemetry), Namespaced, NotYet, "access logging, tracing and metrics settings",
+    Telemetry(ist::Telemetry), Namespaced, Used, "istio.stats metrics overrides, access logs and tracing of selected proxies",
         [("telemetry.istio.io", "Telemetry", ["v1", "v1alpha1"])];
-    WasmPlugin(ist::WasmPlugin), Namespaced, NotYet, "a Wasm filter delivered via ECDS",
+    WasmPlugin(ist::WasmPlugin), Namespaced, Used, "a Wasm filter (as the TrafficExtension istiod translates it into) delivered via ECDS",
         [("extensions.istio.io", "WasmPlugin", ["v1alpha1"])];
-    TrafficExtension(ist::TrafficExtension), Namespaced, NotYet, "a Wasm or Lua filter delivered via ECDS",
+    TrafficExtension(ist::TrafficExtension), Namespaced, Used, "a Wasm filter delivered via ECDS, or an inline Lua filter",
         [("extensions.istio.io", "TrafficExtension", ["v1alpha1"])];
     GatewayClass(gw::GatewayClass), Cluster, Used, "names the controller; class `istio` gets `<gateway>-istio` deployments",
         [("gateway.networking.k8s.io", "GatewayClass", ["v1", "v1beta1"])];

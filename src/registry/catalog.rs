@@ -18,7 +18,7 @@ use super::Mesh;
 use super::injection::Decision;
 use super::protocol::Protocol;
 use super::services::{Service as KubeService, ServiceKind};
-use super::workloads::{Origin, Workload};
+use super::workloads::{Origin, WORKLOAD_NAME, Workload};
 
 /// Which registry a service comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -237,10 +237,38 @@ impl Catalog {
             .flatten()
             .map(|&i| (i, &self.services[i]))
     }
-}
 
-/// The label that names a non-pod endpoint's workload (telemetry).
-const WORKLOAD_NAME: &str = "service.istio.io/workload-name";
+    /// The hostname of an extension provider's `service` (istiod's
+    /// `LookupCluster`): `ns/host`, or a `host` that only one namespace has.
+    pub fn provider_host(&self, service: &str) -> Result<String, String> {
+        if service.is_empty() {
+            return Err("service must not be empty".to_string());
+        }
+        if let Some((ns, host)) = service.split_once('/') {
+            if self.with_host(host).any(|(_, s)| s.namespace == ns) {
+                return Ok(host.to_string());
+            }
+        } else {
+            let mut namespaces: Vec<&str> = self
+                .with_host(service)
+                .map(|(_, s)| s.namespace.as_str())
+                .collect();
+            namespaces.dedup();
+            match namespaces.len() {
+                1 => return Ok(service.to_string()),
+                0 => {}
+                _ => {
+                    return Err(format!(
+                        "found {service} in multiple namespaces {namespaces:?}, specify the namespace explicitly in the format of <Namespace>/<Hostname>"
+                    ));
+                }
+            }
+        }
+        Err(format!(
+            "could not find service {service} in Istio service registry"
+        ))
+    }
+}
 
 /// The SPIFFE identity of a service account.
 pub fn spiffe(trust_domain: &str, ns: &str, sa: &str) -> String {
@@ -626,16 +654,7 @@ fn endpoint_of(
         },
         locality: w.locality.clone().unwrap_or_default(),
         tls_mode,
-        workload_name: match &w.controller {
-            Some(c) => c.name.clone(),
-            None if w.origin == Origin::WorkloadEntry => w
-                .annotations
-                .get("istio.io/autoRegistrationGroup")
-                .or_else(|| w.labels.get(WORKLOAD_NAME))
-                .unwrap_or(&w.name)
-                .clone(),
-            None => w.name.clone(),
-        },
+        workload_name: w.workload_name().to_string(),
         namespace: w.namespace.clone(),
         node: node.or_else(|| w.node.clone()),
         health,
@@ -766,5 +785,22 @@ fn se_endpoints(
                 workload: None,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_host_needs_the_service() {
+        let catalog = Catalog::default();
+        assert!(
+            catalog
+                .provider_host("ns/a.b")
+                .unwrap_err()
+                .contains("could not find")
+        );
+        assert!(catalog.provider_host("").is_err());
     }
 }

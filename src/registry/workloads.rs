@@ -96,6 +96,53 @@ impl Workload {
             .find(|p| p.name.as_deref() == Some(name))
             .map(|p| p.port)
     }
+
+    /// The name telemetry gives the workload: its controller's, a
+    /// WorkloadEntry's group (or `service.istio.io/workload-name`), else
+    /// its own.
+    pub fn workload_name(&self) -> &str {
+        match &self.controller {
+            Some(c) => &c.name,
+            None if self.origin == Origin::WorkloadEntry => self
+                .annotations
+                .get("istio.io/autoRegistrationGroup")
+                .or_else(|| self.labels.get(WORKLOAD_NAME))
+                .unwrap_or(&self.name),
+            None => &self.name,
+        }
+    }
+}
+
+/// The label that names a non-pod endpoint's workload (telemetry).
+pub const WORKLOAD_NAME: &str = "service.istio.io/workload-name";
+
+/// The canonical service of a workload (`service.istio.io/canonical-name`,
+/// which the injector sets): that label, else `app.kubernetes.io/name`,
+/// else `app`, else the workload's name.
+pub fn canonical_name(labels: &Labels, workload_name: &str) -> String {
+    [
+        "service.istio.io/canonical-name",
+        "app.kubernetes.io/name",
+        "app",
+    ]
+    .iter()
+    .find_map(|k| labels.get(*k).filter(|v| !v.is_empty()))
+    .map_or(workload_name, String::as_str)
+    .to_string()
+}
+
+/// The canonical revision of a workload
+/// (`service.istio.io/canonical-revision`): that label, else
+/// `app.kubernetes.io/version`, else `version`, else `latest`.
+pub fn canonical_revision(labels: &Labels) -> String {
+    [
+        "service.istio.io/canonical-revision",
+        "app.kubernetes.io/version",
+        "version",
+    ]
+    .iter()
+    .find_map(|k| labels.get(*k).filter(|v| !v.is_empty()))
+    .map_or_else(|| "latest".to_string(), Clone::clone)
 }
 
 /// A workload before its IP is known.

@@ -180,6 +180,7 @@ fn shop_text_json_and_markdown() {
             "summary",
             "objects",
             "groups",
+            "diffs",
             "added",
             "removed",
             "failed",
@@ -445,6 +446,10 @@ fn shared_generation_equals_generating_each_proxy() {
     let mut revisions: Vec<Vec<PathBuf>> = vec![
         vec![PathBuf::from(SHOP)],
         vec![PathBuf::from("testdata/sidecar")],
+        vec![PathBuf::from("testdata/telemetry/mesh")],
+        vec![PathBuf::from("testdata/wasm")],
+        vec![PathBuf::from("testdata/authz")],
+        vec![PathBuf::from("testdata/gateway")],
     ];
     if let Some(shared) = shared() {
         revisions.extend(

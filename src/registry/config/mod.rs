@@ -2,25 +2,28 @@
 //! every proxy: VirtualServices (short names resolved, delegates merged,
 //! ordered), DestinationRules (merged per host, looked up in istiod's order),
 //! Sidecars and PeerAuthentications (istiod-sidecar.md §1.7, §3, §5.6, §6.3),
-//! AuthorizationPolicies (istiod-gateway-security.md §3.1).
+//! AuthorizationPolicies (istiod-gateway-security.md §3.1), Telemetries
+//! and extensions (WasmPlugin, TrafficExtension; §4.1, §4.2).
 
 pub mod attachment;
 pub mod authz;
 pub mod credentials;
 pub mod destination_rules;
 pub mod envoy_filters;
+pub mod extensions;
 pub mod gateways;
 pub mod peer_authn;
 pub mod proxy_configs;
 pub mod request_authn;
 pub mod sidecars;
+pub mod telemetry;
 pub mod virtual_services;
 
 use crate::diag::Diagnostics;
 use crate::model::{Labels, Object, Store};
 
 use super::Mesh;
-use super::catalog::ObjRef;
+use super::catalog::{Catalog, ObjRef};
 
 pub use authz::{AuthorizationPolicies, WorkloadPolicies};
 pub use destination_rules::{DestinationRules, MergedRule};
@@ -77,9 +80,12 @@ pub fn selects(selector: &Labels, labels: &Labels) -> bool {
 }
 
 /// The label selectors of configuration that shapes what a sidecar sends:
-/// Sidecar and DestinationRule `workloadSelector`s (in their namespace) and
-/// VirtualService `sourceLabels` (anywhere). Two sidecars of one namespace
-/// that match the same ones get the same outbound configuration from it.
+/// Sidecar and DestinationRule `workloadSelector`s, Telemetry and
+/// WasmPlugin/TrafficExtension selectors (in their namespace; a root
+/// namespace Telemetry there only, a root namespace extension anywhere) and
+/// VirtualService `sourceLabels` (anywhere). Two sidecars of one namespace that match the same ones get
+/// the same outbound configuration from it. (Target refs attach to gateway
+/// pods only.)
 #[derive(Debug)]
 pub struct OutboundSelectors<'a> {
     /// (namespace the selector is limited to, labels), each pair once.
@@ -111,6 +117,8 @@ pub struct IstioConfig {
     pub proxy_configs: proxy_configs::ProxyConfigs,
     pub authz: AuthorizationPolicies,
     pub envoy_filters: EnvoyFilters,
+    pub telemetries: telemetry::Telemetries,
+    pub extensions: extensions::Extensions,
 }
 
 impl IstioConfig {
@@ -126,6 +134,14 @@ impl IstioConfig {
                 items.push((Some(r.namespace()), sel));
             }
         }
+        items.extend(self.telemetries.selectors().map(|(ns, l)| (Some(ns), l)));
+        // Root namespace extensions select workloads of every namespace.
+        let root = self.sidecars.root_namespace.as_str();
+        items.extend(
+            self.extensions
+                .selectors()
+                .map(|(ns, l)| ((ns != root).then_some(ns), l)),
+        );
         for vs in &self.virtual_services.all {
             let spec = &vs.spec;
             let http = spec
@@ -157,11 +173,13 @@ impl IstioConfig {
 }
 
 /// Index the store's configuration together with `translated`, the Istio
-/// objects istiod derives from Gateway API and Ingress resources.
+/// objects istiod derives from Gateway API and Ingress resources (the
+/// catalog checks the services extension providers name).
 pub fn build(
     store: &Store,
     translated: &[Object],
     mesh: &Mesh,
+    catalog: &Catalog,
     diags: &mut Diagnostics,
 ) -> IstioConfig {
     IstioConfig {
@@ -175,6 +193,8 @@ pub fn build(
         proxy_configs: proxy_configs::build(store, mesh),
         authz: authz::build(store, mesh, diags),
         envoy_filters: envoy_filters::build(store, mesh, diags),
+        telemetries: telemetry::build(store, mesh, catalog, diags),
+        extensions: extensions::build(store, mesh, diags),
     }
 }
 
@@ -191,6 +211,7 @@ pub(crate) fn from_yaml(yaml: &str) -> (IstioConfig, Diagnostics) {
     );
     let store = crate::model::build(&loaded.documents, &Default::default(), &mut diags);
     let mesh = super::build(&store, &Default::default(), &mut diags);
-    let config = build(&store, &[], &mesh, &mut diags);
+    let catalog = super::catalog::build(&store, &mesh, &mut diags);
+    let config = build(&store, &[], &mesh, &catalog, &mut diags);
     (config, diags)
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::authz::{Authz, ChainFilters};
+use super::authz::{Authz, SecurityFilters};
 use super::json::{any, duration, object};
 use super::{Context, Proxy};
 use crate::model::istio::JwtRule;
@@ -12,19 +12,20 @@ use crate::registry::ProxyType;
 
 /// A proxy's security filters in istiod's order: CUSTOM authorization,
 /// JWT authentication (HTTP only), then the AUDIT/DENY/ALLOW RBAC filters.
-pub fn security_filters(ctx: &Context, proxy: &Proxy) -> ChainFilters {
+pub fn security_filters(ctx: &Context, proxy: &Proxy) -> SecurityFilters {
     let authz = Authz::for_workload(ctx, &proxy.namespace, &proxy.labels);
     let rules = ctx
         .config
         .request_authn
         .for_workload(&proxy.namespace, &proxy.labels);
-    let mut http = authz.custom_http();
-    // Gateways let claims pick routes, so a validated token clears the route cache.
-    http.extend(jwt_filter(&rules, proxy.kind == ProxyType::Router));
-    http.extend(authz.local_http());
-    let mut tcp = authz.custom_tcp();
-    tcp.extend(authz.local_tcp());
-    ChainFilters { http, tcp }
+    SecurityFilters {
+        custom_http: authz.custom_http(),
+        // Gateways let claims pick routes, so a validated token clears the route cache.
+        jwt: jwt_filter(&rules, proxy.kind == ProxyType::Router),
+        local_http: authz.local_http(),
+        custom_tcp: authz.custom_tcp(),
+        local_tcp: authz.local_tcp(),
+    }
 }
 
 /// One provider `origins-<i>` per rule (sorted by issuer already); a

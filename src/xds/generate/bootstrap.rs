@@ -13,11 +13,6 @@ pub const ENVOY_VERSION: &str = "1.35.0";
 
 /// The bootstrap's node: id, cluster, and the metadata istioctl reads.
 pub fn node(proxy: &Proxy) -> Value {
-    let cluster = proxy
-        .labels
-        .get("service.istio.io/canonical-name")
-        .or_else(|| proxy.labels.get("app"))
-        .map_or_else(|| proxy.name.clone(), Clone::clone);
     let mut metadata = json!({
             "CLUSTER_ID": "Kubernetes",
             "ISTIO_VERSION": ISTIO_VERSION,
@@ -44,7 +39,7 @@ pub fn node(proxy: &Proxy) -> Value {
     }
     json!({
         "id": proxy.node_id(),
-        "cluster": format!("{cluster}.{}", proxy.namespace),
+        "cluster": proxy.service_cluster(),
         "metadata": metadata,
         "user_agent_name": "envoy",
         "user_agent_build_version": {

@@ -17,6 +17,7 @@ use crate::model::mesh_config::MeshConfig;
 use crate::registry::catalog::{CatalogService, Health, IstioEndpoint, Port, Registry, Resolution};
 use crate::registry::config::{MergedRule, MtlsMode};
 use crate::registry::protocol::Protocol;
+use crate::registry::workloads::{canonical_name, canonical_revision};
 
 use super::filters::tcp_metadata_exchange;
 use super::json::{any, duration, duration_secs, object, socket_address};
@@ -1423,20 +1424,10 @@ fn locality_of(label: &str) -> Value {
 /// `<workload>;<ns>;<canonical name>;<canonical revision>;<cluster>`, the
 /// revision empty when `latest` (istiod does not send the default).
 fn workload_metadata(svc: &CatalogService, e: &IstioEndpoint) -> String {
-    let first = |keys: [&str; 3]| keys.iter().find_map(|k| e.labels.get(*k).cloned());
-    let name = first([
-        "service.istio.io/canonical-name",
-        "app.kubernetes.io/name",
-        "app",
-    ])
-    .unwrap_or_else(|| e.workload_name.clone());
-    let revision = first([
-        "service.istio.io/canonical-revision",
-        "app.kubernetes.io/version",
-        "version",
-    ])
-    .filter(|r| r != "latest")
-    .unwrap_or_default();
+    let name = canonical_name(&e.labels, &e.workload_name);
+    let revision = Some(canonical_revision(&e.labels))
+        .filter(|r| r != "latest")
+        .unwrap_or_default();
     // An EndpointSlice address without a pod carries no namespace.
     let ns = if svc.registry == Registry::Kubernetes && e.workload.is_none() {
         ""
@@ -1564,6 +1555,7 @@ mod tests {
             service_account: "client".into(),
             identity: String::new(),
             node: None,
+            workload_name: "client".into(),
         }
     }
 

@@ -6,11 +6,10 @@
 //! and is what the tests drive. Resources are written with proto field names
 //! in proto field-number order, as Envoy's `/config_dump` prints them.
 //!
-//! Not modelled yet (each has a place to go): JWT, WASM and
-//! Telemetry-API filters (the filter lists below are built in istiod's order
-//! so they slot in), tracing on the HCM, access logs, DestinationRule /
-//! Sidecar connection pools on inbound clusters, `ingress[].tls`
-//! (`ENABLE_TLS_ON_SIDECAR_INGRESS` is off by default), dual stack.
+//! Security, telemetry and extension filters come from [`ChainFilters`].
+//! Not modelled yet: DestinationRule / Sidecar connection pools on inbound
+//! clusters, `ingress[].tls` (`ENABLE_TLS_ON_SIDECAR_INGRESS` is off by
+//! default), dual stack.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -25,9 +24,8 @@ use crate::registry::config::{MtlsMode, SidecarEntry};
 use crate::registry::protocol::Protocol;
 use crate::registry::services::TargetPort;
 
-use super::authz::ChainFilters;
 use super::filters::{
-    ListenerClass, http_filters, metrics_enabled, named, stats, tcp_metadata_exchange, tcp_proxy,
+    ChainFilters, ListenerClass, mongo_proxy, named, tcp_metadata_exchange, tcp_proxy,
 };
 use super::json::{any, duration, socket_address};
 use super::tls::istio_downstream_tls;
@@ -65,14 +63,14 @@ pub fn build(ctx: &Context, proxy: &Proxy) -> Inbound {
         .peer_authn
         .for_workload(&proxy.namespace, &proxy.labels);
     let targets = service_targets(ctx, proxy);
-    let authz = super::authn::security_filters(ctx, proxy);
+    let filters = ChainFilters::for_proxy(ctx, proxy, ListenerClass::SidecarInbound);
     generate(
         &ctx.mesh.mesh_config,
         proxy,
         &targets,
         &mtls,
         sidecar,
-        &authz,
+        &filters,
     )
 }
 
@@ -176,10 +174,14 @@ pub fn generate(
     targets: &[ServiceTarget],
     mtls: &WorkloadMtls,
     sidecar: Option<&SidecarEntry>,
-    authz: &ChainFilters,
+    filters: &ChainFilters,
 ) -> Inbound {
     let ingress = sidecar.filter(|s| !s.spec.ingress.is_empty());
-    let b = Builder { mesh, proxy, authz };
+    let b = Builder {
+        mesh,
+        proxy,
+        filters,
+    };
     let mut service_chains = Vec::new();
     let mut bound_listeners = Vec::new();
     for cc in chain_configs(mesh, proxy, targets, ingress) {
@@ -551,7 +553,7 @@ fn put(m: &mut Map<String, Value>, key: &str, value: Option<Value>) {
 struct Builder<'a> {
     mesh: &'a MeshConfig,
     proxy: &'a Proxy,
-    authz: &'a ChainFilters,
+    filters: &'a ChainFilters<'a>,
 }
 
 impl Builder<'_> {
@@ -619,40 +621,29 @@ impl Builder<'_> {
         Value::Object(chain)
     }
 
-    /// §6.7 TCP: metadata exchange, authz, stats, (Mongo), tcp_proxy.
+    /// §6.7 TCP: metadata exchange, authz, extensions, stats, (Mongo),
+    /// tcp_proxy; extensions match the service port (istiod's quirk: HTTP
+    /// chains match the target port).
     fn tcp_filters(&self, cc: &ChainConfig) -> Vec<Value> {
-        let mut filters = vec![tcp_metadata_exchange()];
-        filters.extend(self.authz.tcp.iter().cloned());
-        if metrics_enabled(self.mesh) {
-            filters.push(stats(ListenerClass::SidecarInbound));
-        }
-        if cc.protocol == Protocol::Mongo {
-            filters.push(named(
-                "envoy.filters.network.mongo_proxy",
-                any(
-                    "envoy.extensions.filters.network.mongo_proxy.v3.MongoProxy",
-                    json!({"stat_prefix": cc.cluster}),
-                ),
-            ));
-        }
-        filters.push(tcp_proxy(&cc.cluster, &cc.cluster));
-        filters
+        self.filters.tcp_filters(
+            cc.service_port,
+            true,
+            true,
+            mongo_proxy(cc.protocol, &cc.cluster),
+            tcp_proxy(&cc.cluster, &cc.cluster),
+        )
     }
 
-    /// §6.7 HTTP: metadata exchange, (network extensions), HCM.
+    /// §6.7 HTTP: metadata exchange, network extensions, HCM.
     fn http_filters(&self, cc: &ChainConfig) -> Vec<Value> {
-        vec![tcp_metadata_exchange(), self.hcm(cc)]
+        let mut out = vec![tcp_metadata_exchange()];
+        out.extend(self.filters.http_network_filters(cc.target_port));
+        out.push(self.hcm(cc));
+        out
     }
 
     fn hcm(&self, cc: &ChainConfig) -> Value {
-        // CUSTOM authz, JWT and RBAC filters go after the first (istiod's order).
-        let mut http = http_filters(
-            cc.protocol,
-            metrics_enabled(self.mesh),
-            ListenerClass::SidecarInbound,
-        );
-        http.splice(1..1, self.authz.http.iter().cloned());
-
+        let http = self.filters.http_filters(cc.protocol, cc.target_port);
         let mut m = Map::new();
         m.insert("stat_prefix".into(), json!(cc.http_stat_prefix()));
         m.insert("route_config".into(), self.route_config(cc));
@@ -669,6 +660,7 @@ impl Builder<'_> {
             "http2_protocol_options",
             cc.protocol.is_http2().then(|| json!({})),
         );
+        self.filters.hcm_telemetry(&mut m);
         m.insert("use_remote_address".into(), json!(false));
         m.insert(
             "forward_client_cert_details".into(),
@@ -700,10 +692,7 @@ impl Builder<'_> {
         }
         m.insert(
             "request_id_extension".into(),
-            json!({"typed_config": any(
-                "envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig",
-                json!({"use_request_id_for_trace_sampling": true}),
-            )}),
+            self.filters.request_id_extension(),
         );
         m.insert("path_with_escaped_slashes_action".into(), json!(escaped));
         named(
@@ -750,10 +739,10 @@ impl Builder<'_> {
     /// `virtualInbound-blackhole`: traffic addressed to the capture port itself.
     fn blackhole(&self) -> Value {
         let mut filters = vec![tcp_metadata_exchange()];
-        if metrics_enabled(self.mesh) {
-            filters.push(stats(ListenerClass::SidecarInbound));
-        }
-        filters.push(tcp_proxy(BLACKHOLE, BLACKHOLE));
+        filters.extend(
+            self.filters
+                .stats_then(tcp_proxy(BLACKHOLE, BLACKHOLE), false),
+        );
         let port = self.mesh.proxy_inbound_listen_port();
         json!({
             "filter_chain_match": {"destination_port": port},
@@ -805,6 +794,7 @@ impl Builder<'_> {
         m.insert("listener_filters_timeout".into(), timeout);
         m.insert("traffic_direction".into(), json!("INBOUND"));
         m.insert("continue_on_listener_filters_timeout".into(), json!(true));
+        self.filters.log_listener(&mut m);
         // istiod's MAX_CONNECTIONS_PER_SOCKET_EVENT_LOOP default.
         m.insert(
             "max_connections_to_accept_per_socket_event".into(),
@@ -1078,6 +1068,23 @@ mod tests {
     use crate::registry::config::ConfigMeta;
     use MtlsMode::{Disable, Permissive, Strict};
 
+    /// The filters of a proxy without policies, Telemetry or extensions.
+    fn plain_filters(mesh: &MeshConfig, proxy: &Proxy) -> ChainFilters<'static> {
+        let class = ListenerClass::SidecarInbound;
+        ChainFilters {
+            class,
+            security: Default::default(),
+            telemetry: crate::xds::generate::telemetry::resolve(
+                mesh,
+                &Default::default(),
+                proxy,
+                &[],
+                class,
+            ),
+            extensions: Default::default(),
+        }
+    }
+
     fn proxy(interception: Interception) -> Proxy {
         Proxy {
             config: Default::default(),
@@ -1095,6 +1102,7 @@ mod tests {
             service_account: "default".into(),
             identity: "spiffe://cluster.local/ns/default/sa/default".into(),
             node: None,
+            workload_name: "app".into(),
         }
     }
 
@@ -1179,7 +1187,7 @@ mod tests {
             targets,
             mtls,
             sc,
-            &ChainFilters::default(),
+            &plain_filters(&MeshConfig::default(), &proxy(Interception::Redirect)),
         )
     }
 
@@ -1341,7 +1349,7 @@ mod tests {
             &targets(&s, &[(80, 8080)]),
             &mtls(Permissive, &[]),
             None,
-            &ChainFilters::default(),
+            &plain_filters(&mesh, &proxy(Interception::Redirect)),
         );
         let c = cluster(&out, "inbound|8080||");
         assert_eq!(c["type"], "STATIC");
@@ -1413,7 +1421,7 @@ mod tests {
             &targets(&s, &[(80, 8080)]),
             &mtls(Permissive, &[]),
             None,
-            &ChainFilters::default(),
+            &plain_filters(&MeshConfig::default(), &proxy(Interception::None)),
         );
         assert!(out.virtual_inbound.is_none());
         assert!(out.bound_listeners.is_empty());
@@ -1882,7 +1890,7 @@ mod tests {
             &targets(&s, &[(70, 70)]),
             &mtls(Disable, &[]),
             None,
-            &ChainFilters::default(),
+            &plain_filters(&mesh, &proxy(Interception::Redirect)),
         );
         let vi = out.virtual_inbound.clone().unwrap();
         let chains = vi["filter_chains"].as_array().unwrap();

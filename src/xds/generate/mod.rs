@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod clusters;
 pub mod dump;
 pub mod envoyfilter;
+pub mod extensions;
 pub mod filters;
 pub mod gateway;
 pub mod graph;
@@ -25,6 +26,7 @@ pub mod route;
 pub mod scope;
 pub mod secrets;
 pub mod simulated_cert;
+pub mod telemetry;
 pub mod tls;
 
 use serde_json::Value;
@@ -49,7 +51,8 @@ pub struct Context<'a> {
 pub struct ProxyConfig {
     pub proxy: Proxy,
     pub graph: graph::ConfigGraph,
-    /// ECDS resources (EnvoyFilter EXTENSION_CONFIG) the listeners fetch.
+    /// ECDS resources the listeners fetch: EnvoyFilter EXTENSION_CONFIGs,
+    /// then Wasm extensions.
     pub extension_configs: Vec<Value>,
     /// EnvoyFilter patches meshsim could not apply as written.
     pub warnings: Vec<String>,
@@ -194,6 +197,12 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
     );
     out.listeners.extend(virtual_inbound);
     out.listeners.extend(bound_listeners);
+    let mut extension_configs = applied.extension_configs;
+    extension_configs.extend(extensions::extension_configs(
+        ctx,
+        &proxy,
+        &envoyfilter::discovered_names(&out.listeners),
+    ));
     let secrets = secrets::secrets(
         &ctx.config.credentials,
         &proxy,
@@ -204,25 +213,39 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
     ProxyConfig {
         proxy,
         graph: graph_of(true, out, secrets),
-        extension_configs: applied.extension_configs,
+        extension_configs,
         warnings: applied.warnings,
     }
 }
 
 /// A sidecar's configuration in the parts `diff` shares between proxies:
-/// what it sees (the same for every sidecar of one view) and what it
-/// serves (per workload). None when the parts would not add up to
-/// [`generate`]'s result: gateways, and proxies EnvoyFilters patch (a
-/// patch may reach across both halves).
+/// what it sees (routes, clusters and endpoints: the same for every
+/// sidecar of one view), its outbound listeners (which also carry the
+/// workload's own tracing tags) and what it serves (per workload). False
+/// when the parts would not add up to [`generate`]'s result: gateways, and
+/// proxies EnvoyFilters patch (a patch may reach across the parts).
 pub fn splits(ctx: &Context, proxy: &Proxy) -> bool {
     proxy.kind == ProxyType::Sidecar && envoyfilter::patches_for(ctx, proxy).is_empty()
 }
 
-/// The outbound half of a sidecar that [`splits`].
+/// The outbound routes, clusters and endpoints of a sidecar that [`splits`].
 pub fn outbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
     let scope = scope::build(ctx, &proxy);
-    outbound_half(ctx, &proxy, &scope).0.into_part(proxy)
+    let mut half = outbound_half(ctx, &proxy, &scope).0;
+    half.listeners.clear();
+    half.into_part(proxy)
+}
+
+/// The outbound listeners of a sidecar that [`splits`].
+pub fn outbound_listeners_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    let scope = scope::build(ctx, &proxy);
+    let half = Half {
+        listeners: outbound::listeners(ctx, &proxy, &scope),
+        ..Half::default()
+    };
+    half.into_part(proxy)
 }
 
 /// The inbound half of a sidecar that [`splits`], `virtualInbound` included.
@@ -234,7 +257,7 @@ pub fn inbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>
 }
 
 /// The rest of a sidecar that [`splits`]: its static resources and the
-/// secrets `sds` (the names both halves reference).
+/// secrets `sds` (the names the other parts reference).
 pub fn own_part(ctx: &Context, workload: usize, sds: &[String]) -> ProxyConfig {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
     let secrets = secrets::secrets(

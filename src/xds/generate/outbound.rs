@@ -8,7 +8,8 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 
 use super::filters::{
-    ListenerClass, listener_filter, metrics_enabled, outbound_hcm, stats, tcp_proxy, tcp_proxy_with,
+    ChainFilters, ListenerClass, listener_filter, mongo_proxy, outbound_hcm, tcp_proxy,
+    tcp_proxy_with,
 };
 use super::scope::{EgressListener, OutboundMode, ScopedService, SidecarScope};
 use super::{Context, Interception, Proxy};
@@ -98,18 +99,18 @@ struct Entry {
     bind_to_port: bool,
 }
 
-/// What the chain builders read beside the service: the proxy, and whether
-/// stats filters are in (the mesh's metrics providers).
+/// What the chain builders read beside the service: the proxy, and what
+/// its outbound chains carry (telemetry, extensions).
 struct Cx<'a> {
     proxy: &'a Proxy,
-    metrics: bool,
+    filters: ChainFilters<'a>,
 }
 
 /// Every outbound listener, then `virtualOutbound`.
-pub fn listeners(ctx: &Context, proxy: &Proxy, scope: &SidecarScope) -> Vec<Value> {
+pub fn listeners<'a>(ctx: &Context<'a>, proxy: &'a Proxy, scope: &SidecarScope) -> Vec<Value> {
     let cx = Cx {
         proxy,
-        metrics: metrics_enabled(&ctx.mesh.mesh_config),
+        filters: ChainFilters::for_proxy(ctx, proxy, ListenerClass::SidecarOutbound),
     };
     let mut entries: BTreeMap<(String, u16), Entry> = BTreeMap::new();
     let mut order: Vec<(String, u16)> = Vec::new();
@@ -347,11 +348,19 @@ fn chains_for(
         } else {
             Vec::new()
         },
-        filters: vec![outbound_hcm(
-            &format!("outbound_{bind}_{}", port.port),
-            &rds,
-            cx.metrics,
-        )],
+        // The listener's network extensions go in front of its connection
+        // manager (an outbound listener has one HTTP chain).
+        filters: cx
+            .filters
+            .http_network_filters(port.port)
+            .into_iter()
+            .chain([outbound_hcm(
+                &format!("outbound_{bind}_{}", port.port),
+                &rds,
+                port.port,
+                &cx.filters,
+            )])
+            .collect(),
         config: None,
         http: true,
     };
@@ -572,41 +581,12 @@ fn tls_chains(
     out
 }
 
-/// Stats, the protocol's own filter, then the proxy.
+/// A TCP chain of a service port: extensions and stats, the protocol's
+/// own filter (Mongo), then the proxy.
 fn tcp_filters(cx: &Cx, proxy_filter: Value, port: &Port) -> Vec<Value> {
-    tcp_stack(
-        cx.metrics,
-        ListenerClass::SidecarOutbound,
-        port.protocol,
-        port.port,
-        proxy_filter,
-    )
-}
-
-/// The network filters in front of a TCP proxy: stats (when metrics are
-/// on), the protocol's own filter (Mongo), then the proxy.
-pub fn tcp_stack(
-    metrics: bool,
-    class: ListenerClass,
-    protocol: Protocol,
-    port: u16,
-    proxy_filter: Value,
-) -> Vec<Value> {
-    let mut out = Vec::new();
-    if metrics {
-        out.push(stats(class));
-    }
-    if protocol == Protocol::Mongo {
-        out.push(json!({
-            "name": "envoy.filters.network.mongo_proxy",
-            "typed_config": super::json::any(
-                "envoy.extensions.filters.network.mongo_proxy.v3.MongoProxy",
-                json!({"stat_prefix": format!("outbound|{port}||")}),
-            ),
-        }));
-    }
-    out.push(proxy_filter);
-    out
+    let mongo = mongo_proxy(port.protocol, &format!("outbound|{}||", port.port));
+    cx.filters
+        .tcp_filters(port.port, false, true, mongo, proxy_filter)
 }
 
 fn chain_json(c: &Chain, name: Option<&str>) -> Value {
@@ -662,23 +642,14 @@ fn cluster_proxy(cluster: &str) -> Value {
     tcp_proxy(cluster, cluster)
 }
 
-/// Stats (when on) then a tcp_proxy to `cluster`.
-fn proxy_to(cx: &Cx, cluster: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    if cx.metrics {
-        out.push(stats(ListenerClass::SidecarOutbound));
-    }
-    out.push(cluster_proxy(cluster));
-    out
-}
-
-/// The fallback for connections no chain matches.
+/// The fallback for connections no chain matches: stats, and a logged
+/// tcp_proxy.
 fn passthrough_chain(cx: &Cx, mode: OutboundMode, name: &str) -> Value {
     let cluster = match mode {
         OutboundMode::AllowAny => "PassthroughCluster",
         OutboundMode::RegistryOnly => "BlackHoleCluster",
     };
-    json!({"filters": proxy_to(cx, cluster), "name": name})
+    json!({"filters": cx.filters.stats_then(cluster_proxy(cluster), true), "name": name})
 }
 
 fn listener_json(cx: &Cx, e: &Entry, mode: OutboundMode) -> Value {
@@ -738,14 +709,24 @@ fn listener_json(cx: &Cx, e: &Entry, mode: OutboundMode) -> Value {
 fn virtual_outbound(cx: &Cx, mode: OutboundMode) -> Value {
     let blackhole = json!({
         "filter_chain_match": {"destination_port": 15001},
-        "filters": proxy_to(cx, "BlackHoleCluster"),
+        "filters": cx.filters.stats_then(cluster_proxy("BlackHoleCluster"), false),
         "name": "virtualOutbound-blackhole",
     });
-    json!({
-        "name": "virtualOutbound",
-        "address": super::json::socket_address("0.0.0.0", 15001),
-        "filter_chains": [blackhole, passthrough_chain(cx, mode, "virtualOutbound-catchall-tcp")],
-        "use_original_dst": true,
-        "traffic_direction": "OUTBOUND",
-    })
+    let mut m = serde_json::Map::new();
+    m.insert("name".into(), json!("virtualOutbound"));
+    m.insert(
+        "address".into(),
+        super::json::socket_address("0.0.0.0", 15001),
+    );
+    m.insert(
+        "filter_chains".into(),
+        json!([
+            blackhole,
+            passthrough_chain(cx, mode, "virtualOutbound-catchall-tcp")
+        ]),
+    );
+    m.insert("use_original_dst".into(), json!(true));
+    m.insert("traffic_direction".into(), json!("OUTBOUND"));
+    cx.filters.log_listener(&mut m);
+    Value::Object(m)
 }

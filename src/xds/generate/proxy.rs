@@ -9,6 +9,7 @@ use crate::load::yaml::decode_text;
 use crate::model::Labels;
 use crate::model::mesh_config::MeshProxyConfig;
 use crate::registry::catalog::{CatalogService, spiffe};
+use crate::registry::workloads::{canonical_name, canonical_revision};
 use crate::registry::{DOMAIN_SUFFIX, ProxyType};
 
 /// How inbound and outbound traffic reaches Envoy.
@@ -47,6 +48,9 @@ pub struct Proxy {
     /// SPIFFE identity.
     pub identity: String,
     pub node: Option<String>,
+    /// Its controller's name (or its own): the injector's fallback for the
+    /// canonical service.
+    pub workload_name: String,
 }
 
 impl Proxy {
@@ -108,6 +112,7 @@ impl Proxy {
                 &w.service_account,
             ),
             node: w.node.clone(),
+            workload_name: w.workload_name().to_string(),
         }
     }
 
@@ -122,6 +127,25 @@ impl Proxy {
             ProxyType::Router => "router",
         };
         format!("{kind}~{}~{}~{}", self.ip(), self.id, self.dns_domain)
+    }
+
+    /// The node's cluster, `<service>.<namespace>`: the tracer's service
+    /// name too.
+    pub fn service_cluster(&self) -> String {
+        let service = self
+            .labels
+            .get("service.istio.io/canonical-name")
+            .or_else(|| self.labels.get("app"))
+            .unwrap_or(&self.name);
+        format!("{service}.{}", self.namespace)
+    }
+
+    /// The canonical service and revision the injector labels the pod with.
+    pub fn canonical(&self) -> (String, String) {
+        (
+            canonical_name(&self.labels, &self.workload_name),
+            canonical_revision(&self.labels),
+        )
     }
 
     /// Labels ⊇ `selector`?

@@ -894,6 +894,7 @@ mod tests {
             service_account: "default".into(),
             identity: "spiffe://cluster.local/ns/default/sa/default".into(),
             node: None,
+            workload_name: "app".into(),
         }
     }
 

@@ -113,7 +113,10 @@ fn common(
             "port must be in the range [1, 65535], found: {port}"
         ));
     }
-    let found = lookup(service, catalog).map_err(|e| errs.push(e)).ok();
+    let found = catalog
+        .provider_host(service)
+        .map_err(|e| errs.push(e))
+        .ok();
     let status = match status.filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => match s.parse::<i32>().ok().and_then(status_name) {
@@ -140,36 +143,6 @@ fn common(
         }),
         _ => Err(errs.join("; ")),
     }
-}
-
-/// `ns/host` or a `host` only one namespace has → the service's hostname.
-fn lookup(service: &str, catalog: &Catalog) -> Result<String, String> {
-    if service.is_empty() {
-        return Err("service must not be empty".to_string());
-    }
-    if let Some((ns, host)) = service.split_once('/') {
-        if catalog.with_host(host).any(|(_, s)| s.namespace == ns) {
-            return Ok(host.to_string());
-        }
-    } else {
-        let mut namespaces: Vec<&str> = catalog
-            .with_host(service)
-            .map(|(_, s)| s.namespace.as_str())
-            .collect();
-        namespaces.dedup();
-        match namespaces.len() {
-            1 => return Ok(service.to_string()),
-            0 => {}
-            _ => {
-                return Err(format!(
-                    "found {service} in multiple namespaces {namespaces:?}, specify the namespace explicitly in the format of <Namespace>/<Hostname>"
-                ));
-            }
-        }
-    }
-    Err(format!(
-        "could not find service {service} in Istio service registry"
-    ))
 }
 
 /// What is wrong with an HTTP provider's own settings.
@@ -408,16 +381,5 @@ mod tests {
         );
         assert_eq!(status_name(403), Some("Forbidden"));
         assert_eq!(status_name(999), None);
-    }
-
-    #[test]
-    fn lookup_needs_the_service() {
-        let catalog = Catalog::default();
-        assert!(
-            lookup("ns/a.b", &catalog)
-                .unwrap_err()
-                .contains("could not find")
-        );
-        assert!(lookup("", &catalog).is_err());
     }
 }

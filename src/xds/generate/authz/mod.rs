@@ -107,13 +107,18 @@ struct Built {
 }
 
 /// A proxy's security filters, built once for all its chains
-/// (`authn::security_filters`): those of HTTP chains go right after the
-/// metadata exchange filter, those of TCP chains after the metadata
-/// exchange network filter.
+/// (`authn::security_filters`), in groups: extension filters of the AUTHN
+/// and AUTHZ phases go between them.
 #[derive(Debug, Clone, Default)]
-pub struct ChainFilters {
-    pub http: Vec<Value>,
-    pub tcp: Vec<Value>,
+pub struct SecurityFilters {
+    /// CUSTOM authorization (right after the metadata exchange filter).
+    pub custom_http: Vec<Value>,
+    /// JWT authentication.
+    pub jwt: Option<Value>,
+    /// The AUDIT, DENY and ALLOW RBAC filters.
+    pub local_http: Vec<Value>,
+    pub custom_tcp: Vec<Value>,
+    pub local_tcp: Vec<Value>,
 }
 
 /// The authorization inputs of one proxy.

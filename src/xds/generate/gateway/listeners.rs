@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::super::authz::ChainFilters;
 use super::super::filters::{
-    ListenerClass, gateway_hcm, listener_filter, tcp_metadata_exchange, tcp_proxy,
+    ChainFilters, ListenerClass, gateway_hcm, listener_filter, mongo_proxy, tcp_proxy,
 };
 use super::super::json::socket_address;
-use super::super::outbound::{route_proxy, tcp_stack};
+use super::super::outbound::route_proxy;
 use super::super::scope::{SidecarScope, host_subset};
 use super::super::tls::server_tls;
 use super::super::{Context, Proxy};
@@ -68,24 +67,22 @@ struct Cx<'a> {
     ctx: &'a Context<'a>,
     proxy: &'a Proxy,
     scope: &'a SidecarScope<'a>,
-    metrics: bool,
-    /// The security filters (authorization, JWT) of the gateway.
-    authz: ChainFilters,
+    /// What the gateway's chains carry: security, telemetry, extensions.
+    filters: ChainFilters<'a>,
 }
 
 /// The gateway's listeners in the order their ports were opened.
-pub fn listeners(
-    ctx: &Context,
-    proxy: &Proxy,
-    scope: &SidecarScope,
+pub fn listeners<'a>(
+    ctx: &'a Context<'a>,
+    proxy: &'a Proxy,
+    scope: &'a SidecarScope<'a>,
     merged: &Merged,
 ) -> Vec<Value> {
     let cx = Cx {
         ctx,
         proxy,
         scope,
-        metrics: super::super::filters::metrics_enabled(&ctx.mesh.mesh_config),
-        authz: super::super::authn::security_filters(ctx, proxy),
+        filters: ChainFilters::for_proxy(ctx, proxy, ListenerClass::Gateway),
     };
     let mut order: Vec<String> = Vec::new();
     let mut chains: BTreeMap<String, Vec<Chain>> = BTreeMap::new();
@@ -100,18 +97,23 @@ pub fn listeners(
         let name = format!("{bind}_{}", p.port);
         let stat_prefix = format!("outbound_{name};");
         let mut out: Vec<Chain> = Vec::new();
+        // Network extensions of the listener port go in front of its HTTP
+        // connection managers: istiod hands them out once per port, so only
+        // the first terminating HTTPS server's chain gets them.
+        let mut network = Some(cx.filters.http_network_filters(p.port));
         if p.protocol.is_http() {
+            let mut filters = network.take().unwrap_or_default();
+            filters.push(gateway_hcm(
+                &stat_prefix,
+                &p.route_name,
+                (p.protocol, p.port),
+                proxy.flag("HTTP10"),
+                &cx.filters,
+            ));
             out.push(Chain {
                 sni: Vec::new(),
                 alpn: Vec::new(),
-                filters: vec![gateway_hcm(
-                    &stat_prefix,
-                    &p.route_name,
-                    p.protocol,
-                    cx.metrics,
-                    proxy.flag("HTTP10"),
-                    &cx.authz.http,
-                )],
+                filters,
                 tls: None,
             });
         } else {
@@ -121,8 +123,8 @@ pub fn listeners(
                     &cx,
                     s,
                     &stat_prefix,
-                    p.port,
-                    &p.bind,
+                    (p.port, &p.bind),
+                    &mut network,
                     &mut tls_hosts,
                 ));
             }
@@ -141,12 +143,12 @@ pub fn listeners(
                 return None;
             }
             let (bind, port) = name.rsplit_once('_')?;
-            Some(listener_json(&name, bind, port.parse().ok()?, chains))
+            Some(listener_json(&cx, &name, bind, port.parse().ok()?, chains))
         })
         .collect()
 }
 
-fn listener_json(name: &str, bind: &str, port: u32, chains: Vec<Chain>) -> Value {
+fn listener_json(cx: &Cx, name: &str, bind: &str, port: u32, chains: Vec<Chain>) -> Value {
     let inspect = chains.iter().any(|c| {
         !c.sni.is_empty()
             || c.tls.as_ref().is_some_and(|t| {
@@ -170,16 +172,19 @@ fn listener_json(name: &str, bind: &str, port: u32, chains: Vec<Chain>) -> Value
         );
     }
     m.insert("traffic_direction".into(), json!("OUTBOUND"));
+    cx.filters.log_listener(&mut m);
     Value::Object(m)
 }
 
-/// The chains of one non-HTTP-port server (§1.5.1).
+/// The chains of one non-HTTP-port server (§1.5.1) on the listener
+/// (port, bind); `network` holds the port's network extensions until a
+/// terminating HTTPS server takes them.
 fn server_chains(
     cx: &Cx,
     s: &MergedServer,
     stat_prefix: &str,
-    listener_port: u16,
-    bind: &str,
+    (listener_port, bind): (u16, &str),
+    network: &mut Option<Vec<Value>>,
     tls_hosts: &mut ClaimedHosts,
 ) -> Vec<Chain> {
     let tls_defaults = cx.ctx.mesh.mesh_config.tls_defaults.as_ref();
@@ -202,17 +207,18 @@ fn server_chains(
             .as_deref()
             .filter(|n| !n.is_empty())
             .unwrap_or(stat_prefix);
+        let mut filters = network.take().unwrap_or_default();
+        filters.push(gateway_hcm(
+            prefix,
+            &s.tls_route,
+            (s.protocol, listener_port),
+            cx.proxy.flag("HTTP10"),
+            &cx.filters,
+        ));
         return vec![Chain {
             sni: s.sni_hosts.clone(),
             alpn: Vec::new(),
-            filters: vec![gateway_hcm(
-                prefix,
-                &s.tls_route,
-                s.protocol,
-                cx.metrics,
-                cx.proxy.flag("HTTP10"),
-                &cx.authz.http,
-            )],
+            filters,
             tls: server_tls(tls, tls_defaults, false),
         }];
     }
@@ -357,11 +363,11 @@ fn auto_passthrough_chains(cx: &Cx, s: &MergedServer) -> Vec<Chain> {
                 out.push(Chain {
                     sni: vec![cluster.clone()],
                     alpn: ISTIO_MTLS_ALPNS.to_vec(),
-                    filters: tcp_stack(
-                        cx.metrics,
-                        ListenerClass::Gateway,
-                        port.protocol,
+                    filters: cx.filters.tcp_filters(
                         port.port,
+                        false,
+                        false,
+                        mongo_proxy(port.protocol, &format!("outbound|{}||", port.port)),
                         tcp_proxy(&cluster, &cluster),
                     ),
                     tls: None,
@@ -377,10 +383,10 @@ pub fn sni_dnat_cluster(port: u16, subset: &str, host: &str) -> String {
     format!("outbound_.{port}_.{subset}_.{host}")
 }
 
-/// Metadata exchange for ISTIO_MUTUAL servers, authorization, stats, then
-/// the TCP proxy to the route's destinations (the server port is the
-/// default port). AUTO_PASSTHROUGH chains have no authorization: the
-/// destination's sidecar enforces it.
+/// Metadata exchange for ISTIO_MUTUAL servers, authorization, extensions
+/// and stats of the server port, then the TCP proxy to the route's
+/// destinations (the server port is the default port). AUTO_PASSTHROUGH
+/// chains have no authorization: the destination's sidecar enforces it.
 fn network_filters(
     cx: &Cx,
     s: &MergedServer,
@@ -388,17 +394,11 @@ fn network_filters(
     route: &[RouteDestination],
     metadata_exchange: bool,
 ) -> Vec<Value> {
-    let mut out = Vec::new();
-    if metadata_exchange {
-        out.push(tcp_metadata_exchange());
-    }
-    out.extend(cx.authz.tcp.iter().cloned());
-    out.extend(tcp_stack(
-        cx.metrics,
-        ListenerClass::Gateway,
-        s.protocol,
+    cx.filters.tcp_filters(
         s.port,
+        metadata_exchange,
+        true,
+        mongo_proxy(s.protocol, &format!("outbound|{}||", s.port)),
         route_proxy(vs, route, s.port),
-    ));
-    out
+    )
 }
