@@ -26,6 +26,8 @@ use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
 
+use crate::xds::generate::telemetry::WorkloadNames;
+
 /// What to compare.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -145,8 +147,16 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
     report
 }
 
-/// One comparison: parts of the old side against parts of the new.
-type Job = (Vec<usize>, Vec<usize>);
+/// One comparison: parts of the old side against parts of the new, with
+/// each side's workload tracing values put back when the comparison is
+/// one proxy's own (its values differ between the sides, or the sides split
+/// it differently).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Job {
+    old: Vec<usize>,
+    new: Vec<usize>,
+    names: (Option<WorkloadNames>, Option<WorkloadNames>),
+}
 
 /// A change one comparison found, its diff held in the report's list.
 struct Found {
@@ -193,25 +203,44 @@ pub fn compare_sides(
         let kinds = |s: &dyn Side, e: &ProxyEntry| -> Vec<PartKind> {
             e.parts.iter().map(|&x| s.part_kind(x)).collect()
         };
+        let own = (p.names.clone(), q.names.clone());
         let jobs = if kinds(a, p) == kinds(b, q) {
             p.parts
                 .iter()
                 .zip(&q.parts)
-                .map(|(&x, &y)| (vec![x], vec![y]))
+                .map(|(&x, &y)| Job {
+                    old: vec![x],
+                    new: vec![y],
+                    names: if p.names != q.names && a.part_kind(x) == PartKind::Listeners {
+                        own.clone()
+                    } else {
+                        (None, None)
+                    },
+                })
                 .collect()
         } else {
-            vec![(p.parts.clone(), q.parts.clone())]
+            vec![Job {
+                old: p.parts.clone(),
+                new: q.parts.clone(),
+                names: own,
+            }]
         };
         pairs.push((q, jobs));
     }
     // Halves before the own parts that need their secret names.
     let mut jobs: Vec<&Job> = pairs.iter().flat_map(|(_, j)| j).collect();
-    jobs.sort_by_key(|(x, y)| (x.len(), a.part_kind(x[0]), x.clone(), y.clone()));
+    jobs.sort_by_key(|j| (j.old.len(), j.old.first().map(|&x| a.part_kind(x)), *j));
     jobs.dedup();
-    let union = |side: &dyn Side, parts: &[usize]| -> Result<Resources, String> {
+    let union = |side: &dyn Side,
+                 parts: &[usize],
+                 names: &Option<WorkloadNames>|
+     -> Result<Resources, String> {
         let mut out = Resources::default();
         for &part in parts {
             out.0.append(&mut side.resources(part)?.0);
+        }
+        if let Some(names) = names {
+            out.unmask(names);
         }
         Ok(out)
     };
@@ -219,8 +248,8 @@ pub fn compare_sides(
     let mut diffs: HashMap<String, usize> = HashMap::new();
     for job in &jobs {
         let (x, y) = std::thread::scope(|s| {
-            let x = s.spawn(|| union(a, &job.0));
-            let y = union(b, &job.1);
+            let x = s.spawn(|| union(a, &job.old, &job.names.0));
+            let y = union(b, &job.new, &job.names.1);
             (x.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), y)
         });
         let outcome = match (&x, &y) {

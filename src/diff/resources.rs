@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::xds::generate::ProxyConfig;
+use crate::xds::generate::telemetry::WorkloadNames;
 
 /// The resource types of `--type`, in the order output lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,6 +64,16 @@ impl ResourceType {
 pub struct Resources(pub BTreeMap<(ResourceType, String), Value>);
 
 impl Resources {
+    /// Put a workload's own tracing values back into listeners generated
+    /// for its view ([`WorkloadNames`]).
+    pub fn unmask(&mut self, names: &WorkloadNames) {
+        for ((t, _), v) in self.0.iter_mut() {
+            if *t == ResourceType::Listener {
+                names.unmask(v);
+            }
+        }
+    }
+
     pub fn from_config(config: ProxyConfig) -> Resources {
         Resources::from_dump(config.config_dump())
     }

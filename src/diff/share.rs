@@ -9,9 +9,10 @@
 //!   that picks it ([`OutboundSelectors`]), its metadata, proxy
 //!   configuration, interception and locality. Every sidecar of a
 //!   namespace usually shares one; it is most of the configuration.
-//! - **listeners** (outbound) and **inbound** (`virtualInbound`, inbound
-//!   clusters): per workload (tracing tags in every HTTP connection
-//!   manager name the workload).
+//!   The outbound listeners too, but for the tracing values naming the
+//!   workload, which are generated as placeholders and put back per proxy
+//!   ([`WorkloadNames`]).
+//! - **inbound** (`virtualInbound`, inbound clusters): per workload.
 //! - **own** (static resources, secrets): per workload, from the secret
 //!   names the other parts reference.
 //!
@@ -21,6 +22,7 @@
 //! node-local services); the keys below hold them only where they matter.
 //!
 //! [`OutboundSelectors`]: crate::registry::config::OutboundSelectors
+//! [`WorkloadNames`]: crate::xds::generate::telemetry::WorkloadNames
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
@@ -32,6 +34,7 @@ use crate::registry::config::OutboundSelectors;
 use crate::registry::config::attachment::GATEWAY_NAME_LABEL;
 use crate::session::Session;
 use crate::xds::generate::inbound::service_targets;
+use crate::xds::generate::telemetry::WorkloadNames;
 use crate::xds::generate::{self, Interception, Proxy};
 
 use super::resources::Resources;
@@ -56,6 +59,8 @@ pub struct ProxyEntry {
     /// The parts its configuration is made of (indices into its side's
     /// parts): proxies sharing a part have the same resources in it.
     pub parts: Vec<usize>,
+    /// Its own tracing values, which its parts hold as placeholders.
+    pub names: Option<WorkloadNames>,
 }
 
 /// One side of a comparison: its proxies, and each part's resources on
@@ -118,6 +123,9 @@ impl Classes<'_> {
                     (w, Err(e)) => *w = Err(e.clone()),
                     (Err(_), Ok(_)) => {}
                 }
+            }
+            if let (Ok(w), Some(names)) = (&mut whole, &p.names) {
+                w.unmask(names);
             }
             each(p, &whole)?;
         }
@@ -323,8 +331,8 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         let key = relevance.key(session, &proxy);
         let parts = if generate::splits(&ctx, &proxy) {
             let outbound_key = relevance.outbound_key(&proxy, &key);
-            let outbound = part(&mut out.parts, PartKind::Outbound, outbound_key, i);
-            let listeners = part(&mut out.parts, PartKind::Listeners, key.clone(), i);
+            let outbound = part(&mut out.parts, PartKind::Outbound, outbound_key.clone(), i);
+            let listeners = part(&mut out.parts, PartKind::Listeners, outbound_key, i);
             let inbound = part(&mut out.parts, PartKind::Inbound, key.clone(), i);
             let own = part(&mut out.parts, PartKind::Own, key, i);
             out.parts[own].others = vec![outbound, listeners, inbound];
@@ -339,6 +347,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
                 namespace: w.namespace.clone(),
                 kind,
                 parts,
+                names: Some(WorkloadNames::of(&proxy)),
             },
         );
     }

@@ -124,6 +124,7 @@ fn read_file(file: &Path) -> Result<(ProxyEntry, Result<Resources, String>), Str
         namespace,
         kind,
         parts: Vec::new(),
+        names: None,
     };
     Ok((entry, resources))
 }

@@ -1254,12 +1254,103 @@ impl Resolver<'_> {
         if !semantic {
             return self.proxy.service_cluster();
         }
-        let labels = &self.proxy.labels;
-        labels
-            .get("app.kubernetes.io/instance")
-            .or_else(|| labels.get("app.kubernetes.io/name"))
-            .filter(|v| !v.is_empty())
-            .map_or_else(|| self.proxy.workload_name.clone(), Clone::clone)
+        semantic_service_name(self.proxy)
+    }
+}
+
+/// The workload's name as OpenTelemetry's semantic conventions derive it.
+fn semantic_service_name(proxy: &Proxy) -> String {
+    let labels = &proxy.labels;
+    labels
+        .get("app.kubernetes.io/instance")
+        .or_else(|| labels.get("app.kubernetes.io/name"))
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| proxy.workload_name.clone(), Clone::clone)
+}
+
+/// The values tracing takes from the workload itself: the
+/// `istio.canonical_service` and `istio.canonical_revision` tags and a
+/// provider's `service_name`. Everything else in a sidecar's outbound
+/// listeners is the same for every workload that sees the same services,
+/// so `diff` generates them once per view with these values written as
+/// placeholders ([`WorkloadNames::mask`]) and puts each workload's own back
+/// ([`WorkloadNames::unmask`]). The placeholders never occur otherwise, so
+/// the two are exact inverses.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WorkloadNames {
+    canonical_service: String,
+    canonical_revision: String,
+    /// `service_name` values: the service cluster, the semantic name.
+    service_names: [String; 2],
+}
+
+const SERVICE_PLACEHOLDERS: [&str; 2] = ["{service_cluster}", "{semantic_service_name}"];
+
+impl WorkloadNames {
+    pub fn of(proxy: &Proxy) -> WorkloadNames {
+        let (canonical_service, canonical_revision) = proxy.canonical();
+        WorkloadNames {
+            canonical_service,
+            canonical_revision,
+            service_names: [proxy.service_cluster(), semantic_service_name(proxy)],
+        }
+    }
+
+    /// Write the workload's values in `listener`'s tracing as placeholders.
+    pub fn mask(&self, listener: &mut Value) {
+        self.rewrite(listener, true);
+    }
+
+    /// Put the workload's values back in place of the placeholders.
+    pub fn unmask(&self, listener: &mut Value) {
+        self.rewrite(listener, false);
+    }
+
+    fn rewrite(&self, v: &mut Value, mask: bool) {
+        match v {
+            Value::Object(m) => match m.get_mut("tracing") {
+                Some(tracing) => self.rewrite_tracing(tracing, mask),
+                None => m.values_mut().for_each(|x| self.rewrite(x, mask)),
+            },
+            Value::Array(a) => a.iter_mut().for_each(|x| self.rewrite(x, mask)),
+            _ => {}
+        }
+    }
+
+    fn rewrite_tracing(&self, tracing: &mut Value, mask: bool) {
+        let swap = |slot: &mut Value, placeholder: &str, value: &str| {
+            let (from, to) = if mask {
+                (value, placeholder)
+            } else {
+                (placeholder, value)
+            };
+            if slot.as_str() == Some(from) {
+                *slot = json!(to);
+            }
+        };
+        for tag in tracing["custom_tags"].as_array_mut().into_iter().flatten() {
+            let (placeholder, value) = match tag["tag"].as_str() {
+                Some("istio.canonical_service") => ("{canonical_service}", &self.canonical_service),
+                Some("istio.canonical_revision") => {
+                    ("{canonical_revision}", &self.canonical_revision)
+                }
+                _ => continue,
+            };
+            swap(&mut tag["literal"]["value"], placeholder, value);
+        }
+        if let Some(config) = tracing
+            .pointer_mut("/provider/typed_config")
+            .and_then(Value::as_object_mut)
+            && let Some(slot) = config.get_mut("service_name")
+        {
+            for (placeholder, value) in SERVICE_PLACEHOLDERS.iter().zip(&self.service_names) {
+                let before = slot.clone();
+                swap(slot, placeholder, value);
+                if *slot != before {
+                    break;
+                }
+            }
+        }
     }
 }
 
