@@ -203,7 +203,7 @@ pub fn is_own(change: &Change) -> bool {
 }
 
 /// The changed objects that reach one proxy directly.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ProxyReach {
     /// Those reaching everything it sees (its Sidecar, its namespace, all).
     any: Vec<usize>,

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::registry::ProxyType;
 use crate::session::Session;
 
-use attribute::{Attribution, ObjectChange};
+use attribute::{Attribution, ObjectChange, ProxyReach};
 use compare::{Op, compare};
 use resources::ResourceType;
 use resources::Resources;
@@ -278,17 +278,21 @@ pub fn compare_sides(
         outcomes.push(outcome);
     }
     let job_index: HashMap<&Job, usize> = jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
-    // Proxies grouped first by which changes they show (job, change) and
-    // their causes, cheap to compare; then groups of equal content merge.
-    type Shown = Vec<((usize, usize), Vec<usize>)>;
-    let mut coarse: BTreeMap<Shown, Vec<ProxyRef>> = BTreeMap::new();
+    // Proxies grouped first by the comparisons that found their changes and
+    // by what reaches them (so by their causes): cheap to compare, and a
+    // group's changes are listed once, not per proxy. Groups of equal
+    // content then merge.
+    type Coarse = (Vec<usize>, Option<ProxyReach>);
+    let mut coarse: BTreeMap<Coarse, Vec<ProxyRef>> = BTreeMap::new();
     for (q, jobs) in &pairs {
-        let mut shown: Vec<(usize, usize)> = Vec::new();
+        let mut found: Vec<usize> = Vec::new();
         let mut errors: Option<(Option<String>, Option<String>)> = None;
         for job in jobs {
             let j = job_index[job];
             let outcome = &outcomes[j];
-            shown.extend((0..outcome.changes.len()).map(|k| (j, k)));
+            if !outcome.changes.is_empty() {
+                found.push(j);
+            }
             if let Some((x, y)) = &outcome.errors {
                 let e = errors.get_or_insert((None, None));
                 e.0 = e.0.take().or_else(|| x.clone());
@@ -310,53 +314,52 @@ pub fn compare_sides(
             }
             None => {}
         }
-        if shown.is_empty() {
+        if found.is_empty() {
             report.unchanged += 1;
             continue;
         }
-        let change = |&(j, k): &(usize, usize)| &outcomes[j].changes[k];
+        let reach = attribution.map(|a| a.of_proxy(&q.id, &q.namespace));
+        coarse
+            .entry((found, reach))
+            .or_default()
+            .push(ProxyRef::of(q));
+    }
+    let change = |&(j, k): &(usize, usize)| &outcomes[j].changes[k];
+    let mut groups: BTreeMap<Vec<GroupChange>, Vec<ProxyRef>> = BTreeMap::new();
+    for ((found, reach), proxies) in coarse {
+        let mut shown: Vec<(usize, usize)> = found
+            .iter()
+            .flat_map(|&j| (0..outcomes[j].changes.len()).map(move |k| (j, k)))
+            .collect();
         shown.sort_by(|x, y| {
             let (x, y) = (change(x), change(y));
             (x.rtype, &x.name).cmp(&(y.rtype, &y.name))
         });
-        let reach = attribution.map(|a| a.of_proxy(&q.id, &q.namespace));
-        let mut key: Shown = shown
-            .into_iter()
+        let mut changes: Vec<GroupChange> = shown
+            .iter()
             .map(|at| {
-                let c = change(&at);
-                let causes = match (attribution, &reach) {
-                    (Some(a), Some(r)) => a.causes(r, &c.hosts, c.own),
-                    _ => Vec::new(),
-                };
-                (at, causes)
-            })
-            .collect();
-        // A change that names no host (a listener whose route
-        // configuration changed) is put down to what changed the rest of
-        // this proxy.
-        let mut others: Vec<usize> = key.iter().flat_map(|(_, c)| c.clone()).collect();
-        others.sort();
-        others.dedup();
-        for (_, c) in key.iter_mut().filter(|(_, c)| c.is_empty()) {
-            c.clone_from(&others);
-        }
-        coarse.entry(key).or_default().push(ProxyRef::of(q));
-    }
-    let mut groups: BTreeMap<Vec<GroupChange>, Vec<ProxyRef>> = BTreeMap::new();
-    for (key, proxies) in coarse {
-        let changes = key
-            .into_iter()
-            .map(|((j, k), causes)| {
-                let c = &outcomes[j].changes[k];
+                let c = change(at);
                 GroupChange {
                     rtype: c.rtype,
                     name: c.name.clone(),
                     op: c.op,
                     diff: c.diff,
-                    causes,
+                    causes: match (attribution, &reach) {
+                        (Some(a), Some(r)) => a.causes(r, &c.hosts, c.own),
+                        _ => Vec::new(),
+                    },
                 }
             })
             .collect();
+        // A change that names no host (a listener whose route
+        // configuration changed) is put down to what changed the rest of
+        // these proxies.
+        let mut others: Vec<usize> = changes.iter().flat_map(|c| c.causes.clone()).collect();
+        others.sort();
+        others.dedup();
+        for c in changes.iter_mut().filter(|c| c.causes.is_empty()) {
+            c.causes.clone_from(&others);
+        }
         groups.entry(changes).or_default().extend(proxies);
     }
     report.groups = groups

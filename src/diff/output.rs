@@ -25,7 +25,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Text => text(report, color),
         Format::Markdown => markdown(report),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(report)).unwrap_or_default();
+            let mut s = serde_json::to_string_pretty(&JsonReport(report)).unwrap_or_default();
             s.push('\n');
             s
         }
@@ -293,64 +293,96 @@ fn proxy_json(p: &ProxyRef) -> Value {
     json!({"id": p.id, "namespace": p.namespace, "type": p.kind.as_str()})
 }
 
-/// The `meshsim.diff/v2` document.
-pub fn to_json(report: &Report) -> Value {
-    let objects: Vec<Value> = report
-        .objects
-        .iter()
-        .map(|o| {
-            json!({
-                "group": o.group,
-                "kind": o.kind,
-                "namespace": o.namespace,
-                "name": o.name,
-                "change": o.op.name(),
-                "old": o.old.as_ref().map(ToString::to_string),
-                "new": o.new.as_ref().map(ToString::to_string),
-            })
-        })
-        .collect();
-    let groups: Vec<Value> = report
-        .groups
-        .iter()
-        .map(|g| {
-            json!({
-                "title": title(g),
-                "proxies": g.proxies.iter().map(proxy_json).collect::<Vec<_>>(),
-                "changes": g.changes.iter().map(|c| json!({
-                    "type": c.rtype.name(),
-                    "name": c.name,
-                    "change": c.op.name(),
-                    "causes": c.causes,
-                    "diff": c.diff,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let changed: usize = report.groups.iter().map(|g| g.proxies.len()).sum();
-    json!({
-        "schema": "meshsim.diff/v2",
-        "summary": {
-            "changed": changed,
-            "groups": report.groups.len(),
-            "added": report.added.len(),
-            "removed": report.removed.len(),
-            "failed": report.failed.len(),
-            "unchanged": report.unchanged,
-            "not_generated": report.not_generated.len(),
-        },
-        "objects": objects,
-        "groups": groups,
-        "diffs": report.diffs,
-        "added": report.added.iter().map(proxy_json).collect::<Vec<_>>(),
-        "removed": report.removed.iter().map(proxy_json).collect::<Vec<_>>(),
-        "failed": report.failed.iter().map(|f| json!({
-            "proxy": proxy_json(&f.proxy), "old": f.old, "new": f.new,
-        })).collect::<Vec<_>>(),
-        "not_generated": report.not_generated.iter().map(|(p, why)| json!({
-            "proxy": proxy_json(p), "reason": why,
-        })).collect::<Vec<_>>(),
-    })
+/// The `meshsim.diff/v2` document, serialized as it is written: a mesh-wide
+/// change lists hundreds of thousands of group changes, which a `Value` of
+/// the whole document would hold several times over.
+struct JsonReport<'r>(&'r Report);
+
+/// A list serialized item by item.
+struct Items<I>(std::cell::Cell<Option<I>>);
+
+impl<I: Iterator<Item = Value>> serde::Serialize for Items<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.take().into_iter().flatten())
+    }
+}
+
+fn items<I: Iterator<Item = Value>>(it: I) -> Items<I> {
+    Items(std::cell::Cell::new(Some(it)))
+}
+
+impl serde::Serialize for JsonReport<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let report = self.0;
+        let changed: usize = report.groups.iter().map(|g| g.proxies.len()).sum();
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("schema", "meshsim.diff/v2")?;
+        m.serialize_entry(
+            "summary",
+            &json!({
+                "changed": changed,
+                "groups": report.groups.len(),
+                "added": report.added.len(),
+                "removed": report.removed.len(),
+                "failed": report.failed.len(),
+                "unchanged": report.unchanged,
+                "not_generated": report.not_generated.len(),
+            }),
+        )?;
+        m.serialize_entry(
+            "objects",
+            &items(report.objects.iter().map(|o| {
+                json!({
+                    "group": o.group,
+                    "kind": o.kind,
+                    "namespace": o.namespace,
+                    "name": o.name,
+                    "change": o.op.name(),
+                    "old": o.old.as_ref().map(ToString::to_string),
+                    "new": o.new.as_ref().map(ToString::to_string),
+                })
+            })),
+        )?;
+        m.serialize_entry(
+            "groups",
+            &items(report.groups.iter().map(|g| {
+                json!({
+                    "title": title(g),
+                    "proxies": g.proxies.iter().map(proxy_json).collect::<Vec<_>>(),
+                    "changes": g.changes.iter().map(|c| json!({
+                        "type": c.rtype.name(),
+                        "name": c.name,
+                        "change": c.op.name(),
+                        "causes": c.causes,
+                        "diff": c.diff,
+                    })).collect::<Vec<_>>(),
+                })
+            })),
+        )?;
+        m.serialize_entry("diffs", &report.diffs)?;
+        m.serialize_entry("added", &items(report.added.iter().map(proxy_json)))?;
+        m.serialize_entry("removed", &items(report.removed.iter().map(proxy_json)))?;
+        m.serialize_entry(
+            "failed",
+            &items(
+                report
+                    .failed
+                    .iter()
+                    .map(|f| json!({"proxy": proxy_json(&f.proxy), "old": f.old, "new": f.new})),
+            ),
+        )?;
+        m.serialize_entry(
+            "not_generated",
+            &items(
+                report
+                    .not_generated
+                    .iter()
+                    .map(|(p, why)| json!({"proxy": proxy_json(p), "reason": why})),
+            ),
+        )?;
+        m.end()
+    }
 }
 
 /// Colour decision: `--color always|never` wins; `auto` colours a

@@ -25,6 +25,19 @@ pub fn policy_namespaces<'a>(root: &'a str, ns: &'a str) -> Vec<&'a str> {
 /// API gateway pod takes the policies of its namespace that target its
 /// Gateway, and selector policies otherwise
 /// (`ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY` is on by default).
+/// A policy's `targetRefs`, or its singular `targetRef` when that is all
+/// it has (istiod folds the one into the other).
+pub fn target_refs(
+    plural: &[PolicyTargetReference],
+    singular: &Option<PolicyTargetReference>,
+) -> Vec<PolicyTargetReference> {
+    if plural.is_empty() {
+        singular.iter().cloned().collect()
+    } else {
+        plural.to_vec()
+    }
+}
+
 pub fn attaches(
     policy_ns: &str,
     selector: Option<&Labels>,

@@ -7,7 +7,7 @@ use crate::model::{Labels, Object, Store};
 
 use super::super::Mesh;
 use super::ConfigMeta;
-use super::attachment::{attaches, policy_namespaces};
+use super::attachment::{attaches, policy_namespaces, target_refs};
 
 const DRY_RUN_ANNOTATION: &str = "istio.io/dry-run";
 
@@ -149,11 +149,7 @@ fn entry(
             false
         }),
     };
-    let target_refs = if spec.target_refs.is_empty() {
-        spec.target_ref.iter().cloned().collect()
-    } else {
-        spec.target_refs.clone()
-    };
+    let target_refs = target_refs(&spec.target_refs, &spec.target_ref);
     Some(AuthzPolicy {
         meta: ConfigMeta::of(o),
         selector: spec.selector.as_ref().map(|s| s.match_labels.clone()),

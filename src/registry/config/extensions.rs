@@ -17,7 +17,7 @@ use crate::model::{Labels, Object, Store};
 
 use super::super::Mesh;
 use super::ConfigMeta;
-use super::attachment::{attaches, policy_namespaces};
+use super::attachment::{attaches, policy_namespaces, target_refs};
 
 /// What istiod appends to a WasmPlugin's name when it translates it; `~`
 /// is no Kubernetes name character, so it never collides.
@@ -278,12 +278,7 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> Extensions 
         };
         let parts = Parts {
             selector: s.selector.as_ref(),
-            // The singular targetRef is folded in, as the translation does.
-            target_refs: if s.target_refs.is_empty() {
-                s.target_ref.iter().cloned().collect()
-            } else {
-                s.target_refs.clone()
-            },
+            target_refs: target_refs(&s.target_refs, &s.target_ref),
             phase: s.phase.as_deref(),
             priority: s.priority,
             matches: &s.r#match,

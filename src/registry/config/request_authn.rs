@@ -7,7 +7,7 @@ use crate::model::{Labels, Store};
 
 use super::super::Mesh;
 use super::ConfigMeta;
-use super::attachment::{attaches, policy_namespaces};
+use super::attachment::{attaches, policy_namespaces, target_refs};
 
 #[derive(Debug, Clone)]
 pub struct RequestAuthn {
@@ -71,11 +71,7 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> RequestAuth
             RequestAuthn {
                 meta: ConfigMeta::of(o),
                 selector: spec.selector.as_ref().map(|s| s.match_labels.clone()),
-                target_refs: if spec.target_refs.is_empty() {
-                    spec.target_ref.iter().cloned().collect()
-                } else {
-                    spec.target_refs.clone()
-                },
+                target_refs: target_refs(&spec.target_refs, &spec.target_ref),
                 jwt_rules: spec.jwt_rules.clone(),
             }
         })

@@ -13,7 +13,7 @@ use crate::model::{Labels, Object, Store};
 use super::super::Mesh;
 use super::super::catalog::Catalog;
 use super::ConfigMeta;
-use super::attachment::attaches;
+use super::attachment::{attaches, target_refs};
 
 #[derive(Debug, Clone)]
 pub struct TelemetryEntry {
@@ -278,11 +278,7 @@ pub fn build(
         let entry = TelemetryEntry {
             meta: ConfigMeta::of(o),
             selector: spec.selector.as_ref().map(|s| s.match_labels.clone()),
-            target_refs: if spec.target_refs.is_empty() {
-                spec.target_ref.iter().cloned().collect()
-            } else {
-                spec.target_refs.clone()
-            },
+            target_refs: target_refs(&spec.target_refs, &spec.target_ref),
             spec: spec.clone(),
         };
         by_ns

@@ -16,7 +16,9 @@ use serde_json::{Map, Value, json};
 use super::filters::{ListenerClass, named};
 use super::json::{any, duration, object};
 use super::{Context, Proxy};
-use crate::model::istio::{AccessLogging, CustomTag, Metrics, MetricsOverrides, TagOverride};
+use crate::model::istio::{
+    AccessLogging, CustomTag, Metrics, MetricsOverrides, TagOverride, TagSource, TagValue,
+};
 use crate::model::mesh_config::{
     AccessLogFormat, ExtensionProvider, FileAccessLogProvider, MeshConfig, ProviderHeader,
     TracingCustomTag,
@@ -842,6 +844,37 @@ fn dry_run_tag(tag: &str, key: &str) -> Value {
     })
 }
 
+/// One custom tag, from the first source it names (Telemetry's and
+/// `defaultConfig.tracing`'s tags have the same sources; only Telemetry has
+/// a formatter).
+fn custom_tag(
+    name: &str,
+    environment: Option<&TagSource>,
+    header: Option<&TagSource>,
+    literal: Option<&TagValue>,
+    formatter: Option<&TagValue>,
+) -> Option<Value> {
+    if let Some(e) = environment {
+        Some(source_tag(
+            name,
+            "environment",
+            &e.name,
+            e.default_value.as_deref(),
+        ))
+    } else if let Some(h) = header {
+        Some(source_tag(
+            name,
+            "request_header",
+            &h.name,
+            h.default_value.as_deref(),
+        ))
+    } else if let Some(l) = literal {
+        Some(literal_tag(name, l.value.as_deref().unwrap_or("")))
+    } else {
+        formatter.map(|f| json!({"tag": name, "value": f.value.as_deref().unwrap_or("")}))
+    }
+}
+
 fn literal_tag(tag: &str, value: &str) -> Value {
     json!({"tag": tag, "literal": {"value": value}})
 }
@@ -912,25 +945,13 @@ impl Resolver<'_> {
         tags.into_iter()
             .flatten()
             .filter_map(|(name, t): (&String, &TracingCustomTag)| {
-                if let Some(e) = &t.environment {
-                    Some(source_tag(
-                        name,
-                        "environment",
-                        &e.name,
-                        e.default_value.as_deref(),
-                    ))
-                } else if let Some(h) = &t.header {
-                    Some(source_tag(
-                        name,
-                        "request_header",
-                        &h.name,
-                        h.default_value.as_deref(),
-                    ))
-                } else {
-                    t.literal
-                        .as_ref()
-                        .map(|l| literal_tag(name, l.value.as_deref().unwrap_or("")))
-                }
+                custom_tag(
+                    name,
+                    t.environment.as_ref(),
+                    t.header.as_ref(),
+                    t.literal.as_ref(),
+                    None,
+                )
             })
             .collect()
     }
@@ -1019,27 +1040,13 @@ impl Resolver<'_> {
             tags.extend(self.proxy_config_tags());
         } else {
             tags.extend(spec.custom_tags.iter().filter_map(|(name, t)| {
-                if let Some(e) = &t.environment {
-                    Some(source_tag(
-                        name,
-                        "environment",
-                        &e.name,
-                        e.default_value.as_deref(),
-                    ))
-                } else if let Some(h) = &t.header {
-                    Some(source_tag(
-                        name,
-                        "request_header",
-                        &h.name,
-                        h.default_value.as_deref(),
-                    ))
-                } else if let Some(l) = &t.literal {
-                    Some(literal_tag(name, l.value.as_deref().unwrap_or("")))
-                } else {
-                    t.formatter
-                        .as_ref()
-                        .map(|f| json!({"tag": name, "value": f.value.as_deref().unwrap_or("")}))
-                }
+                custom_tag(
+                    name,
+                    t.environment.as_ref(),
+                    t.header.as_ref(),
+                    t.literal.as_ref(),
+                    t.formatter.as_ref(),
+                )
             }));
         }
         if !tracing.contains_key("max_path_tag_length")
