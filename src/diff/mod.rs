@@ -211,7 +211,7 @@ pub fn compare_sides(
                 .map(|(&x, &y)| Job {
                     old: vec![x],
                     new: vec![y],
-                    names: if p.names != q.names && a.part_kind(x) == PartKind::Listeners {
+                    names: if p.names != q.names && a.part_kind(x) == PartKind::Outbound {
                         own.clone()
                     } else {
                         (None, None)

@@ -1,17 +1,16 @@
 //! Class the proxies of a session by equal generation inputs, so each
 //! configuration part is generated once.
 //!
-//! A sidecar's configuration splits in four parts (unless EnvoyFilters
+//! A sidecar's configuration splits in three parts (unless EnvoyFilters
 //! patch it, which may reach across them; gateways stay whole):
 //!
-//! - **outbound** (routes, clusters, endpoints of what it sees): a function
-//!   of its namespace, the Sidecar and the label-selecting configuration
-//!   that picks it ([`OutboundSelectors`]), its metadata, proxy
-//!   configuration, interception and locality. Every sidecar of a
-//!   namespace usually shares one; it is most of the configuration.
-//!   The outbound listeners too, but for the tracing values naming the
-//!   workload, which are generated as placeholders and put back per proxy
-//!   ([`WorkloadNames`]).
+//! - **outbound** (listeners, routes, clusters, endpoints of what it
+//!   sees): a function of its namespace, the Sidecar and the
+//!   label-selecting configuration that picks it ([`OutboundSelectors`]),
+//!   its metadata, proxy configuration, interception and locality, and of
+//!   the tracing values naming the workload, which are generated as
+//!   placeholders and put back per proxy ([`WorkloadNames`]). Every sidecar
+//!   of a namespace usually shares one; it is most of the configuration.
 //! - **inbound** (`virtualInbound`, inbound clusters): per workload.
 //! - **own** (static resources, secrets): per workload, from the secret
 //!   names the other parts reference.
@@ -45,7 +44,6 @@ pub enum PartKind {
     /// All of it.
     Whole,
     Outbound,
-    Listeners,
     Inbound,
     Own,
 }
@@ -168,7 +166,6 @@ impl Side for Classes<'_> {
         let (config, sds) = match kind {
             PartKind::Whole => return self.session.generate(workload).map(Resources::from_config),
             PartKind::Outbound => generate::outbound_part(&ctx, workload),
-            PartKind::Listeners => generate::outbound_listeners_part(&ctx, workload),
             PartKind::Inbound => generate::inbound_part(&ctx, workload),
             PartKind::Own => {
                 let names: BTreeSet<String> = others.iter().flat_map(|&p| self.sds_of(p)).collect();
@@ -331,12 +328,11 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         let key = relevance.key(session, &proxy);
         let parts = if generate::splits(&ctx, &proxy) {
             let outbound_key = relevance.outbound_key(&proxy, &key);
-            let outbound = part(&mut out.parts, PartKind::Outbound, outbound_key.clone(), i);
-            let listeners = part(&mut out.parts, PartKind::Listeners, outbound_key, i);
+            let outbound = part(&mut out.parts, PartKind::Outbound, outbound_key, i);
             let inbound = part(&mut out.parts, PartKind::Inbound, key.clone(), i);
             let own = part(&mut out.parts, PartKind::Own, key, i);
-            out.parts[own].others = vec![outbound, listeners, inbound];
-            vec![outbound, listeners, inbound, own]
+            out.parts[own].others = vec![outbound, inbound];
+            vec![outbound, inbound, own]
         } else {
             vec![part(&mut out.parts, PartKind::Whole, key, i)]
         };

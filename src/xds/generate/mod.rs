@@ -219,8 +219,8 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
 }
 
 /// A sidecar's configuration in the parts `diff` shares between proxies:
-/// what it sees (routes, clusters, endpoints and, up to the tracing tags
-/// naming the workload, outbound listeners: the same for every sidecar of
+/// what it sees (outbound listeners, routes, clusters and endpoints: up to
+/// the tracing values naming the workload, the same for every sidecar of
 /// one view) and what it serves (per workload). False
 /// when the parts would not add up to [`generate`]'s result: gateways, and
 /// proxies EnvoyFilters patch (a patch may reach across the parts).
@@ -228,28 +228,15 @@ pub fn splits(ctx: &Context, proxy: &Proxy) -> bool {
     proxy.kind == ProxyType::Sidecar && envoyfilter::patches_for(ctx, proxy).is_empty()
 }
 
-/// The outbound routes, clusters and endpoints of a sidecar that [`splits`].
+/// The outbound half of a sidecar that [`splits`], the values tracing
+/// takes from the workload written as placeholders
+/// ([`telemetry::WorkloadNames`]): the same for every sidecar of one view.
 pub fn outbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
     let scope = scope::build(ctx, &proxy);
     let mut half = outbound_half(ctx, &proxy, &scope).0;
-    half.listeners.clear();
-    half.into_part(proxy)
-}
-
-/// The outbound listeners of a sidecar that [`splits`], the values
-/// tracing takes from the workload written as placeholders
-/// ([`telemetry::WorkloadNames`]): the same for every sidecar of one view.
-pub fn outbound_listeners_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
-    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let scope = scope::build(ctx, &proxy);
-    let mut listeners = outbound::listeners(ctx, &proxy, &scope);
     let names = telemetry::WorkloadNames::of(&proxy);
-    listeners.iter_mut().for_each(|l| names.mask(l));
-    let half = Half {
-        listeners,
-        ..Half::default()
-    };
+    half.listeners.iter_mut().for_each(|l| names.mask(l));
     half.into_part(proxy)
 }
 
