@@ -486,3 +486,59 @@ fn shared_generation_equals_generating_each_proxy() {
     assert!(shared_count > 0, "no two proxies shared a part");
     println!("diff: {shared_count} configuration parts were shared with another proxy");
 }
+
+/// Listener diffs show the tracing values naming each workload as
+/// placeholders, so workloads group; a workload whose own values change is
+/// compared with its real ones.
+#[test]
+fn workload_tracing_values_group_and_their_changes_show() {
+    let tmp = TempDir::new("canonical");
+    let new = tmp.0.join("shop");
+    copy_dir(&Path::new(ROOT).join(SHOP), &new);
+    let file = new.join("catalog.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // The catalog-v1 pods' own revision: their canonical revision label.
+    let edited = text.replacen(
+        "        version: v1\n",
+        "        version: v1\n        service.istio.io/canonical-revision: r7\n",
+        1,
+    );
+    assert_ne!(text, edited, "catalog-v1's pod labels moved");
+    std::fs::write(&file, edited).unwrap();
+    let (code, json, err) = meshsim(&["diff", SHOP, new.to_str().unwrap(), "-o", "json"], &[]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let diffs = v["diffs"].as_array().unwrap();
+    // Its endpoints changed for every client (they carry the labels); its
+    // own listeners, for catalog-v1's sidecars alone.
+    let groups = v["groups"].as_array().unwrap();
+    let own: Vec<&serde_json::Value> = groups
+        .iter()
+        .filter(|g| {
+            g["proxies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["id"].as_str().unwrap().starts_with("catalog-v1-"))
+        })
+        .collect();
+    assert_eq!(own.len(), 1, "{json}");
+    let listener = own[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "listener")
+        .expect("a listener change");
+    let diff = diffs[listener["diff"].as_u64().unwrap() as usize]
+        .as_str()
+        .unwrap();
+    assert!(
+        diff.contains("-                    \"value\": \"v1\""),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+                    \"value\": \"r7\""),
+        "{diff}"
+    );
+    assert!(!diff.contains("{canonical_revision}"), "{diff}");
+}
