@@ -21,6 +21,7 @@ use crate::registry::DOMAIN_SUFFIX;
 use crate::registry::catalog::ObjRef;
 use crate::registry::config::virtual_services::resolve_short_name;
 use crate::session::Session;
+use crate::xds::generate::scope::host_subset;
 
 use super::compare::Change;
 
@@ -73,6 +74,9 @@ struct Reach {
     namespaces: BTreeSet<String>,
     /// meshsim does not model its reach: a cause when nothing else is.
     unmodelled: bool,
+    /// It may change proxies beyond the ones it names (a Namespace's
+    /// injection label decides which endpoints have sidecars).
+    beyond: bool,
 }
 
 /// The changed objects and their reach.
@@ -165,6 +169,28 @@ impl Attribution {
         }
     }
 
+    /// Whether what the changed objects reach is all known: then a part of
+    /// a proxy that none of them reaches is the same on both sides.
+    pub fn bounded(&self) -> bool {
+        !self.reach.iter().any(|r| r.unmodelled || r.beyond)
+    }
+
+    /// Whether a changed object reaches one of `hosts` (hosts and reached
+    /// names may be wildcards).
+    pub fn reaches_host<'h>(&self, hosts: impl IntoIterator<Item = &'h str>) -> bool {
+        let wild: Vec<&str> = self
+            .by_host
+            .keys()
+            .map(String::as_str)
+            .filter(|h| h.starts_with('*'))
+            .collect();
+        hosts.into_iter().any(|h| {
+            self.by_host.contains_key(h)
+                || wild.iter().any(|w| host_subset(h, w))
+                || (h.starts_with('*') && self.by_host.keys().any(|r| host_subset(r, h)))
+        })
+    }
+
     /// The changed objects that reach a host `change` mentions.
     pub fn of_change(&self, change: &Change) -> Vec<usize> {
         let mut out: Vec<usize> = mentioned_hosts(&change.mentions)
@@ -209,6 +235,18 @@ pub struct ProxyReach {
     any: Vec<usize>,
     /// Those reaching its own, inbound side.
     inbound: Vec<usize>,
+}
+
+impl ProxyReach {
+    /// Reached whatever the part: by namespace, Sidecar or mesh.
+    pub fn whole(&self) -> bool {
+        !self.any.is_empty()
+    }
+
+    /// Reached on its own side (its workload, the services it serves).
+    pub fn own(&self) -> bool {
+        !self.inbound.is_empty()
+    }
 }
 
 /// Hostnames in a change's mentions: cluster names' host, `host:port`
@@ -358,6 +396,7 @@ fn extend_reach(side: &Session, o: &Object, reach: &mut Reach) {
         }
         Body::Namespace(_) => {
             reach.namespaces.insert(o.name().to_string());
+            reach.beyond = true;
         }
         _ => reach.unmodelled = true,
     }

@@ -15,7 +15,7 @@ pub mod resources;
 pub mod share;
 pub mod snapshot;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::registry::ProxyType;
 use crate::session::Session;
@@ -35,6 +35,9 @@ pub struct Options {
     pub types: Vec<ResourceType>,
     /// Only these proxy ids (`name.namespace`), when given.
     pub proxies: Option<BTreeSet<String>>,
+    /// Generate even the parts no changed object reaches (a check that
+    /// skipping them changes nothing).
+    pub regenerate_all: bool,
 }
 
 impl Default for Options {
@@ -42,6 +45,7 @@ impl Default for Options {
         Options {
             types: ResourceType::ALL.to_vec(),
             proxies: None,
+            regenerate_all: false,
         }
     }
 }
@@ -114,6 +118,9 @@ pub struct Report {
     pub not_generated: Vec<(ProxyRef, String)>,
     /// Proxies present on both sides whose compared resources are equal.
     pub unchanged: usize,
+    /// Pairs of parts generated and compared (the others no changed
+    /// object reaches).
+    pub generated: usize,
 }
 
 impl Report {
@@ -142,7 +149,8 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
         };
     }
     let (a, b) = (share::classify(old, &wanted), share::classify(new, &wanted));
-    let mut report = compare_sides(&a, &b, &opts.types, Some(&attribution));
+    let skip = (!opts.regenerate_all && attribution.bounded()).then_some(&attribution);
+    let mut report = compare_sides(&a, &b, &opts.types, Some(&attribution), skip);
     report.objects = attribution.objects;
     report
 }
@@ -180,12 +188,16 @@ struct Outcome {
 /// Compare two sides, attributing changes when `attribution` is given. A
 /// proxy present on both sides is compared part by part when both split
 /// it alike, else as the union of its parts; each pair of parts is
-/// generated and compared once, then dropped.
+/// generated and compared once, then dropped. With `skip` (the changed
+/// objects, their reach all known), a pair of parts generated from equal
+/// inputs that no changed object reaches is taken as unchanged without
+/// generating it.
 pub fn compare_sides(
     a: &dyn Side,
     b: &dyn Side,
     types: &[ResourceType],
     attribution: Option<&Attribution>,
+    skip: Option<&Attribution>,
 ) -> Report {
     let mut report = Report::default();
     for (id, p) in a.proxies() {
@@ -244,9 +256,18 @@ pub fn compare_sides(
         }
         Ok(out)
     };
+    let skipped = match skip {
+        Some(attribution) => unreached(a, b, &pairs, &jobs, attribution),
+        None => HashSet::new(),
+    };
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let mut diffs: HashMap<String, usize> = HashMap::new();
     for job in &jobs {
+        if skipped.contains(job) {
+            outcomes.push(Outcome::default());
+            continue;
+        }
+        report.generated += 1;
         let (x, y) = std::thread::scope(|s| {
             let x = s.spawn(|| union(a, &job.old, &job.names.0));
             let y = union(b, &job.new, &job.names.1);
@@ -390,6 +411,71 @@ pub fn compare_sides(
     report.not_generated.sort();
     report.failed.sort_by(|x, y| x.proxy.cmp(&y.proxy));
     report
+}
+
+/// The jobs no changed object reaches: their parts were generated from
+/// equal inputs on both sides (equal keys, the same workload values), and
+/// no changed object reaches the namespace, Sidecar or workload of any
+/// proxy they serve, nor a host their parts read. An own part (static
+/// resources, secrets) goes with its proxy's other parts.
+fn unreached<'j>(
+    a: &dyn Side,
+    b: &dyn Side,
+    pairs: &'j [(&ProxyEntry, Vec<Job>)],
+    jobs: &[&'j Job],
+    attribution: &Attribution,
+) -> HashSet<&'j Job> {
+    // The pairs (proxies) each job serves.
+    let mut serving: HashMap<&Job, Vec<usize>> = HashMap::new();
+    for (i, (_, js)) in pairs.iter().enumerate() {
+        for j in js {
+            serving.entry(j).or_default().push(i);
+        }
+    }
+    let mut out: HashSet<&Job> = HashSet::new();
+    let mut halves = jobs.to_vec();
+    // Own parts last: they follow their proxy's other parts.
+    halves.sort_by_key(|j| j.old.first().map(|&x| a.part_kind(x) == PartKind::Own));
+    for job in halves {
+        let ([x], [y]) = (job.old.as_slice(), job.new.as_slice()) else {
+            continue;
+        };
+        let kind = a.part_kind(*x);
+        if job.names != (None, None)
+            || kind != b.part_kind(*y)
+            || a.part_key(*x).is_none()
+            || a.part_key(*x) != b.part_key(*y)
+        {
+            continue;
+        }
+        let served = &serving[job];
+        let reached = served.iter().any(|&i| {
+            let q = pairs[i].0;
+            let r = attribution.of_proxy(&q.id, &q.namespace);
+            r.whole() || (kind != PartKind::Outbound && r.own())
+        });
+        if reached {
+            continue;
+        }
+        let free = match kind {
+            PartKind::Outbound | PartKind::Inbound => {
+                let (hx, hy) = (a.part_hosts(*x), b.part_hosts(*y));
+                !attribution.reaches_host(hx.iter().chain(&hy).map(String::as_str))
+            }
+            PartKind::Own => served.iter().all(|&i| {
+                pairs[i]
+                    .1
+                    .iter()
+                    .filter(|j| *j != job)
+                    .all(|j| out.contains(j))
+            }),
+            PartKind::Whole => false,
+        };
+        if free {
+            out.insert(job);
+        }
+    }
+    out
 }
 
 impl Op {

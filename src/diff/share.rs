@@ -67,6 +67,11 @@ pub trait Side: Sync {
     /// By proxy id (`name.namespace`).
     fn proxies(&self) -> &BTreeMap<String, ProxyEntry>;
     fn part_kind(&self, part: usize) -> PartKind;
+    /// What the part was generated from, comparable with the other side's
+    /// (None: unknown).
+    fn part_key(&self, part: usize) -> Option<&str>;
+    /// The hosts whose objects the part reads (outbound and inbound parts).
+    fn part_hosts(&self, part: usize) -> Vec<String>;
     /// The resources of a part, or why there are none.
     fn resources(&self, part: usize) -> Result<Resources, String>;
 }
@@ -78,6 +83,8 @@ struct Part {
     workload: usize,
     /// For an own part: its proxy's other parts.
     others: Vec<usize>,
+    /// Its key written out.
+    key: String,
 }
 
 /// The proxies of a session, and the parts they share.
@@ -156,11 +163,26 @@ impl Side for Classes<'_> {
         self.parts[part].kind
     }
 
+    fn part_key(&self, part: usize) -> Option<&str> {
+        Some(&self.parts[part].key)
+    }
+
+    fn part_hosts(&self, part: usize) -> Vec<String> {
+        let Part { kind, workload, .. } = self.parts[part];
+        let ctx = self.session.context();
+        match kind {
+            PartKind::Outbound => generate::outbound_hosts(&ctx, workload),
+            PartKind::Inbound => generate::inbound_hosts(&ctx, workload),
+            PartKind::Whole | PartKind::Own => Vec::new(),
+        }
+    }
+
     fn resources(&self, part: usize) -> Result<Resources, String> {
         let Part {
             kind,
             workload,
             ref others,
+            ..
         } = self.parts[part];
         let ctx = self.session.context();
         let (config, sds) = match kind {
@@ -281,7 +303,7 @@ impl<'s> Relevance<'s> {
                 .selectors
                 .matching(&proxy.namespace, &proxy.labels)
                 .into_iter()
-                .map(|i| (i.to_string(), String::new()))
+                .map(|s| (s, String::new()))
                 .collect(),
             service_account: String::new(),
             interception: whole.interception.clone(),
@@ -310,11 +332,12 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
     };
     let mut ids: HashMap<(PartKind, Key), usize> = HashMap::new();
     let mut part = |parts: &mut Vec<Part>, kind: PartKind, key: Key, workload: usize| -> usize {
-        *ids.entry((kind, key)).or_insert_with(|| {
+        *ids.entry((kind, key)).or_insert_with_key(|(_, key)| {
             parts.push(Part {
                 kind,
                 workload,
                 others: Vec::new(),
+                key: format!("{key:?}"),
             });
             parts.len() - 1
         })

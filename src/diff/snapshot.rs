@@ -159,6 +159,14 @@ impl Side for Snapshot {
         PartKind::Whole
     }
 
+    fn part_key(&self, _: usize) -> Option<&str> {
+        None
+    }
+
+    fn part_hosts(&self, _: usize) -> Vec<String> {
+        Vec::new()
+    }
+
     fn resources(&self, file: usize) -> Result<Resources, String> {
         read_file(&self.files[file])?.1
     }

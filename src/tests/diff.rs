@@ -7,6 +7,7 @@ use std::process::Command;
 
 mod common;
 
+use meshsim::diff::output;
 use meshsim::diff::resources::Resources;
 use meshsim::diff::share::{self, Side};
 use meshsim::session::{Inputs, Session};
@@ -541,4 +542,56 @@ fn workload_tracing_values_group_and_their_changes_show() {
         "{diff}"
     );
     assert!(!diff.contains("{canonical_revision}"), "{diff}");
+}
+
+/// Parts no changed object reaches are not generated; the report is the
+/// same as generating every part, on every bookinfo overlay and the shop.
+#[test]
+fn unreached_parts_are_not_regenerated_and_change_nothing() {
+    let open = |paths: &[PathBuf]| {
+        Session::open(&Inputs {
+            paths: paths.iter().map(|p| Path::new(ROOT).join(p)).collect(),
+            namespace: "default".into(),
+            mesh_config: None,
+            implicit_injection: true,
+        })
+        .unwrap()
+    };
+    let mut sides: Vec<(String, Vec<PathBuf>, Vec<PathBuf>)> = vec![(
+        "shop".into(),
+        vec![PathBuf::from(SHOP)],
+        vec![
+            PathBuf::from(SHOP),
+            PathBuf::from("testdata/diff/catalog-50-50"),
+        ],
+    )];
+    if let Some(shared) = shared() {
+        for r in common::bookinfo_revisions(&shared.join("corpus/istio-bookinfo")) {
+            if r.overlay.is_some() {
+                sides.push((r.name.clone(), r.before.clone(), r.paths()));
+            }
+        }
+    }
+    let mut generated = (0, 0);
+    for (name, old, new) in sides {
+        let (old, new) = (open(&old), open(&new));
+        let all = meshsim::diff::Options {
+            regenerate_all: true,
+            ..Default::default()
+        };
+        let full = meshsim::diff::diff(&old, &new, &all);
+        let fast = meshsim::diff::diff(&old, &new, &Default::default());
+        let render = |r| output::render(r, output::Format::Json, false);
+        assert_eq!(render(&fast), render(&full), "{name}");
+        generated.0 += full.generated;
+        generated.1 += fast.generated;
+    }
+    assert!(
+        generated.1 < generated.0,
+        "nothing was skipped: {generated:?}"
+    );
+    println!(
+        "diff: {} of {} part pairs generated when unreached ones are skipped",
+        generated.1, generated.0
+    );
 }

@@ -93,13 +93,13 @@ pub struct OutboundSelectors<'a> {
 }
 
 impl OutboundSelectors<'_> {
-    /// Positions of the selectors picking a workload of `ns` with `labels`.
-    pub fn matching(&self, ns: &str, labels: &Labels) -> Vec<usize> {
+    /// The selectors picking a workload of `ns` with `labels`, written
+    /// out (comparable between two revisions).
+    pub fn matching(&self, ns: &str, labels: &Labels) -> Vec<String> {
         self.items
             .iter()
-            .enumerate()
-            .filter(|(_, (scope, sel))| scope.is_none_or(|s| s == ns) && selects(sel, labels))
-            .map(|(i, _)| i)
+            .filter(|(scope, sel)| scope.is_none_or(|s| s == ns) && selects(sel, labels))
+            .map(|item| format!("{item:?}"))
             .collect()
     }
 }

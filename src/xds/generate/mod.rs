@@ -33,6 +33,7 @@ use serde_json::Value;
 
 use crate::registry::catalog::Catalog;
 use crate::registry::config::IstioConfig;
+use crate::registry::config::virtual_services::resolve_short_name;
 use crate::registry::{Mesh, ProxyType};
 
 pub use proxy::{Interception, Proxy};
@@ -238,6 +239,39 @@ pub fn outbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String
     let names = telemetry::WorkloadNames::of(&proxy);
     half.listeners.iter_mut().for_each(|l| names.mask(l));
     half.into_part(proxy)
+}
+
+/// The hosts whose services, VirtualServices and DestinationRules the
+/// outbound part of a sidecar reads: what it sees and what its
+/// VirtualServices route to. `diff` compares no part that no changed
+/// object reaches.
+pub fn outbound_hosts(ctx: &Context, workload: usize) -> Vec<String> {
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    let scope = scope::build(ctx, &proxy);
+    let mut out: Vec<String> = scope
+        .cds_services
+        .iter()
+        .map(|s| s.service.hostname.clone())
+        .collect();
+    for l in &scope.egress {
+        out.extend(l.services.iter().map(|s| s.service.hostname.clone()));
+        for vs in &l.virtual_services {
+            let ns = &vs.meta.namespace;
+            out.extend(vs.spec.hosts.iter().map(|h| resolve_short_name(h, ns)));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The hosts of the services a sidecar's inbound part serves.
+pub fn inbound_hosts(ctx: &Context, workload: usize) -> Vec<String> {
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    inbound::service_targets(ctx, &proxy)
+        .iter()
+        .map(|t| t.service.hostname.clone())
+        .collect()
 }
 
 /// The inbound half of a sidecar that [`splits`], `virtualInbound` included.
