@@ -200,25 +200,40 @@ impl ConfigGraph {
                 self.graph.add_edge(ci, ei, Edge::Eds);
             }
         }
-        // Secrets are few; only then are transport sockets searched.
-        if self
-            .roots
-            .iter()
-            .any(|&i| self.graph[i].kind == Kind::Secret)
-        {
-            let holders: Vec<NodeIndex> = self
-                .graph
-                .node_indices()
-                .filter(|&i| matches!(self.graph[i].kind, Kind::FilterChain | Kind::Cluster))
-                .collect();
-            for h in holders {
-                for name in super::secrets::referenced(std::iter::once(&self.graph[h].value)) {
-                    if let Some(si) = self.find(Kind::Secret, &name) {
-                        self.graph.add_edge(h, si, Edge::Sds);
-                    }
+    }
+
+    /// Add the secrets `make` builds from the SDS names the chains and
+    /// clusters reference (in first-reference order), with an edge from
+    /// each holder to its secrets; returns the names. The only search of
+    /// the transport sockets.
+    pub fn add_secrets(&mut self, make: impl FnOnce(&[String]) -> Vec<Value>) -> Vec<String> {
+        let held: Vec<(NodeIndex, Vec<String>)> = self
+            .graph
+            .node_indices()
+            .filter(|&i| matches!(self.graph[i].kind, Kind::FilterChain | Kind::Cluster))
+            .map(|h| {
+                let names = super::secrets::referenced(std::iter::once(&self.graph[h].value));
+                (h, names)
+            })
+            .filter(|(_, names)| !names.is_empty())
+            .collect();
+        let mut names: Vec<String> = Vec::new();
+        for n in held.iter().flat_map(|(_, n)| n) {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        for secret in make(&names) {
+            self.add_secret(secret);
+        }
+        for (h, refs) in held {
+            for name in refs {
+                if let Some(si) = self.find(Kind::Secret, &name) {
+                    self.graph.add_edge(h, si, Edge::Sds);
                 }
             }
         }
+        names
     }
 
     /// Edges from `from` to the clusters a tcp_proxy or route action names.

@@ -77,18 +77,13 @@ struct Half {
 }
 
 impl Half {
-    /// The SDS secrets its listeners and clusters name.
-    fn sds_names(&self) -> Vec<String> {
-        secrets::referenced(self.listeners.iter().chain(&self.clusters))
-    }
-
     /// As a configuration of its own (no static resources, no secrets),
     /// with the secret names it references: a part `diff` shares.
     fn into_part(self, proxy: Proxy) -> (ProxyConfig, Vec<String>) {
-        let sds = self.sds_names();
+        let (graph, sds) = graph_of(false, self, |_| Vec::new());
         let config = ProxyConfig {
             proxy,
-            graph: graph_of(false, self, Vec::new()),
+            graph,
             extension_configs: Vec::new(),
             warnings: Vec::new(),
         };
@@ -204,16 +199,18 @@ pub fn generate(ctx: &Context, workload: usize, kind: ProxyType) -> ProxyConfig 
         &proxy,
         &envoyfilter::discovered_names(&out.listeners),
     ));
-    let secrets = secrets::secrets(
-        &ctx.config.credentials,
-        &proxy,
-        ctx.mesh.mesh_config.trust_domain(),
-        &out.sds_names(),
-        &facts.verified,
-    );
+    let (graph, _) = graph_of(true, out, |names| {
+        secrets::secrets(
+            &ctx.config.credentials,
+            &proxy,
+            ctx.mesh.mesh_config.trust_domain(),
+            names,
+            &facts.verified,
+        )
+    });
     ProxyConfig {
         proxy,
-        graph: graph_of(true, out, secrets),
+        graph,
         extension_configs,
         warnings: applied.warnings,
     }
@@ -286,24 +283,32 @@ pub fn inbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>
 /// secrets `sds` (the names the other parts reference).
 pub fn own_part(ctx: &Context, workload: usize, sds: &[String]) -> ProxyConfig {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let secrets = secrets::secrets(
-        &ctx.config.credentials,
-        &proxy,
-        ctx.mesh.mesh_config.trust_domain(),
-        sds,
-        &Default::default(),
-    );
+    // The names come from the other parts: this one holds no TLS context.
+    let (graph, _) = graph_of(true, Half::default(), |_| {
+        secrets::secrets(
+            &ctx.config.credentials,
+            &proxy,
+            ctx.mesh.mesh_config.trust_domain(),
+            sds,
+            &Default::default(),
+        )
+    });
     ProxyConfig {
         proxy,
-        graph: graph_of(true, Half::default(), secrets),
+        graph,
         extension_configs: Vec::new(),
         warnings: Vec::new(),
     }
 }
 
-/// The graph of `half` and `secrets`, with the bootstrap's static
-/// listeners and clusters when `with_static`.
-fn graph_of(with_static: bool, half: Half, secrets: Vec<Value>) -> graph::ConfigGraph {
+/// The graph of `half`, with the bootstrap's static listeners and clusters
+/// when `with_static`, and the secrets `secrets` makes of the SDS names
+/// its chains and clusters reference; with those names.
+fn graph_of(
+    with_static: bool,
+    half: Half,
+    secrets: impl FnOnce(&[String]) -> Vec<Value>,
+) -> (graph::ConfigGraph, Vec<String>) {
     use graph::Origin;
     let mut g = graph::ConfigGraph::default();
     if with_static {
@@ -328,9 +333,7 @@ fn graph_of(with_static: bool, half: Half, secrets: Vec<Value>) -> graph::Config
     for e in half.endpoints {
         g.add_endpoints(e);
     }
-    for s in secrets {
-        g.add_secret(s);
-    }
     g.link();
-    g
+    let names = g.add_secrets(secrets);
+    (g, names)
 }
