@@ -256,8 +256,13 @@ pub fn compare_sides(
         }
         Ok(out)
     };
+    // What reaches each proxy directly, for skipping and for causes.
+    let reach: Vec<Option<ProxyReach>> = pairs
+        .iter()
+        .map(|(q, _)| attribution.map(|a| a.of_proxy(&q.id, &q.namespace)))
+        .collect();
     let skipped = match skip {
-        Some(attribution) => unreached(a, b, &pairs, &jobs, attribution),
+        Some(attribution) => unreached(a, b, &pairs, &reach, &jobs, attribution),
         None => HashSet::new(),
     };
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
@@ -305,7 +310,7 @@ pub fn compare_sides(
     // content then merge.
     type Coarse = (Vec<usize>, Option<ProxyReach>);
     let mut coarse: BTreeMap<Coarse, Vec<ProxyRef>> = BTreeMap::new();
-    for (q, jobs) in &pairs {
+    for ((q, jobs), reach) in pairs.iter().zip(reach) {
         let mut found: Vec<usize> = Vec::new();
         let mut errors: Option<(Option<String>, Option<String>)> = None;
         for job in jobs {
@@ -339,7 +344,6 @@ pub fn compare_sides(
             report.unchanged += 1;
             continue;
         }
-        let reach = attribution.map(|a| a.of_proxy(&q.id, &q.namespace));
         coarse
             .entry((found, reach))
             .or_default()
@@ -422,6 +426,7 @@ fn unreached<'j>(
     a: &dyn Side,
     b: &dyn Side,
     pairs: &'j [(&ProxyEntry, Vec<Job>)],
+    reach: &[Option<ProxyReach>],
     jobs: &[&'j Job],
     attribution: &Attribution,
 ) -> HashSet<&'j Job> {
@@ -433,10 +438,8 @@ fn unreached<'j>(
         }
     }
     let mut out: HashSet<&Job> = HashSet::new();
-    let mut halves = jobs.to_vec();
-    // Own parts last: they follow their proxy's other parts.
-    halves.sort_by_key(|j| j.old.first().map(|&x| a.part_kind(x) == PartKind::Own));
-    for job in halves {
+    // `jobs` come by part kind, own parts after the others they follow.
+    for &job in jobs {
         let ([x], [y]) = (job.old.as_slice(), job.new.as_slice()) else {
             continue;
         };
@@ -450,9 +453,9 @@ fn unreached<'j>(
         }
         let served = &serving[job];
         let reached = served.iter().any(|&i| {
-            let q = pairs[i].0;
-            let r = attribution.of_proxy(&q.id, &q.namespace);
-            r.whole() || (kind != PartKind::Outbound && r.own())
+            reach[i]
+                .as_ref()
+                .is_none_or(|r| r.whole() || (kind != PartKind::Outbound && r.own()))
         });
         if reached {
             continue;

@@ -208,8 +208,10 @@ impl Side for Classes<'_> {
 struct Key {
     kind: &'static str,
     namespace: String,
-    /// The labels, or for an outbound key the outbound selectors they match.
+    /// The labels (outbound keys leave them out for `selected`).
     labels: Vec<(String, String)>,
+    /// The outbound selectors the labels match (outbound keys only).
+    selected: Vec<String>,
     service_account: String,
     interception: String,
     metadata: Vec<(String, String)>,
@@ -273,6 +275,7 @@ impl<'s> Relevance<'s> {
                 .filter(|(k, _)| self.node_local || k.as_str() != node_label)
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            selected: Vec::new(),
             service_account: proxy.service_account.clone(),
             interception: format!("{:?}", proxy.interception),
             metadata: proxy
@@ -299,12 +302,8 @@ impl<'s> Relevance<'s> {
         Key {
             kind: whole.kind,
             namespace: whole.namespace.clone(),
-            labels: self
-                .selectors
-                .matching(&proxy.namespace, &proxy.labels)
-                .into_iter()
-                .map(|s| (s, String::new()))
-                .collect(),
+            labels: Vec::new(),
+            selected: self.selectors.matching(&proxy.namespace, &proxy.labels),
             service_account: String::new(),
             interception: whole.interception.clone(),
             metadata: whole.metadata.clone(),

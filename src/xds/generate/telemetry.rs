@@ -1325,15 +1325,18 @@ impl WorkloadNames {
     }
 
     fn rewrite_tracing(&self, tracing: &mut Value, mask: bool) {
-        let swap = |slot: &mut Value, placeholder: &str, value: &str| {
+        // Whether `slot` held the value swapped.
+        let swap = |slot: &mut Value, placeholder: &str, value: &str| -> bool {
             let (from, to) = if mask {
                 (value, placeholder)
             } else {
                 (placeholder, value)
             };
-            if slot.as_str() == Some(from) {
+            let held = slot.as_str() == Some(from);
+            if held {
                 *slot = json!(to);
             }
+            held
         };
         for tag in tracing["custom_tags"].as_array_mut().into_iter().flatten() {
             let (placeholder, value) = match tag["tag"].as_str() {
@@ -1345,15 +1348,13 @@ impl WorkloadNames {
             };
             swap(&mut tag["literal"]["value"], placeholder, value);
         }
-        if let Some(config) = tracing
+        if let Some(slot) = tracing
             .pointer_mut("/provider/typed_config")
             .and_then(Value::as_object_mut)
-            && let Some(slot) = config.get_mut("service_name")
+            .and_then(|config| config.get_mut("service_name"))
         {
             for (placeholder, value) in SERVICE_PLACEHOLDERS.iter().zip(&self.service_names) {
-                let before = slot.clone();
-                swap(slot, placeholder, value);
-                if *slot != before {
+                if swap(slot, placeholder, value) {
                     break;
                 }
             }
