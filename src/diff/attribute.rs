@@ -86,6 +86,63 @@ pub struct Attribution {
     reach: Vec<Reach>,
     /// The objects reaching each host.
     by_host: HashMap<String, Vec<usize>>,
+    /// The objects reaching everything a proxy sees, by proxy id (its
+    /// Sidecar) and by namespace ("" for all).
+    by_proxy: HashMap<String, Vec<usize>>,
+    by_namespace: HashMap<String, Vec<usize>>,
+    /// The objects reaching a proxy's own side, by proxy id.
+    own_by_proxy: HashMap<String, Vec<usize>>,
+}
+
+/// What [`extend_reach`] looks up on one side, indexed once: a mesh-wide
+/// change modifies thousands of pods, and each would otherwise scan every
+/// workload and endpoint.
+struct SideIndex {
+    /// Workloads by the object that defines them.
+    workloads_at: HashMap<Span, Vec<usize>>,
+    /// The hosts of the services each workload is an endpoint of.
+    hosts_of: HashMap<usize, BTreeSet<String>>,
+    /// Proxy ids by workload.
+    proxy_of: HashMap<usize, String>,
+    /// Catalog services by the object that defines them.
+    services_from: HashMap<ObjRef, Vec<usize>>,
+}
+
+impl SideIndex {
+    fn of(side: &Session) -> SideIndex {
+        let catalog = &side.catalog;
+        let mut out = SideIndex {
+            workloads_at: HashMap::new(),
+            hosts_of: HashMap::new(),
+            proxy_of: side.mesh.proxies().map(|(i, w, _)| (i, w.id())).collect(),
+            services_from: HashMap::new(),
+        };
+        for (i, w) in side.mesh.workloads.iter().enumerate() {
+            out.workloads_at.entry(w.span.clone()).or_default().push(i);
+        }
+        for (i, s) in catalog.services.iter().enumerate() {
+            out.services_from
+                .entry(s.source.clone())
+                .or_default()
+                .push(i);
+            for w in catalog.endpoints_of(s).iter().filter_map(|e| e.workload) {
+                out.hosts_of
+                    .entry(w)
+                    .or_default()
+                    .insert(s.hostname.clone());
+            }
+        }
+        out
+    }
+
+    fn proxies<'a>(
+        &'a self,
+        workloads: impl IntoIterator<Item = &'a usize>,
+    ) -> impl Iterator<Item = String> {
+        workloads
+            .into_iter()
+            .filter_map(|w| self.proxy_of.get(w).cloned())
+    }
 }
 
 type Identity = (&'static str, &'static str, String, String);
@@ -116,6 +173,7 @@ impl Attribution {
         ids.sort_by(|a, b| (a.1, &a.2, &a.3, a.0).cmp(&(b.1, &b.2, &b.3, b.0)));
         ids.dedup();
         let mut out = Attribution::default();
+        let indices = [SideIndex::of(old), SideIndex::of(new)];
         for id in ids {
             let a = old_index.get(id).map(|&i| &old.store.objects()[i]);
             let b = new_index.get(id).map(|&i| &new.store.objects()[i]);
@@ -126,9 +184,9 @@ impl Attribution {
                 _ => ObjectOp::Removed,
             };
             let mut reach = Reach::default();
-            for (side, o) in [(old, a), (new, b)] {
+            for ((side, index), o) in [old, new].into_iter().zip(&indices).zip([a, b]) {
                 if let Some(o) = o {
-                    extend_reach(side, o, &mut reach);
+                    extend_reach(side, index, o, &mut reach);
                 }
             }
             out.objects.push(ObjectChange {
@@ -146,6 +204,16 @@ impl Attribution {
                     .or_default()
                     .push(out.reach.len());
             }
+            let at = out.reach.len();
+            for id in &reach.scoped {
+                out.by_proxy.entry(id.clone()).or_default().push(at);
+            }
+            for ns in &reach.namespaces {
+                out.by_namespace.entry(ns.clone()).or_default().push(at);
+            }
+            for id in &reach.proxies {
+                out.own_by_proxy.entry(id.clone()).or_default().push(at);
+            }
             out.reach.push(reach);
         }
         out
@@ -154,18 +222,21 @@ impl Attribution {
     /// The changed objects that reach the proxy `id` in `namespace` itself,
     /// whatever its change.
     pub fn of_proxy(&self, id: &str, namespace: &str) -> ProxyReach {
-        let pick = |f: &dyn Fn(&Reach) -> bool| -> Vec<usize> {
-            (0..self.reach.len())
-                .filter(|&i| f(&self.reach[i]))
-                .collect()
-        };
+        fn list<'m>(
+            m: &'m HashMap<String, Vec<usize>>,
+            k: &str,
+        ) -> impl Iterator<Item = usize> + 'm {
+            m.get(k).into_iter().flatten().copied()
+        }
+        let mut any: Vec<usize> = list(&self.by_proxy, id)
+            .chain(list(&self.by_namespace, namespace))
+            .chain(list(&self.by_namespace, ""))
+            .collect();
+        any.sort_unstable();
+        any.dedup();
         ProxyReach {
-            any: pick(&|r| {
-                r.scoped.contains(id)
-                    || r.namespaces.contains(namespace)
-                    || r.namespaces.contains("")
-            }),
-            inbound: pick(&|r| r.proxies.contains(id)),
+            any,
+            inbound: list(&self.own_by_proxy, id).collect(),
         }
     }
 
@@ -268,7 +339,7 @@ fn mentioned_hosts(mentions: &BTreeSet<String>) -> BTreeSet<&str> {
 }
 
 /// Add what `o` reaches in `side` to `reach`.
-fn extend_reach(side: &Session, o: &Object, reach: &mut Reach) {
+fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach) {
     let me = ObjRef {
         kind: o.info.kind,
         namespace: o.namespace().to_string(),
@@ -278,15 +349,10 @@ fn extend_reach(side: &Session, o: &Object, reach: &mut Reach) {
     let root = side.mesh.mesh_config.root_namespace();
     let catalog = &side.catalog;
     let mesh = &side.mesh;
-    let proxy_ids = |pick: &dyn Fn(usize) -> bool| -> Vec<String> {
-        mesh.proxies()
-            .filter(|(i, _, _)| pick(*i))
-            .map(|(_, w, _)| w.id())
-            .collect()
-    };
     match &o.body {
         Body::Service(_) | Body::ServiceEntry(_) => {
-            for s in catalog.services.iter().filter(|s| s.source == me) {
+            for &i in index.services_from.get(&me).into_iter().flatten() {
+                let s = &catalog.services[i];
                 reach.hosts.insert(s.hostname.clone());
                 reach.hosts.extend(s.aliases.iter().cloned());
                 let behind: BTreeSet<usize> = catalog
@@ -294,7 +360,7 @@ fn extend_reach(side: &Session, o: &Object, reach: &mut Reach) {
                     .iter()
                     .filter_map(|e| e.workload)
                     .collect();
-                reach.proxies.extend(proxy_ids(&|i| behind.contains(&i)));
+                reach.proxies.extend(index.proxies(&behind));
             }
         }
         Body::VirtualService(_) => {
@@ -342,32 +408,25 @@ fn extend_reach(side: &Session, o: &Object, reach: &mut Reach) {
         | Body::DaemonSet(_)
         | Body::ReplicaSet(_)
         | Body::WorkloadEntry(_) => {
-            let defined: BTreeSet<usize> = mesh
-                .workloads
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| w.span == o.span)
-                .map(|(i, _)| i)
-                .collect();
-            reach.proxies.extend(proxy_ids(&|i| defined.contains(&i)));
-            for s in &catalog.services {
-                if catalog
-                    .endpoints_of(s)
-                    .iter()
-                    .any(|e| e.workload.is_some_and(|w| defined.contains(&w)))
-                {
-                    reach.hosts.insert(s.hostname.clone());
-                }
+            let defined = index.workloads_at.get(&o.span).into_iter().flatten();
+            for w in defined.clone() {
+                reach
+                    .hosts
+                    .extend(index.hosts_of.get(w).into_iter().flatten().cloned());
             }
+            reach.proxies.extend(index.proxies(defined));
         }
         Body::Sidecar(_) => {
-            reach.scoped.extend(proxy_ids(&|i| {
-                let w = &mesh.workloads[i];
-                side.config
-                    .sidecars
-                    .for_proxy(&w.namespace, &w.labels)
-                    .is_some_and(|s| s.meta.source == me)
-            }));
+            reach.scoped.extend(
+                mesh.proxies()
+                    .filter(|(_, w, _)| {
+                        side.config
+                            .sidecars
+                            .for_proxy(&w.namespace, &w.labels)
+                            .is_some_and(|s| s.meta.source == me)
+                    })
+                    .map(|(_, w, _)| w.id()),
+            );
         }
         Body::PeerAuthentication(_)
         | Body::AuthorizationPolicy(_)

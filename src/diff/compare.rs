@@ -2,7 +2,8 @@
 //! each change as a unified diff of the resource's JSON, and the strings in
 //! the parts that differ (for attribution).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
 use similar::TextDiff;
@@ -39,9 +40,59 @@ pub struct Change {
     pub mentions: BTreeSet<String>,
 }
 
-/// Every resource of the selected types that differs, in type then name order.
-pub fn compare(old: &Resources, new: &Resources, types: &[ResourceType]) -> Vec<Change> {
-    let null = Value::Null;
+/// A resource that differs between two sides, not yet described.
+pub struct Differs<'r> {
+    pub rtype: ResourceType,
+    pub name: &'r str,
+    pub op: Op,
+    old: Option<&'r Value>,
+    new: Option<&'r Value>,
+}
+
+impl Differs<'_> {
+    /// What the change is, as a fingerprint: equal keys describe alike, so
+    /// a change many comparisons find (one endpoint every view sees) is
+    /// described once. Member order counts, as it does in the diff.
+    pub fn key(&self) -> (ResourceType, String, u64, u64) {
+        let print = |v: Option<&Value>| {
+            let mut h = std::hash::DefaultHasher::new();
+            if let Some(v) = v {
+                fingerprint(v, &mut h);
+            }
+            h.finish()
+        };
+        (
+            self.rtype,
+            self.name.to_string(),
+            print(self.old),
+            print(self.new),
+        )
+    }
+
+    /// The unified diff and the strings where the sides differ.
+    pub fn describe(&self) -> Change {
+        let null = Value::Null;
+        let (a, b) = (self.old.unwrap_or(&null), self.new.unwrap_or(&null));
+        let mut mentions = BTreeSet::from([self.name.to_string()]);
+        differing_strings(a, b, &mut mentions);
+        let label = format!("{} {}", self.rtype.name(), self.name);
+        Change {
+            rtype: self.rtype,
+            name: self.name.to_string(),
+            op: self.op,
+            diff: unified(a, b, &label),
+            mentions,
+        }
+    }
+}
+
+/// Every resource of the selected types that differs, in type then name
+/// order.
+pub fn differing<'r>(
+    old: &'r Resources,
+    new: &'r Resources,
+    types: &[ResourceType],
+) -> Vec<Differs<'r>> {
     let keys: BTreeSet<_> = old.0.keys().chain(new.0.keys()).collect();
     let mut out = Vec::new();
     for key @ (rtype, name) in keys {
@@ -55,19 +106,47 @@ pub fn compare(old: &Resources, new: &Resources, types: &[ResourceType]) -> Vec<
             (None, Some(_)) => Op::Added,
             _ => Op::Removed,
         };
-        let (a, b) = (a.unwrap_or(&null), b.unwrap_or(&null));
-        let mut mentions = BTreeSet::from([name.clone()]);
-        differing_strings(a, b, &mut mentions);
-        let label = format!("{} {name}", rtype.name());
-        out.push(Change {
+        out.push(Differs {
             rtype: *rtype,
-            name: name.clone(),
+            name,
             op,
-            diff: unified(a, b, &label),
-            mentions,
+            old: a,
+            new: b,
         });
     }
     out
+}
+
+/// A structural hash of `v`, members in their order.
+fn fingerprint(v: &Value, h: &mut impl Hasher) {
+    match v {
+        Value::Null => h.write_u8(0),
+        Value::Bool(b) => {
+            h.write_u8(1);
+            b.hash(h);
+        }
+        Value::Number(n) => {
+            h.write_u8(2);
+            n.hash(h);
+        }
+        Value::String(s) => {
+            h.write_u8(3);
+            s.hash(h);
+        }
+        Value::Array(a) => {
+            h.write_u8(4);
+            h.write_usize(a.len());
+            a.iter().for_each(|x| fingerprint(x, h));
+        }
+        Value::Object(m) => {
+            h.write_u8(5);
+            h.write_usize(m.len());
+            for (k, x) in m {
+                k.hash(h);
+                fingerprint(x, h);
+            }
+        }
+    }
 }
 
 /// `--- old/LABEL`, `+++ new/LABEL`, hunks; an absent side is empty.
@@ -133,14 +212,17 @@ fn differing_within<'v>(
                     differing_within(p, q, path, out);
                 }
             } else if x.iter().chain(y).all(|v| named(v).is_some()) {
+                // By name through an index: a route configuration holds
+                // thousands of virtual hosts.
+                let (by_x, by_y) = (by_name(x), by_name(y));
                 for p in x {
-                    match y.iter().find(|q| named(q) == named(p)) {
+                    match named(p).and_then(|n| by_y.get(n)) {
                         Some(q) => differing_within(p, q, path, out),
                         None => whole(p, path, out),
                     }
                 }
                 for q in y {
-                    if !x.iter().any(|p| named(p) == named(q)) {
+                    if !named(q).is_some_and(|n| by_x.contains_key(n)) {
                         whole(q, path, out);
                     }
                 }
@@ -154,6 +236,17 @@ fn differing_within<'v>(
             whole(b, path, out);
         }
     }
+}
+
+/// Named elements by name, the first of each name (as a search would find).
+fn by_name(items: &[Value]) -> HashMap<&str, &Value> {
+    let mut out = HashMap::new();
+    for v in items {
+        if let Some(n) = v.get("name").and_then(Value::as_str) {
+            out.entry(n).or_insert(v);
+        }
+    }
+    out
 }
 
 fn all_strings(v: &Value, out: &mut BTreeSet<String>) {
@@ -197,7 +290,10 @@ mod tests {
             ),
             ("c", json!({"name": "c"})),
         ]);
-        let changes = compare(&old, &new, &ResourceType::ALL);
+        let changes: Vec<Change> = differing(&old, &new, &ResourceType::ALL)
+            .iter()
+            .map(Differs::describe)
+            .collect();
         let ops: Vec<(&str, Op)> = changes.iter().map(|c| (c.name.as_str(), c.op)).collect();
         assert_eq!(
             ops,
@@ -216,6 +312,20 @@ mod tests {
         );
         assert!(b.diff.contains("-      \"to\": \"c1\"\n"), "{}", b.diff);
         assert!(changes[2].diff.contains("+{\n"));
-        assert!(compare(&old, &new, &[ResourceType::Route]).is_empty());
+        assert!(differing(&old, &new, &[ResourceType::Route]).is_empty());
+    }
+
+    #[test]
+    fn keys_tell_changes_apart_by_content_and_order() {
+        let key = |a: Value, b: Value| {
+            let (old, new) = (resources(&[("x", a)]), resources(&[("x", b)]));
+            differing(&old, &new, &ResourceType::ALL)[0].key()
+        };
+        let k = key(json!({"a": 1, "b": 2}), json!({"a": 1, "b": 3}));
+        assert_eq!(k, key(json!({"a": 1, "b": 2}), json!({"a": 1, "b": 3})));
+        assert_ne!(k, key(json!({"a": 1, "b": 2}), json!({"a": 1, "b": 4})));
+        // Reordered members print differently, so they are another change.
+        assert_ne!(k, key(json!({"b": 2, "a": 1}), json!({"a": 1, "b": 3})));
+        assert_ne!(k, key(json!({"a": 1, "b": "2"}), json!({"a": 1, "b": 3})));
     }
 }

@@ -21,7 +21,7 @@ use crate::registry::ProxyType;
 use crate::session::Session;
 
 use attribute::{Attribution, ObjectChange, ProxyReach};
-use compare::{Op, compare};
+use compare::{Op, differing};
 use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
@@ -74,7 +74,7 @@ impl ProxyRef {
     }
 }
 
-/// A changed resource as a group shows it, and the objects that caused it.
+/// A changed resource as groups show it, and the objects that caused it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GroupChange {
     pub rtype: ResourceType,
@@ -91,7 +91,8 @@ pub struct GroupChange {
 #[derive(Debug, Clone)]
 pub struct Group {
     pub proxies: Vec<ProxyRef>,
-    pub changes: Vec<GroupChange>,
+    /// Indices into [`Report::changes`], by type and name.
+    pub changes: Vec<usize>,
 }
 
 /// A proxy whose configuration could be generated on one side only.
@@ -106,6 +107,9 @@ pub struct Failed {
 #[derive(Debug, Default)]
 pub struct Report {
     pub objects: Vec<ObjectChange>,
+    /// Each change with its causes once, in the order groups first show
+    /// them: a mesh-wide change is one entry however many groups show it.
+    pub changes: Vec<GroupChange>,
     /// Unified diffs of changed resources' JSON, each once, in the order
     /// groups first show them.
     pub diffs: Vec<String>,
@@ -124,6 +128,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// The changes `group` shows.
+    pub fn changes_of<'r>(&'r self, group: &'r Group) -> impl Iterator<Item = &'r GroupChange> {
+        group.changes.iter().map(|&c| &self.changes[c])
+    }
+
     /// Anything a reviewer must look at (exit status 1).
     pub fn has_changes(&self) -> bool {
         !(self.groups.is_empty()
@@ -166,7 +175,8 @@ struct Job {
     names: (Option<WorkloadNames>, Option<WorkloadNames>),
 }
 
-/// A change one comparison found, its diff held in the report's list.
+/// A change as comparisons find it, the same in every comparison that
+/// finds it (so described once), its diff held in the report's list.
 struct Found {
     rtype: ResourceType,
     name: String,
@@ -180,7 +190,8 @@ struct Found {
 /// What comparing one pair of parts (or of whole proxies) gave.
 #[derive(Default)]
 struct Outcome {
-    changes: Vec<Found>,
+    /// Indices into the changes found.
+    changes: Vec<usize>,
     /// Why a side has no configuration (old, new), when one has none.
     errors: Option<(Option<String>, Option<String>)>,
 }
@@ -266,6 +277,8 @@ pub fn compare_sides(
         None => HashSet::new(),
     };
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
+    let mut found: Vec<Found> = Vec::new();
+    let mut known: HashMap<(ResourceType, String, u64, u64), usize> = HashMap::new();
     let mut diffs: HashMap<String, usize> = HashMap::new();
     for job in &jobs {
         if skipped.contains(job) {
@@ -280,18 +293,22 @@ pub fn compare_sides(
         });
         let outcome = match (&x, &y) {
             (Ok(x), Ok(y)) => Outcome {
-                changes: compare(x, y, types)
-                    .into_iter()
-                    .map(|c| {
-                        let next = diffs.len();
-                        Found {
-                            hosts: attribution.map(|a| a.of_change(&c)).unwrap_or_default(),
-                            own: attribute::is_own(&c),
-                            diff: *diffs.entry(c.diff).or_insert(next),
-                            rtype: c.rtype,
-                            name: c.name,
-                            op: c.op,
-                        }
+                changes: differing(x, y, types)
+                    .iter()
+                    .map(|d| {
+                        *known.entry(d.key()).or_insert_with(|| {
+                            let c = d.describe();
+                            let next = diffs.len();
+                            found.push(Found {
+                                hosts: attribution.map(|a| a.of_change(&c)).unwrap_or_default(),
+                                own: attribute::is_own(&c),
+                                diff: *diffs.entry(c.diff).or_insert(next),
+                                rtype: c.rtype,
+                                name: c.name,
+                                op: c.op,
+                            });
+                            found.len() - 1
+                        })
                     })
                     .collect(),
                 errors: None,
@@ -301,6 +318,8 @@ pub fn compare_sides(
                 errors: Some((x.as_ref().err().cloned(), y.as_ref().err().cloned())),
             },
         };
+        // Large parts take a while to free: not on the way to the next.
+        std::thread::spawn(move || drop((x, y)));
         outcomes.push(outcome);
     }
     let job_index: HashMap<&Job, usize> = jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
@@ -311,13 +330,13 @@ pub fn compare_sides(
     type Coarse = (Vec<usize>, Option<ProxyReach>);
     let mut coarse: BTreeMap<Coarse, Vec<ProxyRef>> = BTreeMap::new();
     for ((q, jobs), reach) in pairs.iter().zip(reach) {
-        let mut found: Vec<usize> = Vec::new();
+        let mut with_changes: Vec<usize> = Vec::new();
         let mut errors: Option<(Option<String>, Option<String>)> = None;
         for job in jobs {
             let j = job_index[job];
             let outcome = &outcomes[j];
             if !outcome.changes.is_empty() {
-                found.push(j);
+                with_changes.push(j);
             }
             if let Some((x, y)) = &outcome.errors {
                 let e = errors.get_or_insert((None, None));
@@ -340,77 +359,92 @@ pub fn compare_sides(
             }
             None => {}
         }
-        if found.is_empty() {
+        if with_changes.is_empty() {
             report.unchanged += 1;
             continue;
         }
         coarse
-            .entry((found, reach))
+            .entry((with_changes, reach))
             .or_default()
             .push(ProxyRef::of(q));
     }
-    let change = |&(j, k): &(usize, usize)| &outcomes[j].changes[k];
-    let mut groups: BTreeMap<Vec<GroupChange>, Vec<ProxyRef>> = BTreeMap::new();
-    for ((found, reach), proxies) in coarse {
-        let mut shown: Vec<(usize, usize)> = found
+    // A group's changes: (index into `found`, causes).
+    type Shown = Vec<(usize, Vec<usize>)>;
+    let mut groups: BTreeMap<Shown, Vec<ProxyRef>> = BTreeMap::new();
+    for ((with_changes, reach), proxies) in coarse {
+        let mut shown: Vec<usize> = with_changes
             .iter()
-            .flat_map(|&j| (0..outcomes[j].changes.len()).map(move |k| (j, k)))
+            .flat_map(|&j| outcomes[j].changes.iter().copied())
             .collect();
-        shown.sort_by(|x, y| {
-            let (x, y) = (change(x), change(y));
+        shown.sort_by(|&x, &y| {
+            let (x, y) = (&found[x], &found[y]);
             (x.rtype, &x.name).cmp(&(y.rtype, &y.name))
         });
-        let mut changes: Vec<GroupChange> = shown
+        let mut changes: Shown = shown
             .iter()
-            .map(|at| {
-                let c = change(at);
-                GroupChange {
-                    rtype: c.rtype,
-                    name: c.name.clone(),
-                    op: c.op,
-                    diff: c.diff,
-                    causes: match (attribution, &reach) {
-                        (Some(a), Some(r)) => a.causes(r, &c.hosts, c.own),
-                        _ => Vec::new(),
-                    },
-                }
+            .map(|&f| {
+                let c = &found[f];
+                let causes = match (attribution, &reach) {
+                    (Some(a), Some(r)) => a.causes(r, &c.hosts, c.own),
+                    _ => Vec::new(),
+                };
+                (f, causes)
             })
             .collect();
         // A change that names no host (a listener whose route
         // configuration changed) is put down to what changed the rest of
         // these proxies.
-        let mut others: Vec<usize> = changes.iter().flat_map(|c| c.causes.clone()).collect();
+        let mut others: Vec<usize> = changes.iter().flat_map(|c| c.1.clone()).collect();
         others.sort();
         others.dedup();
-        for c in changes.iter_mut().filter(|c| c.causes.is_empty()) {
-            c.causes.clone_from(&others);
+        for c in changes.iter_mut().filter(|c| c.1.is_empty()) {
+            c.1.clone_from(&others);
         }
         groups.entry(changes).or_default().extend(proxies);
     }
-    report.groups = groups
+    let mut groups: Vec<(Shown, Vec<ProxyRef>)> = groups
         .into_iter()
-        .map(|(changes, mut proxies)| {
+        .map(|(shown, mut proxies)| {
             proxies.sort();
-            Group { proxies, changes }
+            (shown, proxies)
         })
         .collect();
     // Largest groups first (a mesh-wide change leads), then by first proxy.
-    report
-        .groups
-        .sort_by(|x, y| (y.proxies.len(), &x.proxies[0]).cmp(&(x.proxies.len(), &y.proxies[0])));
-    // Diffs numbered in the order groups show them; the others dropped.
+    groups.sort_by(|x, y| (y.1.len(), &x.1[0]).cmp(&(x.1.len(), &y.1[0])));
+    // Changes and diffs numbered in the order groups show them; the
+    // others dropped.
     let mut text: Vec<Option<String>> = vec![None; diffs.len()];
     for (t, i) in diffs {
         text[i] = Some(t);
     }
-    let mut renumbered: HashMap<usize, usize> = HashMap::new();
-    for c in report.groups.iter_mut().flat_map(|g| &mut g.changes) {
-        let next = renumbered.len();
-        let at = *renumbered.entry(c.diff).or_insert_with(|| {
-            report.diffs.push(text[c.diff].take().unwrap_or_default());
-            next
-        });
-        c.diff = at;
+    let mut diff_at: HashMap<usize, usize> = HashMap::new();
+    let mut change_at: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+    for (shown, proxies) in groups {
+        let changes = shown
+            .into_iter()
+            .map(|(f, causes)| {
+                let next = report.changes.len();
+                *change_at
+                    .entry((f, causes))
+                    .or_insert_with_key(|(f, causes)| {
+                        let c = &found[*f];
+                        let next_diff = report.diffs.len();
+                        let diff = *diff_at.entry(c.diff).or_insert_with(|| {
+                            report.diffs.push(text[c.diff].take().unwrap_or_default());
+                            next_diff
+                        });
+                        report.changes.push(GroupChange {
+                            rtype: c.rtype,
+                            name: c.name.clone(),
+                            op: c.op,
+                            diff,
+                            causes: causes.clone(),
+                        });
+                        next
+                    })
+            })
+            .collect();
+        report.groups.push(Group { proxies, changes });
     }
     report.not_generated.sort();
     report.failed.sort_by(|x, y| x.proxy.cmp(&y.proxy));
@@ -455,13 +489,13 @@ fn unreached<'j>(
         let reached = served.iter().any(|&i| {
             reach[i]
                 .as_ref()
-                .is_none_or(|r| r.whole() || (kind != PartKind::Outbound && r.own()))
+                .is_none_or(|r| r.whole() || (!kind.is_outbound() && r.own()))
         });
         if reached {
             continue;
         }
         let free = match kind {
-            PartKind::Outbound | PartKind::Inbound => {
+            PartKind::Outbound | PartKind::Clusters | PartKind::Inbound => {
                 let (hx, hy) = (a.part_hosts(*x), b.part_hosts(*y));
                 !attribution.reaches_host(hx.iter().chain(&hy).map(String::as_str))
             }

@@ -1,6 +1,6 @@
 //! A diff report as text (for a terminal, optionally coloured), markdown
 //! (a pull-request comment: summary table, then collapsible details) or
-//! JSON (schema `meshsim.diff/v2`, documented in the README).
+//! JSON (schema `meshsim.diff/v3`, documented in the README).
 
 use std::fmt::Write;
 
@@ -56,10 +56,9 @@ fn who(proxies: &[ProxyRef]) -> String {
 }
 
 /// "route 9080 changed, cluster X added and 3 more".
-fn what(group: &Group) -> String {
-    let phrases: Vec<String> = group
-        .changes
-        .iter()
+fn what(report: &Report, group: &Group) -> String {
+    let phrases: Vec<String> = report
+        .changes_of(group)
         .map(|c| c.op.phrase(c.rtype, &c.name))
         .collect();
     let shown = phrases
@@ -74,8 +73,8 @@ fn what(group: &Group) -> String {
     }
 }
 
-fn title(group: &Group) -> String {
-    format!("{}: {}", who(&group.proxies), what(group))
+fn title(report: &Report, group: &Group) -> String {
+    format!("{}: {}", who(&group.proxies), what(report, group))
 }
 
 fn spans(o: &ObjectChange) -> String {
@@ -172,10 +171,10 @@ fn text(report: &Report, color: bool) -> String {
     }
     let mut shown = vec![false; report.diffs.len()];
     for g in &report.groups {
-        let _ = writeln!(s, "{}", p.bold(&title(g)));
+        let _ = writeln!(s, "{}", p.bold(&title(report, g)));
         let ids: Vec<&str> = g.proxies.iter().map(|p| p.id.as_str()).collect();
         let _ = writeln!(s, "  proxies: {}", ids.join(", "));
-        for c in &g.changes {
+        for c in report.changes_of(g) {
             let _ = writeln!(
                 s,
                 "  {}{}",
@@ -231,14 +230,17 @@ fn markdown(report: &Report) -> String {
     let _ = writeln!(s, "| proxies | changes | caused by |\n|---|---|---|");
     let cell = |t: &str| t.replace('|', "\\|");
     for g in &report.groups {
-        let mut causes_of: Vec<usize> = g.changes.iter().flat_map(|c| c.causes.clone()).collect();
+        let mut causes_of: Vec<usize> = report
+            .changes_of(g)
+            .flat_map(|c| c.causes.clone())
+            .collect();
         causes_of.sort();
         causes_of.dedup();
         let _ = writeln!(
             s,
             "| {} | {} | {} |",
             who(&g.proxies),
-            cell(&what(g)),
+            cell(&what(report, g)),
             cell(&causes(report, &causes_of, false))
         );
     }
@@ -268,10 +270,10 @@ fn markdown(report: &Report) -> String {
         let _ = writeln!(
             s,
             "\n<details><summary>{}</summary>\n\nProxies: {}\n",
-            cell(&title(g)),
+            cell(&title(report, g)),
             ids.join(", ")
         );
-        for c in &g.changes {
+        for c in report.changes_of(g) {
             let phrase = c.op.phrase(c.rtype, &c.name);
             let by = caused_by(report, &c.causes, true);
             if std::mem::replace(&mut shown[c.diff], true) {
@@ -293,7 +295,7 @@ fn proxy_json(p: &ProxyRef) -> Value {
     json!({"id": p.id, "namespace": p.namespace, "type": p.kind.as_str()})
 }
 
-/// The `meshsim.diff/v2` document, serialized as it is written: a mesh-wide
+/// The `meshsim.diff/v3` document, serialized as it is written: a mesh-wide
 /// change lists hundreds of thousands of group changes, which a `Value` of
 /// the whole document would hold several times over.
 struct JsonReport<'r>(&'r Report);
@@ -317,7 +319,7 @@ impl serde::Serialize for JsonReport<'_> {
         let report = self.0;
         let changed: usize = report.groups.iter().map(|g| g.proxies.len()).sum();
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("schema", "meshsim.diff/v2")?;
+        m.serialize_entry("schema", "meshsim.diff/v3")?;
         m.serialize_entry(
             "summary",
             &json!({
@@ -348,15 +350,21 @@ impl serde::Serialize for JsonReport<'_> {
             "groups",
             &items(report.groups.iter().map(|g| {
                 json!({
-                    "title": title(g),
+                    "title": title(report, g),
                     "proxies": g.proxies.iter().map(proxy_json).collect::<Vec<_>>(),
-                    "changes": g.changes.iter().map(|c| json!({
-                        "type": c.rtype.name(),
-                        "name": c.name,
-                        "change": c.op.name(),
-                        "causes": c.causes,
-                        "diff": c.diff,
-                    })).collect::<Vec<_>>(),
+                    "changes": g.changes,
+                })
+            })),
+        )?;
+        m.serialize_entry(
+            "changes",
+            &items(report.changes.iter().map(|c| {
+                json!({
+                    "type": c.rtype.name(),
+                    "name": c.name,
+                    "change": c.op.name(),
+                    "causes": c.causes,
+                    "diff": c.diff,
                 })
             })),
         )?;

@@ -1,16 +1,20 @@
 //! Class the proxies of a session by equal generation inputs, so each
 //! configuration part is generated once.
 //!
-//! A sidecar's configuration splits in three parts (unless EnvoyFilters
+//! A sidecar's configuration splits in four parts (unless EnvoyFilters
 //! patch it, which may reach across them; gateways stay whole):
 //!
-//! - **outbound** (listeners, routes, clusters, endpoints of what it
-//!   sees): a function of its namespace, the Sidecar and the
-//!   label-selecting configuration that picks it ([`OutboundSelectors`]),
-//!   its metadata, proxy configuration, interception and locality, and of
-//!   the tracing values naming the workload, which are generated as
-//!   placeholders and put back per proxy ([`WorkloadNames`]). Every sidecar
-//!   of a namespace usually shares one; it is most of the configuration.
+//! - **outbound** (listeners and routes of what it sees): a function of
+//!   its namespace, the Sidecar and the label-selecting configuration that
+//!   picks it ([`OutboundSelectors`]), its metadata, proxy configuration,
+//!   interception and locality, and of the tracing values naming the
+//!   workload, which are generated as placeholders and put back per proxy
+//!   ([`WorkloadNames`]). Every sidecar of a namespace usually shares one.
+//! - **clusters** (outbound clusters and endpoints): a function of exactly
+//!   what cluster generation reads ([`generate::clusters_key`]: the
+//!   services seen, their ports and the DestinationRule each gets), so
+//!   shared across namespaces that see the same mesh. It is most of the
+//!   configuration.
 //! - **inbound** (`virtualInbound`, inbound clusters): per workload.
 //! - **own** (static resources, secrets): per workload, from the secret
 //!   names the other parts reference.
@@ -43,9 +47,19 @@ use super::resources::Resources;
 pub enum PartKind {
     /// All of it.
     Whole,
+    /// Outbound listeners and routes.
     Outbound,
+    /// Outbound clusters and endpoints.
+    Clusters,
     Inbound,
     Own,
+}
+
+impl PartKind {
+    /// What the proxy sees, as opposed to what it is.
+    pub fn is_outbound(self) -> bool {
+        matches!(self, PartKind::Outbound | PartKind::Clusters)
+    }
 }
 
 /// A proxy of one side.
@@ -171,7 +185,7 @@ impl Side for Classes<'_> {
         let Part { kind, workload, .. } = self.parts[part];
         let ctx = self.session.context();
         match kind {
-            PartKind::Outbound => generate::outbound_hosts(&ctx, workload),
+            PartKind::Outbound | PartKind::Clusters => generate::outbound_hosts(&ctx, workload),
             PartKind::Inbound => generate::inbound_hosts(&ctx, workload),
             PartKind::Whole | PartKind::Own => Vec::new(),
         }
@@ -188,6 +202,7 @@ impl Side for Classes<'_> {
         let (config, sds) = match kind {
             PartKind::Whole => return self.session.generate(workload).map(Resources::from_config),
             PartKind::Outbound => generate::outbound_part(&ctx, workload),
+            PartKind::Clusters => generate::clusters_part(&ctx, workload),
             PartKind::Inbound => generate::inbound_part(&ctx, workload),
             PartKind::Own => {
                 let names: BTreeSet<String> = others.iter().flat_map(|&p| self.sds_of(p)).collect();
@@ -204,7 +219,7 @@ impl Side for Classes<'_> {
 
 /// What generation reads from one proxy (see the module comment); the
 /// outbound part's key leaves out what only the inbound side reads.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 struct Key {
     kind: &'static str,
     namespace: String,
@@ -226,6 +241,8 @@ struct Key {
     workload_name: String,
     /// The Gateway API gateway a pod belongs to (target refs pick it).
     gateway: Option<String>,
+    /// What a clusters part reads ([`generate::clusters_key`]; only there).
+    reads: String,
 }
 
 /// The session-wide facts that decide whether a proxy's IP or node matters.
@@ -294,6 +311,7 @@ impl<'s> Relevance<'s> {
                 .collect(),
             workload_name: proxy.workload_name.clone(),
             gateway: proxy.labels.get(GATEWAY_NAME_LABEL).cloned(),
+            reads: String::new(),
         }
     }
 
@@ -315,6 +333,7 @@ impl<'s> Relevance<'s> {
             targets: Vec::new(),
             workload_name: String::new(),
             gateway: whole.gateway.clone(),
+            reads: String::new(),
         }
     }
 }
@@ -341,6 +360,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             parts.len() - 1
         })
     };
+    let mut reads_of: HashMap<Key, String> = HashMap::new();
     for (i, w, kind) in session.mesh.proxies() {
         let id = w.id();
         if !wanted(&id) {
@@ -350,11 +370,23 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         let key = relevance.key(session, &proxy);
         let parts = if generate::splits(&ctx, &proxy) {
             let outbound_key = relevance.outbound_key(&proxy, &key);
+            // Equal outbound keys see the same services under the same
+            // rules: what the clusters read is worked out once per view.
+            let reads = reads_of
+                .entry(outbound_key.clone())
+                .or_insert_with(|| generate::clusters_key(&ctx, i))
+                .clone();
+            let clusters_key = Key {
+                kind: key.kind,
+                reads,
+                ..Key::default()
+            };
             let outbound = part(&mut out.parts, PartKind::Outbound, outbound_key, i);
+            let clusters = part(&mut out.parts, PartKind::Clusters, clusters_key, i);
             let inbound = part(&mut out.parts, PartKind::Inbound, key.clone(), i);
             let own = part(&mut out.parts, PartKind::Own, key, i);
-            out.parts[own].others = vec![outbound, inbound];
-            vec![outbound, inbound, own]
+            out.parts[own].others = vec![outbound, clusters, inbound];
+            vec![outbound, clusters, inbound, own]
         } else {
             vec![part(&mut out.parts, PartKind::Whole, key, i)]
         };

@@ -2,6 +2,7 @@
 //! reviewed snapshots, git revisions, snapshot drift, exit codes, the JSON
 //! schema, markdown and colour; and the generation sharing diff relies on.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,6 +41,20 @@ fn meshsim(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The changes a group of a `-o json` report shows (the group lists them
+/// by index into the report's `changes`).
+fn changes_of<'r>(
+    report: &'r serde_json::Value,
+    group: &serde_json::Value,
+) -> Vec<&'r serde_json::Value> {
+    group["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &report["changes"][i.as_u64().unwrap() as usize])
+        .collect()
 }
 
 fn join(paths: &[PathBuf]) -> String {
@@ -127,7 +142,7 @@ fn reviews_50_v3_changes_route_9080_on_every_sidecar() {
             .iter()
             .all(|p| p["type"] == "sidecar")
     );
-    let changes = groups[0]["changes"].as_array().unwrap();
+    let changes = changes_of(&report, &groups[0]);
     assert_eq!(changes.len(), 1);
     assert_eq!(
         (changes[0]["type"].as_str(), changes[0]["name"].as_str()),
@@ -181,6 +196,7 @@ fn shop_text_json_and_markdown() {
             "summary",
             "objects",
             "groups",
+            "changes",
             "diffs",
             "added",
             "removed",
@@ -188,7 +204,7 @@ fn shop_text_json_and_markdown() {
             "not_generated"
         ]
     );
-    assert_eq!(v["schema"], "meshsim.diff/v2");
+    assert_eq!(v["schema"], "meshsim.diff/v3");
     let added: Vec<&str> = v["added"]
         .as_array()
         .unwrap()
@@ -229,7 +245,7 @@ fn filters_by_pod_and_type() {
             .unwrap()
             .starts_with("frontend-")
     );
-    for c in groups[0]["changes"].as_array().unwrap() {
+    for c in changes_of(&v, &groups[0]) {
         assert_eq!(c["type"], "cluster");
     }
     // A proxy that appears is a change whatever the types; one proxy's
@@ -440,6 +456,40 @@ fn snapshot_writes_deterministically_and_check_finds_drift() {
     assert_eq!(files(&dir), first);
 }
 
+/// Clusters and endpoints are shared across namespaces when the sidecars
+/// see the same services under the same DestinationRules; listeners and
+/// routes (short names, lookups by namespace) stay per namespace.
+#[test]
+fn clusters_are_shared_across_namespaces_under_the_same_rules() {
+    let session = Session::open(&Inputs {
+        paths: vec![Path::new(ROOT).join("testdata/diff/teams")],
+        namespace: "default".into(),
+        mesh_config: None,
+        implicit_injection: true,
+    })
+    .unwrap();
+    let classes = share::classify(&session, &|_| true);
+    let part = |ns: &str, kind: share::PartKind| -> usize {
+        let p = classes
+            .proxies()
+            .values()
+            .find(|p| p.namespace == ns)
+            .unwrap_or_else(|| panic!("a proxy in {ns}"));
+        *p.parts
+            .iter()
+            .find(|&&x| classes.part_kind(x) == kind)
+            .unwrap_or_else(|| panic!("{ns} has a {kind:?} part"))
+    };
+    use share::PartKind::{Clusters, Outbound};
+    assert_eq!(part("team-a", Clusters), part("team-b", Clusters));
+    assert_ne!(part("team-a", Clusters), part("team-c", Clusters));
+    let outbound: BTreeSet<usize> = ["team-a", "team-b", "team-c"]
+        .iter()
+        .map(|ns| part(ns, Outbound))
+        .collect();
+    assert_eq!(outbound.len(), 3);
+}
+
 /// Sharing one generation between proxies of equal inputs gives each of
 /// them exactly what generating it alone gives.
 #[test]
@@ -451,6 +501,7 @@ fn shared_generation_equals_generating_each_proxy() {
         vec![PathBuf::from("testdata/wasm")],
         vec![PathBuf::from("testdata/authz")],
         vec![PathBuf::from("testdata/gateway")],
+        vec![PathBuf::from("testdata/diff/teams")],
     ];
     if let Some(shared) = shared() {
         revisions.extend(
@@ -524,10 +575,8 @@ fn workload_tracing_values_group_and_their_changes_show() {
         })
         .collect();
     assert_eq!(own.len(), 1, "{json}");
-    let listener = own[0]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let listener = changes_of(&v, own[0])
+        .into_iter()
         .find(|c| c["type"] == "listener")
         .expect("a listener change");
     let diff = diffs[listener["diff"].as_u64().unwrap() as usize]

@@ -110,11 +110,7 @@ fn outbound_half(
     let mut facts = GatewayFacts::default();
     let ((listeners, routes), (clusters, endpoints)) = std::thread::scope(|threads| {
         let side = threads.spawn(|| match proxy.kind {
-            ProxyType::Sidecar => {
-                let outbound = outbound::listeners(ctx, proxy, scope);
-                let routes = rds::route_configs(ctx, proxy, scope, &rds::referenced(&outbound));
-                (outbound, routes)
-            }
+            ProxyType::Sidecar => sidecar_listeners(ctx, proxy, scope),
             ProxyType::Router => {
                 let g = gateway::build(ctx, proxy, scope);
                 facts.verified.extend(g.verified_credentials);
@@ -123,12 +119,11 @@ fn outbound_half(
                 (g.listeners, g.routes)
             }
         });
-        let clusters = unique(clusters::outbound_clusters(ctx, proxy, &scope.cds_services));
-        let endpoints = clusters::load_assignments(ctx, proxy, &clusters);
+        let clusters = outbound_clusters(ctx, proxy, scope);
         let listeners = side
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (listeners, (clusters, endpoints))
+        (listeners, clusters)
     });
     let mut half = Half {
         listeners,
@@ -143,6 +138,28 @@ fn outbound_half(
         half.clusters.extend(sni);
     }
     (half, facts)
+}
+
+/// A sidecar's outbound listeners and the route configurations they name.
+fn sidecar_listeners(
+    ctx: &Context,
+    proxy: &Proxy,
+    scope: &scope::SidecarScope,
+) -> (Vec<Value>, Vec<Value>) {
+    let outbound = outbound::listeners(ctx, proxy, scope);
+    let routes = rds::route_configs(ctx, proxy, scope, &rds::referenced(&outbound));
+    (outbound, routes)
+}
+
+/// The outbound clusters of the scope's services and their endpoints.
+fn outbound_clusters(
+    ctx: &Context,
+    proxy: &Proxy,
+    scope: &scope::SidecarScope,
+) -> (Vec<Value>, Vec<Value>) {
+    let clusters = unique(clusters::outbound_clusters(ctx, proxy, &scope.cds_services));
+    let endpoints = clusters::load_assignments(ctx, proxy, &clusters);
+    (clusters, endpoints)
 }
 
 /// Duplicate cluster names: the first wins (§7.1).
@@ -226,16 +243,70 @@ pub fn splits(ctx: &Context, proxy: &Proxy) -> bool {
     proxy.kind == ProxyType::Sidecar && envoyfilter::patches_for(ctx, proxy).is_empty()
 }
 
-/// The outbound half of a sidecar that [`splits`], the values tracing
-/// takes from the workload written as placeholders
+/// The outbound listeners and routes of a sidecar that [`splits`], the
+/// values tracing takes from the workload written as placeholders
 /// ([`telemetry::WorkloadNames`]): the same for every sidecar of one view.
 pub fn outbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
     let scope = scope::build(ctx, &proxy);
-    let mut half = outbound_half(ctx, &proxy, &scope).0;
+    let (mut listeners, routes) = sidecar_listeners(ctx, &proxy, &scope);
     let names = telemetry::WorkloadNames::of(&proxy);
-    half.listeners.iter_mut().for_each(|l| names.mask(l));
+    listeners.iter_mut().for_each(|l| names.mask(l));
+    let half = Half {
+        listeners,
+        routes,
+        ..Half::default()
+    };
     half.into_part(proxy)
+}
+
+/// The outbound clusters and endpoints of a sidecar that [`splits`]: the
+/// same for every sidecar with the same [`clusters_key`], across
+/// namespaces.
+pub fn clusters_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    let scope = scope::build(ctx, &proxy);
+    let (clusters, endpoints) = outbound_clusters(ctx, &proxy, &scope);
+    let half = Half {
+        clusters,
+        endpoints,
+        ..Half::default()
+    };
+    half.into_part(proxy)
+}
+
+/// What [`clusters_part`] reads from a sidecar, written out: the services
+/// it sees with their ports and the DestinationRule that applies to each
+/// (by name), whether it has only IPv6 addresses, and its node when a
+/// service keeps traffic on the node. The namespace is not in it: sidecars
+/// of namespaces that see the same services under the same rules share
+/// their clusters.
+pub fn clusters_key(ctx: &Context, workload: usize) -> String {
+    use std::fmt::Write;
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    let scope = scope::build(ctx, &proxy);
+    let v6_only = proxy.ips.iter().all(|ip| ip.is_ipv6());
+    let node_local = scope.cds_services.iter().any(|s| s.service.node_local);
+    let mut out = format!("{v6_only} {:?}", node_local.then_some(&proxy.node));
+    for s in &scope.cds_services {
+        let svc = s.service;
+        let rule = ctx.config.destination_rules.for_proxy(
+            &proxy.namespace,
+            &proxy.labels,
+            &svc.hostname,
+            &svc.namespace,
+        );
+        let _ = write!(out, "\n{}/{}", svc.namespace, svc.hostname);
+        for p in &s.ports {
+            let _ = write!(out, " {p:?}");
+        }
+        if let Some(r) = rule {
+            for m in &r.metas {
+                let _ = write!(out, " {}/{}", m.namespace, m.name);
+            }
+        }
+    }
+    out
 }
 
 /// The hosts whose services, VirtualServices and DestinationRules the
