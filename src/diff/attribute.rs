@@ -72,6 +72,8 @@ struct Reach {
     scoped: BTreeSet<String>,
     /// Every proxy of these namespaces ("" for all).
     namespaces: BTreeSet<String>,
+    /// The own side of every proxy of these namespaces ("" for all).
+    own_namespaces: BTreeSet<String>,
     /// meshsim does not model its reach: a cause when nothing else is.
     unmodelled: bool,
     /// It may change proxies beyond the ones it names (a Namespace's
@@ -90,8 +92,10 @@ pub struct Attribution {
     /// Sidecar) and by namespace ("" for all).
     by_proxy: HashMap<String, Vec<usize>>,
     by_namespace: HashMap<String, Vec<usize>>,
-    /// The objects reaching a proxy's own side, by proxy id.
+    /// The objects reaching a proxy's own side, by proxy id and by
+    /// namespace.
     own_by_proxy: HashMap<String, Vec<usize>>,
+    own_by_namespace: HashMap<String, Vec<usize>>,
 }
 
 /// What [`extend_reach`] looks up on one side, indexed once: a mesh-wide
@@ -214,6 +218,9 @@ impl Attribution {
             for id in &reach.proxies {
                 out.own_by_proxy.entry(id.clone()).or_default().push(at);
             }
+            for ns in &reach.own_namespaces {
+                out.own_by_namespace.entry(ns.clone()).or_default().push(at);
+            }
             out.reach.push(reach);
         }
         out
@@ -234,10 +241,13 @@ impl Attribution {
             .collect();
         any.sort_unstable();
         any.dedup();
-        ProxyReach {
-            any,
-            inbound: list(&self.own_by_proxy, id).collect(),
-        }
+        let mut inbound: Vec<usize> = list(&self.own_by_proxy, id)
+            .chain(list(&self.own_by_namespace, namespace))
+            .chain(list(&self.own_by_namespace, ""))
+            .collect();
+        inbound.sort_unstable();
+        inbound.dedup();
+        ProxyReach { any, inbound }
     }
 
     /// Whether what the changed objects reach is all known: then a part of
@@ -430,16 +440,11 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
         }
         Body::PeerAuthentication(_)
         | Body::AuthorizationPolicy(_)
-        | Body::RequestAuthentication(_)
-        | Body::EnvoyFilter(_)
-        | Body::Telemetry(_)
-        | Body::WasmPlugin(_)
-        | Body::TrafficExtension(_)
-        | Body::ProxyConfig(_)
-        | Body::IstioGateway(_) => {
-            // Selectors are not narrowed: every proxy of the namespace (of
-            // the mesh, for the root namespace) may be affected.
-            reach.namespaces.insert(if ns == root {
+        | Body::RequestAuthentication(_) => {
+            // What a proxy serves (a sidecar's inbound side, a gateway's
+            // listeners), for every proxy of the namespace (of the mesh,
+            // for the root namespace): selectors are not narrowed.
+            reach.own_namespaces.insert(if ns == root {
                 String::new()
             } else {
                 ns.to_string()
@@ -452,6 +457,20 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
                     }
                 }
             }
+        }
+        Body::EnvoyFilter(_)
+        | Body::Telemetry(_)
+        | Body::WasmPlugin(_)
+        | Body::TrafficExtension(_)
+        | Body::ProxyConfig(_)
+        | Body::IstioGateway(_) => {
+            // Selectors are not narrowed: every proxy of the namespace (of
+            // the mesh, for the root namespace) may be affected.
+            reach.namespaces.insert(if ns == root {
+                String::new()
+            } else {
+                ns.to_string()
+            });
         }
         Body::Namespace(_) => {
             reach.namespaces.insert(o.name().to_string());

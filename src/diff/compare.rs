@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
-use similar::TextDiff;
+use similar::{Algorithm, TextDiff};
 
 use super::resources::{ResourceType, Resources};
 
@@ -161,7 +161,12 @@ fn unified(a: &Value, b: &Value, label: &str) -> String {
         }
     };
     let (ta, tb) = (text(a), text(b));
-    TextDiff::from_lines(&ta, &tb)
+    // Patience anchors on lines found once on each side (every object's
+    // name): a route configuration with thousands of virtual hosts and
+    // changes all over diffs in pieces instead of one quadratic search.
+    TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .diff_lines(&ta, &tb)
         .unified_diff()
         .context_radius(3)
         .header(&format!("old/{label}"), &format!("new/{label}"))

@@ -74,25 +74,27 @@ impl ProxyRef {
     }
 }
 
-/// A changed resource as groups show it, and the objects that caused it.
+/// A changed resource as a group shows it, and the objects that caused it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GroupChange {
     pub rtype: ResourceType,
     pub name: String,
     pub op: Op,
-    /// Index into [`Report::diffs`]: a change many groups show is held
-    /// (and printed) once.
+    /// Index into [`Report::diffs`]: a change several groups show (with
+    /// other causes) is held (and printed) once.
     pub diff: usize,
     /// Indices into [`Report::objects`].
     pub causes: Vec<usize>,
 }
 
-/// Proxies that show exactly the same changes.
+/// The proxies that show a set of changes, and no other proxy does: each
+/// change (with its causes) is in one group, and a proxy is in as many
+/// groups as it has kinds of change (what its namespace sees, what its
+/// workload serves...).
 #[derive(Debug, Clone)]
 pub struct Group {
     pub proxies: Vec<ProxyRef>,
-    /// Indices into [`Report::changes`], by type and name.
-    pub changes: Vec<usize>,
+    pub changes: Vec<GroupChange>,
 }
 
 /// A proxy whose configuration could be generated on one side only.
@@ -107,9 +109,6 @@ pub struct Failed {
 #[derive(Debug, Default)]
 pub struct Report {
     pub objects: Vec<ObjectChange>,
-    /// Each change with its causes once, in the order groups first show
-    /// them: a mesh-wide change is one entry however many groups show it.
-    pub changes: Vec<GroupChange>,
     /// Unified diffs of changed resources' JSON, each once, in the order
     /// groups first show them.
     pub diffs: Vec<String>,
@@ -122,17 +121,15 @@ pub struct Report {
     pub not_generated: Vec<(ProxyRef, String)>,
     /// Proxies present on both sides whose compared resources are equal.
     pub unchanged: usize,
+    /// Proxies present on both sides with changes (each in one group or
+    /// more).
+    pub changed: usize,
     /// Pairs of parts generated and compared (the others no changed
     /// object reaches).
     pub generated: usize,
 }
 
 impl Report {
-    /// The changes `group` shows.
-    pub fn changes_of<'r>(&'r self, group: &'r Group) -> impl Iterator<Item = &'r GroupChange> {
-        group.changes.iter().map(|&c| &self.changes[c])
-    }
-
     /// Anything a reviewer must look at (exit status 1).
     pub fn has_changes(&self) -> bool {
         !(self.groups.is_empty()
@@ -323,10 +320,8 @@ pub fn compare_sides(
         outcomes.push(outcome);
     }
     let job_index: HashMap<&Job, usize> = jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
-    // Proxies grouped first by the comparisons that found their changes and
-    // by what reaches them (so by their causes): cheap to compare, and a
-    // group's changes are listed once, not per proxy. Groups of equal
-    // content then merge.
+    // Proxies classed first by the comparisons that found their changes and
+    // by what reaches them (so by their causes): cheap to compare.
     type Coarse = (Vec<usize>, Option<ProxyReach>);
     let mut coarse: BTreeMap<Coarse, Vec<ProxyRef>> = BTreeMap::new();
     for ((q, jobs), reach) in pairs.iter().zip(reach) {
@@ -363,85 +358,127 @@ pub fn compare_sides(
             report.unchanged += 1;
             continue;
         }
+        report.changed += 1;
         coarse
             .entry((with_changes, reach))
             .or_default()
             .push(ProxyRef::of(q));
     }
-    // A group's changes: (index into `found`, causes).
-    type Shown = Vec<(usize, Vec<usize>)>;
-    let mut groups: BTreeMap<Shown, Vec<ProxyRef>> = BTreeMap::new();
-    for ((with_changes, reach), proxies) in coarse {
-        let mut shown: Vec<usize> = with_changes
-            .iter()
-            .flat_map(|&j| outcomes[j].changes.iter().copied())
-            .collect();
-        shown.sort_by(|&x, &y| {
-            let (x, y) = (&found[x], &found[y]);
-            (x.rtype, &x.name).cmp(&(y.rtype, &y.name))
-        });
-        let mut changes: Shown = shown
-            .iter()
-            .map(|&f| {
-                let c = &found[f];
-                let causes = match (attribution, &reach) {
-                    (Some(a), Some(r)) => a.causes(r, &c.hosts, c.own),
-                    _ => Vec::new(),
-                };
-                (f, causes)
-            })
-            .collect();
-        // A change that names no host (a listener whose route
-        // configuration changed) is put down to what changed the rest of
-        // these proxies.
-        let mut others: Vec<usize> = changes.iter().flat_map(|c| c.1.clone()).collect();
-        others.sort();
-        others.dedup();
-        for c in changes.iter_mut().filter(|c| c.1.is_empty()) {
-            c.1.clone_from(&others);
+    let classes: Vec<(Coarse, Vec<ProxyRef>)> = coarse.into_iter().collect();
+    // The classes each comparison's changes reach, by what reaches them.
+    let mut by_job: BTreeMap<(usize, &Option<ProxyReach>), Vec<usize>> = BTreeMap::new();
+    for (c, ((jobs, reach), _)) in classes.iter().enumerate() {
+        for &j in jobs {
+            by_job.entry((j, reach)).or_default().push(c);
         }
-        groups.entry(changes).or_default().extend(proxies);
     }
-    let mut groups: Vec<(Shown, Vec<ProxyRef>)> = groups
+    let causes_of = |reach: &Option<ProxyReach>, f: &Found| match (attribution, reach) {
+        (Some(a), Some(r)) => a.causes(r, &f.hosts, f.own),
+        _ => Vec::new(),
+    };
+    // What each class's changes are put down to, for a change that names
+    // no host (a listener whose route configuration changed): what caused
+    // the rest of its proxies' changes.
+    let mut class_causes: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); classes.len()];
+    for (&(j, reach), cs) in &by_job {
+        let all: BTreeSet<usize> = outcomes[j]
+            .changes
+            .iter()
+            .flat_map(|&f| causes_of(reach, &found[f]))
+            .collect();
+        for &c in cs {
+            class_causes[c].extend(&all);
+        }
+    }
+    // Each change with its causes, and the sets of classes showing it.
+    let mut entries: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+    let mut shown_by: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut sets: HashMap<&[usize], usize> = HashMap::new();
+    for (&(j, reach), cs) in &by_job {
+        let next = sets.len();
+        let set = *sets.entry(cs.as_slice()).or_insert(next);
+        let fallback: Vec<usize> = cs
+            .iter()
+            .flat_map(|&c| class_causes[c].iter().copied())
+            .collect::<BTreeSet<usize>>()
+            .into_iter()
+            .collect();
+        for &f in &outcomes[j].changes {
+            let mut causes = causes_of(reach, &found[f]);
+            if causes.is_empty() {
+                causes.clone_from(&fallback);
+            }
+            let next = shown_by.len();
+            let e = *entries
+                .entry((f, causes))
+                .or_insert_with_key(|(f, causes)| {
+                    shown_by.push((*f, causes.clone(), Vec::new()));
+                    next
+                });
+            shown_by[e].2.push(set);
+        }
+    }
+    let mut set_classes: Vec<&[usize]> = vec![&[]; sets.len()];
+    for (cs, i) in sets {
+        set_classes[i] = cs;
+    }
+    // Changes shown by the same sets form a group; its proxies are those
+    // of the sets' classes.
+    // A change found, with its causes: (index into `found`, causes).
+    type Shown = (usize, Vec<usize>);
+    let mut groups: BTreeMap<Vec<usize>, Vec<Shown>> = BTreeMap::new();
+    for (f, causes, mut by) in shown_by {
+        by.sort_unstable();
+        by.dedup();
+        groups.entry(by).or_default().push((f, causes));
+    }
+    let mut groups: Vec<(Vec<ProxyRef>, Vec<Shown>)> = groups
         .into_iter()
-        .map(|(shown, mut proxies)| {
+        .map(|(by, mut changes)| {
+            let mut in_classes: Vec<usize> = by
+                .iter()
+                .flat_map(|&s| set_classes[s].iter().copied())
+                .collect();
+            in_classes.sort_unstable();
+            in_classes.dedup();
+            let mut proxies: Vec<ProxyRef> = in_classes
+                .iter()
+                .flat_map(|&c| classes[c].1.iter().cloned())
+                .collect();
             proxies.sort();
-            (shown, proxies)
+            changes.sort_by(|x, y| {
+                let (a, b) = (&found[x.0], &found[y.0]);
+                (a.rtype, &a.name, &x.1).cmp(&(b.rtype, &b.name, &y.1))
+            });
+            (proxies, changes)
         })
         .collect();
-    // Largest groups first (a mesh-wide change leads), then by first proxy.
-    groups.sort_by(|x, y| (y.1.len(), &x.1[0]).cmp(&(x.1.len(), &y.1[0])));
-    // Changes and diffs numbered in the order groups show them; the
-    // others dropped.
+    // Largest groups first (a mesh-wide change leads), then by first proxy
+    // and first change.
+    groups.sort_by(|x, y| (y.0.len(), &x.0[0], x.1[0].0).cmp(&(x.0.len(), &y.0[0], y.1[0].0)));
+    // Diffs numbered in the order groups show them; the others dropped.
     let mut text: Vec<Option<String>> = vec![None; diffs.len()];
     for (t, i) in diffs {
         text[i] = Some(t);
     }
     let mut diff_at: HashMap<usize, usize> = HashMap::new();
-    let mut change_at: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
-    for (shown, proxies) in groups {
+    for (proxies, shown) in groups {
         let changes = shown
             .into_iter()
             .map(|(f, causes)| {
-                let next = report.changes.len();
-                *change_at
-                    .entry((f, causes))
-                    .or_insert_with_key(|(f, causes)| {
-                        let c = &found[*f];
-                        let next_diff = report.diffs.len();
-                        let diff = *diff_at.entry(c.diff).or_insert_with(|| {
-                            report.diffs.push(text[c.diff].take().unwrap_or_default());
-                            next_diff
-                        });
-                        report.changes.push(GroupChange {
-                            rtype: c.rtype,
-                            name: c.name.clone(),
-                            op: c.op,
-                            diff,
-                            causes: causes.clone(),
-                        });
-                        next
-                    })
+                let c = &found[f];
+                let next = report.diffs.len();
+                let diff = *diff_at.entry(c.diff).or_insert_with(|| {
+                    report.diffs.push(text[c.diff].take().unwrap_or_default());
+                    next
+                });
+                GroupChange {
+                    rtype: c.rtype,
+                    name: c.name.clone(),
+                    op: c.op,
+                    diff,
+                    causes,
+                }
             })
             .collect();
         report.groups.push(Group { proxies, changes });

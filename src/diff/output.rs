@@ -56,9 +56,10 @@ fn who(proxies: &[ProxyRef]) -> String {
 }
 
 /// "route 9080 changed, cluster X added and 3 more".
-fn what(report: &Report, group: &Group) -> String {
-    let phrases: Vec<String> = report
-        .changes_of(group)
+fn what(group: &Group) -> String {
+    let phrases: Vec<String> = group
+        .changes
+        .iter()
         .map(|c| c.op.phrase(c.rtype, &c.name))
         .collect();
     let shown = phrases
@@ -73,8 +74,8 @@ fn what(report: &Report, group: &Group) -> String {
     }
 }
 
-fn title(report: &Report, group: &Group) -> String {
-    format!("{}: {}", who(&group.proxies), what(report, group))
+fn title(group: &Group) -> String {
+    format!("{}: {}", who(&group.proxies), what(group))
 }
 
 fn spans(o: &ObjectChange) -> String {
@@ -117,7 +118,7 @@ fn caused_by(report: &Report, c: &[usize], located: bool) -> String {
 }
 
 fn summary(report: &Report) -> String {
-    let changed: usize = report.groups.iter().map(|g| g.proxies.len()).sum();
+    let changed = report.changed;
     let groups = report.groups.len();
     let mut s = format!(
         "{changed} proxies changed in {groups} group{}, {} added, {} removed, {} unchanged",
@@ -171,10 +172,10 @@ fn text(report: &Report, color: bool) -> String {
     }
     let mut shown = vec![false; report.diffs.len()];
     for g in &report.groups {
-        let _ = writeln!(s, "{}", p.bold(&title(report, g)));
+        let _ = writeln!(s, "{}", p.bold(&title(g)));
         let ids: Vec<&str> = g.proxies.iter().map(|p| p.id.as_str()).collect();
         let _ = writeln!(s, "  proxies: {}", ids.join(", "));
-        for c in report.changes_of(g) {
+        for c in &g.changes {
             let _ = writeln!(
                 s,
                 "  {}{}",
@@ -230,17 +231,14 @@ fn markdown(report: &Report) -> String {
     let _ = writeln!(s, "| proxies | changes | caused by |\n|---|---|---|");
     let cell = |t: &str| t.replace('|', "\\|");
     for g in &report.groups {
-        let mut causes_of: Vec<usize> = report
-            .changes_of(g)
-            .flat_map(|c| c.causes.clone())
-            .collect();
+        let mut causes_of: Vec<usize> = g.changes.iter().flat_map(|c| c.causes.clone()).collect();
         causes_of.sort();
         causes_of.dedup();
         let _ = writeln!(
             s,
             "| {} | {} | {} |",
             who(&g.proxies),
-            cell(&what(report, g)),
+            cell(&what(g)),
             cell(&causes(report, &causes_of, false))
         );
     }
@@ -270,10 +268,10 @@ fn markdown(report: &Report) -> String {
         let _ = writeln!(
             s,
             "\n<details><summary>{}</summary>\n\nProxies: {}\n",
-            cell(&title(report, g)),
+            cell(&title(g)),
             ids.join(", ")
         );
-        for c in report.changes_of(g) {
+        for c in &g.changes {
             let phrase = c.op.phrase(c.rtype, &c.name);
             let by = caused_by(report, &c.causes, true);
             if std::mem::replace(&mut shown[c.diff], true) {
@@ -317,7 +315,7 @@ impl serde::Serialize for JsonReport<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let report = self.0;
-        let changed: usize = report.groups.iter().map(|g| g.proxies.len()).sum();
+        let changed = report.changed;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("schema", "meshsim.diff/v3")?;
         m.serialize_entry(
@@ -350,21 +348,15 @@ impl serde::Serialize for JsonReport<'_> {
             "groups",
             &items(report.groups.iter().map(|g| {
                 json!({
-                    "title": title(report, g),
+                    "title": title(g),
                     "proxies": g.proxies.iter().map(proxy_json).collect::<Vec<_>>(),
-                    "changes": g.changes,
-                })
-            })),
-        )?;
-        m.serialize_entry(
-            "changes",
-            &items(report.changes.iter().map(|c| {
-                json!({
-                    "type": c.rtype.name(),
-                    "name": c.name,
-                    "change": c.op.name(),
-                    "causes": c.causes,
-                    "diff": c.diff,
+                    "changes": g.changes.iter().map(|c| json!({
+                        "type": c.rtype.name(),
+                        "name": c.name,
+                        "change": c.op.name(),
+                        "causes": c.causes,
+                        "diff": c.diff,
+                    })).collect::<Vec<_>>(),
                 })
             })),
         )?;

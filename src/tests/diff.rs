@@ -43,20 +43,6 @@ fn meshsim(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
-/// The changes a group of a `-o json` report shows (the group lists them
-/// by index into the report's `changes`).
-fn changes_of<'r>(
-    report: &'r serde_json::Value,
-    group: &serde_json::Value,
-) -> Vec<&'r serde_json::Value> {
-    group["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| &report["changes"][i.as_u64().unwrap() as usize])
-        .collect()
-}
-
 fn join(paths: &[PathBuf]) -> String {
     paths
         .iter()
@@ -142,7 +128,7 @@ fn reviews_50_v3_changes_route_9080_on_every_sidecar() {
             .iter()
             .all(|p| p["type"] == "sidecar")
     );
-    let changes = changes_of(&report, &groups[0]);
+    let changes = groups[0]["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 1);
     assert_eq!(
         (changes[0]["type"].as_str(), changes[0]["name"].as_str()),
@@ -196,7 +182,6 @@ fn shop_text_json_and_markdown() {
             "summary",
             "objects",
             "groups",
-            "changes",
             "diffs",
             "added",
             "removed",
@@ -245,7 +230,7 @@ fn filters_by_pod_and_type() {
             .unwrap()
             .starts_with("frontend-")
     );
-    for c in changes_of(&v, &groups[0]) {
+    for c in groups[0]["changes"].as_array().unwrap() {
         assert_eq!(c["type"], "cluster");
     }
     // A proxy that appears is a change whatever the types; one proxy's
@@ -456,6 +441,56 @@ fn snapshot_writes_deterministically_and_check_finds_drift() {
     assert_eq!(files(&dir), first);
 }
 
+/// An AuthorizationPolicy changes what its namespace's sidecars serve, not
+/// what anyone sees: one group (the payments sidecars' inbound listener),
+/// caused by the policy alone, and only the parts that serve are generated.
+#[test]
+fn a_policy_reaches_what_its_namespace_serves() {
+    let (code, out, err) = meshsim(
+        &[
+            "diff",
+            SHOP,
+            "testdata/shop,testdata/diff/payments-policy",
+            "-o",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{out}");
+    assert!(
+        groups[0]["proxies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["namespace"] == "payments")
+    );
+    let changes = groups[0]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{out}");
+    assert_eq!(changes[0]["name"], "virtualInbound");
+    assert_eq!(changes[0]["causes"], serde_json::json!([0]));
+    assert_eq!(v["objects"][0]["kind"], "AuthorizationPolicy");
+    // The payments workload's inbound and own parts, nothing it sees (and
+    // the two ingress gateway pods, which are always generated whole).
+    let open = |paths: &[&str]| {
+        Session::open(&Inputs {
+            paths: paths.iter().map(|p| Path::new(ROOT).join(p)).collect(),
+            namespace: "default".into(),
+            mesh_config: None,
+            implicit_injection: true,
+        })
+        .unwrap()
+    };
+    let (old, new) = (
+        open(&[SHOP]),
+        open(&[SHOP, "testdata/diff/payments-policy"]),
+    );
+    let report = meshsim::diff::diff(&old, &new, &Default::default());
+    assert_eq!(report.generated, 4);
+}
+
 /// Clusters and endpoints are shared across namespaces when the sidecars
 /// see the same services under the same DestinationRules; listeners and
 /// routes (short names, lookups by namespace) stay per namespace.
@@ -575,8 +610,10 @@ fn workload_tracing_values_group_and_their_changes_show() {
         })
         .collect();
     assert_eq!(own.len(), 1, "{json}");
-    let listener = changes_of(&v, own[0])
-        .into_iter()
+    let listener = own[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
         .find(|c| c["type"] == "listener")
         .expect("a listener change");
     let diff = diffs[listener["diff"].as_u64().unwrap() as usize]
@@ -606,14 +643,14 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
         })
         .unwrap()
     };
-    let mut sides: Vec<(String, Vec<PathBuf>, Vec<PathBuf>)> = vec![(
-        "shop".into(),
-        vec![PathBuf::from(SHOP)],
-        vec![
-            PathBuf::from(SHOP),
-            PathBuf::from("testdata/diff/catalog-50-50"),
-        ],
-    )];
+    let overlay = |dir: &str| -> (String, Vec<PathBuf>, Vec<PathBuf>) {
+        let new = vec![PathBuf::from(SHOP), PathBuf::from(dir)];
+        (dir.into(), vec![PathBuf::from(SHOP)], new)
+    };
+    let mut sides = vec![
+        overlay("testdata/diff/catalog-50-50"),
+        overlay("testdata/diff/payments-policy"),
+    ];
     if let Some(shared) = shared() {
         for r in common::bookinfo_revisions(&shared.join("corpus/istio-bookinfo")) {
             if r.overlay.is_some() {
