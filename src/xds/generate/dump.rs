@@ -88,17 +88,20 @@ impl ProxyConfig {
                 .filter_map(|i| {
                     let name = g.node(i).name.clone();
                     match g.find(Kind::Endpoints, &name) {
+                        // EDS assignments are generated as Envoy reports them.
                         Some(e) => Some(g.take_resource(e)),
-                        None => g.node(i).value.get("load_assignment").cloned(),
+                        None => g
+                            .node(i)
+                            .value
+                            .get("load_assignment")
+                            .cloned()
+                            .map(as_envoy_reports),
                     }
                 })
                 .map(|cla| {
                     object([(
                         "endpoint_config",
-                        any(
-                            "envoy.config.endpoint.v3.ClusterLoadAssignment",
-                            as_envoy_reports(cla),
-                        ),
+                        any("envoy.config.endpoint.v3.ClusterLoadAssignment", cla),
                     )])
                 })
                 .collect()
