@@ -13,6 +13,7 @@ use clap::Args;
 use super::{ExitStatus, GlobalArgs, Session, finish};
 use crate::load::DumpKind;
 use crate::render::istioctl::{self, Input, Options, Output, View, cert};
+use crate::xds::ConfigDump;
 
 #[derive(Debug, Args)]
 pub struct ProxyConfigArgs {
@@ -145,11 +146,11 @@ pub fn run(
     let mut session = Some(opened);
     let opened = session.as_ref().expect("just opened");
     let command = command_name(view);
-    // Text read or generated here, rather than a dump the session holds.
-    let mut own: Option<(String, DumpKind)> = None;
+    // Input read or generated here, rather than a dump the session holds.
+    let mut own: Option<Own> = None;
     if opened.loaded.dumps.is_empty() {
         match empty_response(opened, global)? {
-            Some(t) => own = Some((t, DumpKind::ConfigDump)),
+            Some(t) => own = Some(Own::Text(t, DumpKind::ConfigDump)),
             None if let Some(pod) = pod => {
                 let i = opened.mesh.resolve(pod, &global.namespace)?;
                 let config = opened.generate(i).map_err(anyhow::Error::msg)?;
@@ -168,21 +169,26 @@ pub fn run(
                 session = None;
                 // The endpoint view reads /clusters; every other view a config dump.
                 own = Some(if view == View::Endpoint {
-                    (config.clusters_status().to_string(), DumpKind::Clusters)
-                } else {
+                    Own::Text(config.clusters_status().to_string(), DumpKind::Clusters)
+                } else if view.prints_input(output) {
                     let dump = config.config_dump();
                     let text = serde_json::to_string(&dump)?;
                     // Freeing a large tree takes a while; not on the way out.
                     std::thread::spawn(move || drop(dump));
-                    (text, DumpKind::ConfigDump)
+                    Own::Text(text, DumpKind::ConfigDump)
+                } else {
+                    Own::Read(config.read_config_dump()?)
                 });
             }
             None => bail!("{command} requires pod name or --file parameter"),
         }
     }
-    let input = match (&own, &session) {
-        (Some((text, DumpKind::Clusters)), _) => Input::Clusters(text),
-        (Some((text, DumpKind::ConfigDump)), _) => Input::ConfigDump(text),
+    let mut rendered = String::new();
+    let result = match (&own, &session) {
+        (Some(Own::Read(dump)), _) => istioctl::render_dump(dump, view, &opts, &mut rendered),
+        (Some(Own::Text(text, kind)), _) => {
+            istioctl::render(input(text, *kind), view, &opts, &mut rendered)
+        }
         (None, None) => bail!("no input to show"),
         (None, Some(session)) => {
             let dumps = &session.loaded.dumps;
@@ -204,18 +210,30 @@ pub fn run(
                     dump.file.display()
                 )?;
             }
-            match dump.kind {
-                DumpKind::ConfigDump => Input::ConfigDump(&dump.text),
-                DumpKind::Clusters => Input::Clusters(&dump.text),
-            }
+            istioctl::render(input(&dump.text, dump.kind), view, &opts, &mut rendered)
         }
     };
-
-    let mut rendered = String::new();
-    let result = istioctl::render(input, view, &opts, &mut rendered);
     out.write_all(rendered.as_bytes())?;
     result?;
+    // Freeing a large read dump takes a while; not on the way out.
+    std::thread::spawn(move || drop(own));
     Ok(finish(had_errors, ExitStatus::Success))
+}
+
+/// A text of this kind as a view's input.
+fn input(text: &str, kind: DumpKind) -> Input<'_> {
+    match kind {
+        DumpKind::ConfigDump => Input::ConfigDump(text),
+        DumpKind::Clusters => Input::Clusters(text),
+    }
+}
+
+/// What a generated configuration (or an empty response) gives a view.
+enum Own {
+    /// A text, as a file would hold it.
+    Text(String, DumpKind),
+    /// A config dump already read.
+    Read(ConfigDump),
 }
 
 /// istioctl's name for the subcommand in its usage errors.

@@ -14,7 +14,8 @@ pub(super) fn render(
     out: &mut String,
 ) -> Result<(), RenderError> {
     let section = section!(dump, ClustersConfigDump, else NoSection)?;
-    let mut clusters: Vec<&Cluster> = section
+    // Keys parsed once, not on every comparison.
+    let mut keyed: Vec<(ClusterKey, &Cluster)> = section
         .dynamic_active_clusters
         .iter()
         .filter_map(|c| c.cluster.as_ref())
@@ -25,16 +26,15 @@ pub(super) fn render(
                 .filter_map(|c| c.cluster.as_ref()),
         )
         .filter_map(|a| match a {
-            Any::Cluster(c) => Some(&**c),
+            Any::Cluster(c) => Some((ClusterKey::parse(&c.name), &**c)),
             _ => None,
         })
         .collect();
-    if clusters.is_empty() {
+    if keyed.is_empty() {
         return Err(RenderError::NoClusters);
     }
-    sort_slice(&mut clusters, |a, b| {
-        ClusterKey::parse(&a.name).less(&ClusterKey::parse(&b.name))
-    });
+    sort_slice(&mut keyed, |a, b| a.0.less(&b.0));
+    let mut clusters: Vec<&Cluster> = keyed.into_iter().map(|(_, c)| c).collect();
     clusters.retain(|c| keep(c, opts));
     if opts.output != Output::Short {
         return encode(&clusters, opts.output, out);

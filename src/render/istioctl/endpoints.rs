@@ -2,6 +2,8 @@
 //! `proxy-config eds` (from the dump's EDS §3.5), which is also the
 //! ENDPOINTS section of `all`.
 
+use std::borrow::Cow;
+
 use super::{ClusterKey, Options, Output, RenderError, encode, table};
 use crate::render::gosort::sort_slice;
 use crate::render::tabwriter::Params;
@@ -110,7 +112,9 @@ pub(super) fn render_eds(
     out: &mut String,
 ) -> Result<(), RenderError> {
     let section = section!(dump, EndpointsConfigDump);
-    let mut assignments: Vec<ClusterLoadAssignment> = section
+    // Keys parsed once, not on every comparison; an assignment is copied
+    // only when the filters drop some of its hosts.
+    let mut keyed: Vec<(ClusterKey, Cow<ClusterLoadAssignment>)> = section
         .into_iter()
         .flat_map(|s| {
             let dynamic = s
@@ -124,23 +128,31 @@ pub(super) fn render_eds(
             )
         })
         .filter_map(|a| match a {
-            Any::ClusterLoadAssignment(c) => Some((**c).clone()),
+            Any::ClusterLoadAssignment(c) => Some(&**c),
             _ => None,
         })
-        .filter_map(|mut cla| {
-            let name = cla.cluster_name.clone();
-            for locality in &mut cla.endpoints {
-                locality.lb_endpoints.retain(|e| keep_eds(e, &name, opts));
+        .filter_map(|read| {
+            let name = &read.cluster_name;
+            let keep = |e: &LbEndpoint| keep_eds(e, name, opts);
+            let mut cla = Cow::Borrowed(read);
+            if !read
+                .endpoints
+                .iter()
+                .all(|l| l.lb_endpoints.iter().all(keep))
+            {
+                for locality in &mut cla.to_mut().endpoints {
+                    locality.lb_endpoints.retain(keep);
+                }
             }
             cla.endpoints
                 .iter()
                 .any(|l| !l.lb_endpoints.is_empty())
-                .then_some(cla)
+                .then(|| (ClusterKey::parse(name), cla))
         })
         .collect();
-    sort_slice(&mut assignments, |a, b| {
-        ClusterKey::parse(&a.cluster_name).less(&ClusterKey::parse(&b.cluster_name))
-    });
+    sort_slice(&mut keyed, |a, b| a.0.less(&b.0));
+    let assignments: Vec<Cow<ClusterLoadAssignment>> =
+        keyed.into_iter().map(|(_, cla)| cla).collect();
     if opts.output != Output::Short {
         return encode(&assignments, opts.output, out);
     }

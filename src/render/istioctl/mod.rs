@@ -80,6 +80,15 @@ impl View {
     }
 }
 
+impl View {
+    /// Whether the view prints text of its input with `output` (`all -o
+    /// json|yaml` prints the dump, `endpoint` reads `/clusters`), so needs
+    /// [`render`] rather than [`render_dump`].
+    pub fn prints_input(self, output: Output) -> bool {
+        self == View::Endpoint || (self == View::All && output != Output::Short)
+    }
+}
+
 /// `-o short|json|yaml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -190,16 +199,27 @@ pub fn render(
         out.push('\n');
         return Ok(());
     }
-    let dump = ConfigDump::from_json(text)?;
+    render_dump(&ConfigDump::from_json(text)?, view, opts, out)
+}
+
+/// Render `view` of a config dump already read. For the views that print
+/// no text of their input: not `all -o json|yaml` (the dump's text), nor
+/// `endpoint` (a `/clusters` text); [`render`] takes those.
+pub fn render_dump(
+    dump: &ConfigDump,
+    view: View,
+    opts: &Options,
+    out: &mut String,
+) -> Result<(), RenderError> {
     match view {
-        View::Cluster => clusters::render(&dump, opts, false, out),
-        View::Listener => listeners::render(&dump, opts, false, out),
-        View::Route => routes::render(&dump, opts, false, out),
-        View::Eds => endpoints::render_eds(&dump, opts, false, out),
-        View::Secret => secrets::render(&dump, opts, false, out),
-        View::Bootstrap => bootstrap::render(&dump, opts, out),
-        View::Ecds => ecds::render(&dump, opts, out),
-        View::All => render_all(&dump, opts, out),
+        View::Cluster => clusters::render(dump, opts, false, out),
+        View::Listener => listeners::render(dump, opts, false, out),
+        View::Route => routes::render(dump, opts, false, out),
+        View::Eds => endpoints::render_eds(dump, opts, false, out),
+        View::Secret => secrets::render(dump, opts, false, out),
+        View::Bootstrap => bootstrap::render(dump, opts, out),
+        View::Ecds => ecds::render(dump, opts, out),
+        View::All => render_all(dump, opts, out),
         View::Endpoint => Ok(()),
     }
 }

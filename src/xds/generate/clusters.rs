@@ -448,7 +448,7 @@ impl HttpOptions {
                 );
             }
         }
-        json!({HTTP_OPTIONS: any(HTTP_OPTIONS, Value::Object(m))})
+        object([(HTTP_OPTIONS, any(HTTP_OPTIONS, Value::Object(m)))])
     }
 }
 
@@ -615,7 +615,10 @@ fn build_cluster(
         b.c.set(
             LOAD_ASSIGNMENT,
             "load_assignment",
-            json!({"cluster_name": name, "endpoints": endpoints}),
+            object([
+                ("cluster_name", json!(name)),
+                ("endpoints", Value::Array(endpoints)),
+            ]),
         );
         b.c.set(39, "respect_dns_ttl", json!(true));
         b.c.set(
@@ -721,7 +724,7 @@ fn cluster_metadata(
             istio.insert("alpn_override".into(), json!("false"));
         }
     }
-    json!({"filter_metadata": {"istio": istio}})
+    object([("filter_metadata", object([("istio", Value::Object(istio))]))])
 }
 
 /// A TLS block's mode; `tls: {}` is `DISABLE`, the proto default.
@@ -1377,33 +1380,39 @@ fn locality_endpoints(inputs: &PortInputs, subset: &str, eds_dump: bool) -> Vec<
         }
         filter.insert(
             "istio".into(),
-            json!({"workload": workload_metadata(svc, e)}),
+            object([("workload", Value::String(workload_metadata(svc, e)))]),
         );
         let address = match e.address.strip_prefix("unix://") {
             Some(path) => json!({"pipe": {"path": path}}),
             None => socket_address(&e.address, u32::from(e.port)),
         };
-        let mut endpoint = json!({"address": address});
+        // Built with `object`, not `json!`: this runs once per endpoint of
+        // every cluster, and `json!` deep-copies embedded values.
+        let mut endpoint = Map::new();
+        endpoint.insert("address".into(), address);
         if eds_dump {
-            endpoint["health_check_config"] = json!({});
+            endpoint.insert("health_check_config".into(), Value::Object(Map::new()));
         }
-        groups.entry(&e.locality).or_default().push(json!({
-            "endpoint": endpoint,
-            "health_status": health,
-            "metadata": {"filter_metadata": filter},
-            "load_balancing_weight": e.weight,
-        }));
+        groups.entry(&e.locality).or_default().push(object([
+            ("endpoint", Value::Object(endpoint)),
+            ("health_status", Value::String(health.into())),
+            (
+                "metadata",
+                object([("filter_metadata", Value::Object(filter))]),
+            ),
+            ("load_balancing_weight", Value::from(e.weight)),
+        ]));
         let w = weights.entry(&e.locality).or_default();
         *w = w.saturating_add(e.weight);
     }
     groups
         .into_iter()
         .map(|(locality, lb_endpoints)| {
-            json!({
-                "locality": locality_of(locality),
-                "lb_endpoints": lb_endpoints,
-                "load_balancing_weight": weights[locality],
-            })
+            object([
+                ("locality", locality_of(locality)),
+                ("lb_endpoints", Value::Array(lb_endpoints)),
+                ("load_balancing_weight", Value::from(weights[locality])),
+            ])
         })
         .collect()
 }
@@ -1464,7 +1473,7 @@ fn cluster_load_assignment(
         };
         let endpoints = locality_endpoints(&inputs, subset, true);
         if !endpoints.is_empty() {
-            out["endpoints"] = json!(endpoints);
+            out["endpoints"] = Value::Array(endpoints);
         }
     }
     // Envoy reports its default overprovisioning factor.

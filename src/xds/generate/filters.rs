@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::authz::SecurityFilters;
 use super::extensions::ProxyExtensions;
-use super::json::any;
+use super::json::{any, object};
 use super::telemetry::ClassTelemetry;
 use super::{Context, Proxy};
 use crate::registry::protocol::Protocol;
@@ -21,10 +21,13 @@ pub fn tcp_proxy_with(stat_prefix: &str, destination: Value) -> Value {
     if let (Some(f), Value::Object(d)) = (fields.as_object_mut(), destination) {
         f.extend(d);
     }
-    json!({
-        "name": "envoy.filters.network.tcp_proxy",
-        "typed_config": any("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", fields),
-    })
+    named(
+        "envoy.filters.network.tcp_proxy",
+        any(
+            "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+            fields,
+        ),
+    )
 }
 
 /// Which kind of listener a filter chain serves: istiod varies filters by it.
@@ -50,7 +53,7 @@ pub fn mongo_proxy(protocol: Protocol, stat_prefix: &str) -> Option<Value> {
 
 /// `{name, typed_config}`.
 pub fn named(name: &str, typed_config: Value) -> Value {
-    json!({"name": name, "typed_config": typed_config})
+    object([("name", json!(name)), ("typed_config", typed_config)])
 }
 
 /// A config wrapped as istiod writes configs of istio-proxy's own
@@ -58,7 +61,13 @@ pub fn named(name: &str, typed_config: Value) -> Value {
 pub fn typed_struct(type_name: &str, value: Value) -> Value {
     any(
         "udpa.type.v1.TypedStruct",
-        json!({"type_url": format!("type.googleapis.com/{type_name}"), "value": value}),
+        object([
+            (
+                "type_url",
+                Value::String(format!("type.googleapis.com/{type_name}")),
+            ),
+            ("value", value),
+        ]),
     )
 }
 
@@ -304,10 +313,13 @@ impl<'a> ChainFilters<'a> {
     /// The UUID request ID extension, sampling traces by the request ID
     /// unless tracing says otherwise.
     pub fn request_id_extension(&self) -> Value {
-        json!({"typed_config": any(
-            "envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig",
-            json!({"use_request_id_for_trace_sampling": self.telemetry.use_request_id_for_trace_sampling}),
-        )})
+        object([(
+            "typed_config",
+            any(
+                "envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig",
+                json!({"use_request_id_for_trace_sampling": self.telemetry.use_request_id_for_trace_sampling}),
+            ),
+        )])
     }
 }
 
@@ -326,10 +338,10 @@ fn insert_before(m: &mut Map<String, Value>, key: &str, value: Value, later: &[&
 
 /// The HTTP router, always last.
 pub fn router() -> Value {
-    json!({
-        "name": "envoy.filters.http.router",
-        "typed_config": any("envoy.extensions.filters.http.router.v3.Router", json!({})),
-    })
+    named(
+        "envoy.filters.http.router",
+        any("envoy.extensions.filters.http.router.v3.Router", json!({})),
+    )
 }
 
 /// ADS as a config source.
@@ -410,13 +422,13 @@ fn rds_hcm(
         "path_with_escaped_slashes_action".into(),
         json!("KEEP_UNCHANGED"),
     );
-    json!({
-        "name": "envoy.filters.network.http_connection_manager",
-        "typed_config": any(
+    named(
+        "envoy.filters.network.http_connection_manager",
+        any(
             "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
             Value::Object(m),
         ),
-    })
+    )
 }
 
 /// A listener filter by its extension name and config type.

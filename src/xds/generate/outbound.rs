@@ -11,6 +11,7 @@ use super::filters::{
     ChainFilters, ListenerClass, listener_filter, mongo_proxy, outbound_hcm, tcp_proxy,
     tcp_proxy_with,
 };
+use super::json::object;
 use super::scope::{EgressListener, OutboundMode, ScopedService, SidecarScope};
 use super::{Context, Interception, Proxy};
 use crate::model::istio::{Destination, L4MatchAttributes, RouteDestination};
@@ -161,9 +162,10 @@ pub fn listeners<'a>(ctx: &Context<'a>, proxy: &'a Proxy, scope: &SidecarScope) 
             }
         }
     }
+    // Each key is in `order` once: entries move into their listeners.
     let mut out: Vec<Value> = order
         .iter()
-        .filter_map(|k| entries.get(k))
+        .filter_map(|k| entries.remove(k))
         .map(|e| listener_json(&cx, e, scope.outbound_mode))
         .collect();
     if proxy.interception != Interception::None {
@@ -589,7 +591,7 @@ fn tcp_filters(cx: &Cx, proxy_filter: Value, port: &Port) -> Vec<Value> {
         .tcp_filters(port.port, false, true, mongo, proxy_filter)
 }
 
-fn chain_json(c: &Chain, name: Option<&str>) -> Value {
+fn chain_json(c: Chain, name: Option<&str>) -> Value {
     let mut m = serde_json::Map::new();
     let mut fcm = serde_json::Map::new();
     if !c.prefix_ranges.is_empty() {
@@ -614,7 +616,7 @@ fn chain_json(c: &Chain, name: Option<&str>) -> Value {
     if !fcm.is_empty() {
         m.insert("filter_chain_match".into(), Value::Object(fcm));
     }
-    m.insert("filters".into(), Value::Array(c.filters.clone()));
+    m.insert("filters".into(), Value::Array(c.filters));
     if let Some(cfg) = &c.config {
         m.insert(
             "metadata".into(),
@@ -649,28 +651,35 @@ fn passthrough_chain(cx: &Cx, mode: OutboundMode, name: &str) -> Value {
         OutboundMode::AllowAny => "PassthroughCluster",
         OutboundMode::RegistryOnly => "BlackHoleCluster",
     };
-    json!({"filters": cx.filters.stats_then(cluster_proxy(cluster), true), "name": name})
+    object([
+        (
+            "filters",
+            Value::Array(cx.filters.stats_then(cluster_proxy(cluster), true)),
+        ),
+        ("name", json!(name)),
+    ])
 }
 
-fn listener_json(cx: &Cx, e: &Entry, mode: OutboundMode) -> Value {
+fn listener_json(cx: &Cx, e: Entry, mode: OutboundMode) -> Value {
+    let tls = e
+        .chains
+        .iter()
+        .any(|c| !c.server_names.is_empty() || c.transport == Some("tls"));
+    let http = e.chains.iter().any(|c| !c.alpn.is_empty());
+    let only_match_all = e.chains.len() == 1 && e.chains[0].match_all();
     let mut chains: Vec<Value> = Vec::new();
     let mut default = None;
     let only = e.chains.len() == 1;
-    for c in &e.chains {
+    for c in e.chains {
         if c.match_all() && !only && default.is_none() {
             default = Some(chain_json(c, None));
         } else {
             chains.push(chain_json(c, None));
         }
     }
-    if default.is_none() && !(only && e.chains[0].match_all()) {
+    if default.is_none() && !only_match_all {
         default = Some(passthrough_chain(cx, mode, "PassthroughFilterChain"));
     }
-    let tls = e
-        .chains
-        .iter()
-        .any(|c| !c.server_names.is_empty() || c.transport == Some("tls"));
-    let http = e.chains.iter().any(|c| !c.alpn.is_empty());
     let mut filters = Vec::new();
     if tls {
         filters.push(listener_filter(

@@ -39,18 +39,28 @@ pub fn referenced<'a>(resources: impl Iterator<Item = &'a Value>) -> Vec<String>
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
-                if let (Some(Value::String(name)), Some(source)) =
-                    (m.get("name"), m.get("sds_config"))
+                // One pass over the (few) entries instead of a hashed lookup
+                // per field name; the fields are still walked in PATH order.
+                let (mut name, mut source) = (None, None);
+                let mut next: [Option<&Value>; PATH.len()] = [None; PATH.len()];
+                for (k, x) in m {
+                    match k.as_str() {
+                        "name" => name = Some(x),
+                        "sds_config" => source = Some(x),
+                        k => {
+                            if let Some(i) = PATH.iter().position(|p| *p == k) {
+                                next[i] = Some(x);
+                            }
+                        }
+                    }
+                }
+                if let (Some(Value::String(name)), Some(source)) = (name, source)
                     && (source.get("ads").is_some() || AGENT_SECRETS.contains(&name.as_str()))
                     && !out.contains(name)
                 {
                     out.push(name.clone());
                 }
-                for key in PATH {
-                    if let Some(x) = m.get(key) {
-                        walk(x, out);
-                    }
-                }
+                next.into_iter().flatten().for_each(|x| walk(x, out));
             }
             Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
             _ => {}
