@@ -229,24 +229,21 @@ impl Attribution {
     /// The changed objects that reach the proxy `id` in `namespace` itself,
     /// whatever its change.
     pub fn of_proxy(&self, id: &str, namespace: &str) -> ProxyReach {
-        fn list<'m>(
-            m: &'m HashMap<String, Vec<usize>>,
-            k: &str,
-        ) -> impl Iterator<Item = usize> + 'm {
-            m.get(k).into_iter().flatten().copied()
-        }
-        let mut any: Vec<usize> = list(&self.by_proxy, id)
-            .chain(list(&self.by_namespace, namespace))
-            .chain(list(&self.by_namespace, ""))
-            .collect();
-        any.sort_unstable();
-        any.dedup();
-        let mut inbound: Vec<usize> = list(&self.own_by_proxy, id)
-            .chain(list(&self.own_by_namespace, namespace))
-            .chain(list(&self.own_by_namespace, ""))
-            .collect();
-        inbound.sort_unstable();
-        inbound.dedup();
+        // The objects reaching the proxy by id, by its namespace or mesh-wide.
+        let reaching = |by_id: &HashMap<String, Vec<usize>>,
+                        by_ns: &HashMap<String, Vec<usize>>| {
+            let mut out: Vec<usize> = [by_id.get(id), by_ns.get(namespace), by_ns.get("")]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .copied()
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let any = reaching(&self.by_proxy, &self.by_namespace);
+        let inbound = reaching(&self.own_by_proxy, &self.own_by_namespace);
         ProxyReach { any, inbound }
     }
 
@@ -359,6 +356,12 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
     let root = side.mesh.mesh_config.root_namespace();
     let catalog = &side.catalog;
     let mesh = &side.mesh;
+    // A policy's namespace, "" for the whole mesh (the root namespace).
+    let policy_scope = if ns == root {
+        String::new()
+    } else {
+        ns.to_string()
+    };
     match &o.body {
         Body::Service(_) | Body::ServiceEntry(_) => {
             for &i in index.services_from.get(&me).into_iter().flatten() {
@@ -444,11 +447,7 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
             // What a proxy serves (a sidecar's inbound side, a gateway's
             // listeners), for every proxy of the namespace (of the mesh,
             // for the root namespace): selectors are not narrowed.
-            reach.own_namespaces.insert(if ns == root {
-                String::new()
-            } else {
-                ns.to_string()
-            });
+            reach.own_namespaces.insert(policy_scope);
             if matches!(o.body, Body::PeerAuthentication(_)) {
                 // Clients choose mTLS by the server's mode.
                 for s in &catalog.services {
@@ -466,11 +465,7 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
         | Body::IstioGateway(_) => {
             // Selectors are not narrowed: every proxy of the namespace (of
             // the mesh, for the root namespace) may be affected.
-            reach.namespaces.insert(if ns == root {
-                String::new()
-            } else {
-                ns.to_string()
-            });
+            reach.namespaces.insert(policy_scope);
         }
         Body::Namespace(_) => {
             reach.namespaces.insert(o.name().to_string());

@@ -43,6 +43,27 @@ fn meshsim(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
+/// A session of `paths` (relative to the crate), `default` as namespace.
+fn open<P: AsRef<Path>>(paths: &[P]) -> Session {
+    Session::open(&Inputs {
+        paths: paths.iter().map(|p| Path::new(ROOT).join(p)).collect(),
+        namespace: "default".into(),
+        mesh_config: None,
+        implicit_injection: true,
+    })
+    .unwrap()
+}
+
+/// The proxies and changes of a report's only group.
+fn only_group(report: &serde_json::Value) -> (&[serde_json::Value], &[serde_json::Value]) {
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{report}");
+    (
+        groups[0]["proxies"].as_array().unwrap(),
+        groups[0]["changes"].as_array().unwrap(),
+    )
+}
+
 fn join(paths: &[PathBuf]) -> String {
     paths
         .iter()
@@ -96,23 +117,11 @@ fn reviews_50_v3_changes_route_9080_on_every_sidecar() {
     let (code, out, err) = meshsim(&["diff", &old, &new, "-o", "json"], &[]);
     assert_eq!(code, 1, "{err}");
     let report: serde_json::Value = serde_json::from_str(&out).expect("json");
-    let groups = report["groups"].as_array().expect("groups");
-    assert_eq!(groups.len(), 1, "{out}");
-    let proxies: Vec<&str> = groups[0]["proxies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap())
-        .collect();
+    let (in_group, changes) = only_group(&report);
+    let proxies: Vec<&str> = in_group.iter().map(|p| p["id"].as_str().unwrap()).collect();
     // Every sidecar of the revision (none has a Sidecar narrowing its view),
     // and no gateway.
-    let session = Session::open(&Inputs {
-        paths: vec![Path::new(ROOT).join(&base)],
-        namespace: "default".into(),
-        mesh_config: None,
-        implicit_injection: true,
-    })
-    .unwrap();
+    let session = open(&[&base]);
     let mut sidecars: Vec<String> = session
         .mesh
         .proxies()
@@ -121,14 +130,7 @@ fn reviews_50_v3_changes_route_9080_on_every_sidecar() {
         .collect();
     sidecars.sort();
     assert_eq!(proxies, sidecars);
-    assert!(
-        groups[0]["proxies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["type"] == "sidecar")
-    );
-    let changes = groups[0]["changes"].as_array().unwrap();
+    assert!(in_group.iter().all(|p| p["type"] == "sidecar"));
     assert_eq!(changes.len(), 1);
     assert_eq!(
         (changes[0]["type"].as_str(), changes[0]["name"].as_str()),
@@ -458,31 +460,14 @@ fn a_policy_reaches_what_its_namespace_serves() {
     );
     assert_eq!(code, 1, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let groups = v["groups"].as_array().unwrap();
-    assert_eq!(groups.len(), 1, "{out}");
-    assert!(
-        groups[0]["proxies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["namespace"] == "payments")
-    );
-    let changes = groups[0]["changes"].as_array().unwrap();
+    let (proxies, changes) = only_group(&v);
+    assert!(proxies.iter().all(|p| p["namespace"] == "payments"));
     assert_eq!(changes.len(), 1, "{out}");
     assert_eq!(changes[0]["name"], "virtualInbound");
     assert_eq!(changes[0]["causes"], serde_json::json!([0]));
     assert_eq!(v["objects"][0]["kind"], "AuthorizationPolicy");
     // The payments workload's inbound and own parts, nothing it sees (and
     // the two ingress gateway pods, which are always generated whole).
-    let open = |paths: &[&str]| {
-        Session::open(&Inputs {
-            paths: paths.iter().map(|p| Path::new(ROOT).join(p)).collect(),
-            namespace: "default".into(),
-            mesh_config: None,
-            implicit_injection: true,
-        })
-        .unwrap()
-    };
     let (old, new) = (
         open(&[SHOP]),
         open(&[SHOP, "testdata/diff/payments-policy"]),
@@ -496,13 +481,7 @@ fn a_policy_reaches_what_its_namespace_serves() {
 /// routes (short names, lookups by namespace) stay per namespace.
 #[test]
 fn clusters_are_shared_across_namespaces_under_the_same_rules() {
-    let session = Session::open(&Inputs {
-        paths: vec![Path::new(ROOT).join("testdata/diff/teams")],
-        namespace: "default".into(),
-        mesh_config: None,
-        implicit_injection: true,
-    })
-    .unwrap();
+    let session = open(&["testdata/diff/teams"]);
     let classes = share::classify(&session, &|_| true);
     let part = |ns: &str, kind: share::PartKind| -> usize {
         let p = classes
@@ -547,13 +526,7 @@ fn shared_generation_equals_generating_each_proxy() {
     }
     let mut shared_count = 0;
     for paths in revisions {
-        let session = Session::open(&Inputs {
-            paths: paths.iter().map(|p| Path::new(ROOT).join(p)).collect(),
-            namespace: "default".into(),
-            mesh_config: None,
-            implicit_injection: true,
-        })
-        .unwrap();
+        let session = open(&paths);
         let classes = share::classify(&session, &|_| true);
         let parts: usize = classes.proxies().values().map(|p| p.parts.len()).sum();
         shared_count += parts - classes.len();
@@ -634,15 +607,6 @@ fn workload_tracing_values_group_and_their_changes_show() {
 /// same as generating every part, on every bookinfo overlay and the shop.
 #[test]
 fn unreached_parts_are_not_regenerated_and_change_nothing() {
-    let open = |paths: &[PathBuf]| {
-        Session::open(&Inputs {
-            paths: paths.iter().map(|p| Path::new(ROOT).join(p)).collect(),
-            namespace: "default".into(),
-            mesh_config: None,
-            implicit_injection: true,
-        })
-        .unwrap()
-    };
     let overlay = |dir: &str| -> (String, Vec<PathBuf>, Vec<PathBuf>) {
         let new = vec![PathBuf::from(SHOP), PathBuf::from(dir)];
         (dir.into(), vec![PathBuf::from(SHOP)], new)
