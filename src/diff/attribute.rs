@@ -325,6 +325,19 @@ impl ProxyReach {
     pub fn own(&self) -> bool {
         !self.inbound.is_empty()
     }
+
+    /// What of it a change's causes read ([`Attribution::causes`]): the
+    /// objects reaching its own side only for a change about it (`own`).
+    pub fn as_seen_by(&self, own: bool) -> ProxyReach {
+        ProxyReach {
+            any: self.any.clone(),
+            inbound: if own {
+                self.inbound.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
 }
 
 /// Hostnames in a change's mentions: cluster names' host, `host:port`

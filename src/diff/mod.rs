@@ -365,52 +365,79 @@ pub fn compare_sides(
             .push(ProxyRef::of(q));
     }
     let classes: Vec<(Coarse, Vec<ProxyRef>)> = coarse.into_iter().collect();
-    // The classes each comparison's changes reach, by what reaches them.
-    let mut by_job: BTreeMap<(usize, &Option<ProxyReach>), Vec<usize>> = BTreeMap::new();
+    // The classes each comparison's changes reach, by what of their reach
+    // the changes' causes read: a change about what proxies see is caused
+    // the same way on every proxy their namespace-wide reach agrees on,
+    // whatever their own workloads' changes (which differ per workload).
+    type Slice<'r> = (usize, bool, Option<ProxyReach>);
+    let mut by_job: BTreeMap<Slice, Vec<usize>> = BTreeMap::new();
     for (c, ((jobs, reach), _)) in classes.iter().enumerate() {
         for &j in jobs {
-            by_job.entry((j, reach)).or_default().push(c);
+            for own in [false, true] {
+                if outcomes[j].changes.iter().any(|&f| found[f].own == own) {
+                    let reach = reach.as_ref().map(|r| r.as_seen_by(own));
+                    by_job.entry((j, own, reach)).or_default().push(c);
+                }
+            }
         }
     }
+    let slices: Vec<(Slice, Vec<usize>)> = by_job.into_iter().collect();
     let causes_of = |reach: &Option<ProxyReach>, f: &Found| match (attribution, reach) {
         (Some(a), Some(r)) => a.causes(r, &f.hosts, f.own),
         _ => Vec::new(),
     };
-    // What each class's changes are put down to, for a change that names
-    // no host (a listener whose route configuration changed): what caused
-    // the rest of its proxies' changes.
-    let mut class_causes: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); classes.len()];
-    for (&(j, reach), cs) in &by_job {
-        let all: BTreeSet<usize> = outcomes[j]
-            .changes
-            .iter()
-            .flat_map(|&f| causes_of(reach, &found[f]))
-            .collect();
+    // Each slice's changes with their causes.
+    let found_in: Vec<Vec<(usize, Vec<usize>)>> = slices
+        .iter()
+        .map(|((j, own, reach), _)| {
+            outcomes[*j]
+                .changes
+                .iter()
+                .filter(|&&f| found[f].own == *own)
+                .map(|&f| (f, causes_of(reach, &found[f])))
+                .collect()
+        })
+        .collect();
+    let mut slices_of: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
+    for (k, (_, cs)) in slices.iter().enumerate() {
         for &c in cs {
-            class_causes[c].extend(&all);
+            slices_of[c].push(k);
         }
     }
+    // A change that names no host (a listener whose route configuration
+    // changed) is put down to what caused the rest of its comparison's
+    // changes, else the rest of its proxies' changes.
+    let fallback = |k: usize| -> Vec<usize> {
+        let of = |k: usize| found_in[k].iter().flat_map(|(_, c)| c.iter().copied());
+        let mut out: BTreeSet<usize> = of(k).collect();
+        if out.is_empty() {
+            let others: BTreeSet<usize> = slices[k]
+                .1
+                .iter()
+                .flat_map(|&c| slices_of[c].iter().copied())
+                .collect();
+            out.extend(others.into_iter().flat_map(of));
+        }
+        out.into_iter().collect()
+    };
     // Each change with its causes, and the sets of classes showing it.
     let mut entries: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
     let mut shown_by: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
     let mut sets: HashMap<&[usize], usize> = HashMap::new();
-    for (&(j, reach), cs) in &by_job {
+    for (k, changes) in found_in.iter().enumerate() {
+        let cs = &slices[k].1;
         let next = sets.len();
         let set = *sets.entry(cs.as_slice()).or_insert(next);
-        let fallback: Vec<usize> = cs
-            .iter()
-            .flat_map(|&c| class_causes[c].iter().copied())
-            .collect::<BTreeSet<usize>>()
-            .into_iter()
-            .collect();
-        for &f in &outcomes[j].changes {
-            let mut causes = causes_of(reach, &found[f]);
-            if causes.is_empty() {
-                causes.clone_from(&fallback);
-            }
+        let mut missing: Option<Vec<usize>> = None;
+        for (f, causes) in changes {
+            let causes = if causes.is_empty() {
+                missing.get_or_insert_with(|| fallback(k)).clone()
+            } else {
+                causes.clone()
+            };
             let next = shown_by.len();
             let e = *entries
-                .entry((f, causes))
+                .entry((*f, causes))
                 .or_insert_with_key(|(f, causes)| {
                     shown_by.push((*f, causes.clone(), Vec::new()));
                     next
