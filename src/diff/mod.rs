@@ -4,9 +4,9 @@
 //! Each side is generated once per class of equal proxy inputs
 //! ([`share`]); each proxy's resources are compared by type and name
 //! ([`compare`]); every change is attributed to the manifest objects that
-//! differ and reach it ([`attribute`]); proxies showing the same changes
-//! form one group ([`Report`]), printed as text, markdown or JSON
-//! ([`output`]).
+//! differ and reach it ([`attribute`]); changes shown by the same proxies
+//! form one group with them ([`Report`]), printed as text, markdown or
+//! JSON ([`output`]).
 
 pub mod attribute;
 pub mod compare;
