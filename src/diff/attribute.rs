@@ -232,15 +232,12 @@ impl Attribution {
         // The objects reaching the proxy by id, by its namespace or mesh-wide.
         let reaching = |by_id: &HashMap<String, Vec<usize>>,
                         by_ns: &HashMap<String, Vec<usize>>| {
-            let mut out: Vec<usize> = [by_id.get(id), by_ns.get(namespace), by_ns.get("")]
-                .into_iter()
-                .flatten()
-                .flatten()
-                .copied()
-                .collect();
-            out.sort_unstable();
-            out.dedup();
-            out
+            union(
+                [by_id.get(id), by_ns.get(namespace), by_ns.get("")]
+                    .into_iter()
+                    .flatten()
+                    .flatten(),
+            )
         };
         let any = reaching(&self.by_proxy, &self.by_namespace);
         let inbound = reaching(&self.own_by_proxy, &self.own_by_namespace);
@@ -271,27 +268,20 @@ impl Attribution {
 
     /// The changed objects that reach a host `change` mentions.
     pub fn of_change(&self, change: &Change) -> Vec<usize> {
-        let mut out: Vec<usize> = mentioned_hosts(&change.mentions)
-            .into_iter()
-            .filter_map(|h| self.by_host.get(h))
-            .flatten()
-            .copied()
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        union(
+            mentioned_hosts(&change.mentions)
+                .into_iter()
+                .filter_map(|h| self.by_host.get(h))
+                .flatten(),
+        )
     }
 
     /// Indices into `objects` of the causes on a proxy of a change whose
     /// hosts `by_hosts` reach ([`Attribution::of_change`]), `own` when it is
     /// about the proxy itself ([`is_own`]).
     pub fn causes(&self, proxy: &ProxyReach, by_hosts: &[usize], own: bool) -> Vec<usize> {
-        let mut direct: Vec<usize> = by_hosts.iter().chain(&proxy.any).copied().collect();
-        if own {
-            direct.extend(&proxy.inbound);
-        }
-        direct.sort_unstable();
-        direct.dedup();
+        let inbound = if own { &proxy.inbound[..] } else { &[] };
+        let direct = union(by_hosts.iter().chain(&proxy.any).chain(inbound));
         if !direct.is_empty() {
             return direct;
         }
@@ -299,6 +289,14 @@ impl Attribution {
             .filter(|&i| self.reach[i].unmodelled)
             .collect()
     }
+}
+
+/// Object indices, sorted, each once.
+fn union<'a>(indices: impl IntoIterator<Item = &'a usize>) -> Vec<usize> {
+    let mut out: Vec<usize> = indices.into_iter().copied().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// A change naming no outbound cluster is about the proxy itself.

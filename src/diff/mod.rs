@@ -420,9 +420,10 @@ pub fn compare_sides(
         }
         out.into_iter().collect()
     };
-    // Each change with its causes, and the sets of classes showing it.
-    let mut entries: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
-    let mut shown_by: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
+    // Each change found with its causes (index into `found`, causes), and
+    // the sets of classes showing it.
+    type Shown = (usize, Vec<usize>);
+    let mut shown_by: BTreeMap<Shown, Vec<usize>> = BTreeMap::new();
     let mut sets: HashMap<&[usize], usize> = HashMap::new();
     for (k, changes) in found_in.iter().enumerate() {
         let cs = &slices[k].1;
@@ -435,14 +436,7 @@ pub fn compare_sides(
             } else {
                 causes.clone()
             };
-            let next = shown_by.len();
-            let e = *entries
-                .entry((*f, causes))
-                .or_insert_with_key(|(f, causes)| {
-                    shown_by.push((*f, causes.clone(), Vec::new()));
-                    next
-                });
-            shown_by[e].2.push(set);
+            shown_by.entry((*f, causes)).or_default().push(set);
         }
     }
     let mut set_classes: Vec<&[usize]> = vec![&[]; sets.len()];
@@ -451,13 +445,11 @@ pub fn compare_sides(
     }
     // Changes shown by the same sets form a group; its proxies are those
     // of the sets' classes.
-    // A change found, with its causes: (index into `found`, causes).
-    type Shown = (usize, Vec<usize>);
     let mut groups: BTreeMap<Vec<usize>, Vec<Shown>> = BTreeMap::new();
-    for (f, causes, mut by) in shown_by {
+    for (shown, mut by) in shown_by {
         by.sort_unstable();
         by.dedup();
-        groups.entry(by).or_default().push((f, causes));
+        groups.entry(by).or_default().push(shown);
     }
     let mut groups: Vec<(Vec<ProxyRef>, Vec<Shown>)> = groups
         .into_iter()

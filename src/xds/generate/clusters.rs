@@ -37,12 +37,7 @@ pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService
         if matches!(svc.resolution, Resolution::Alias | Resolution::DynamicDns) {
             continue;
         }
-        let rule = ctx.config.destination_rules.for_proxy(
-            &proxy.namespace,
-            &proxy.labels,
-            &svc.hostname,
-            &svc.namespace,
-        );
+        let rule = destination_rule(ctx, proxy, svc);
         let ns_mode = ctx.config.peer_authn.for_namespace(&svc.namespace);
         let pa = |e: &IstioEndpoint| workload_allows_mtls(ctx, e);
         for port in scoped.ports.iter().filter(|p| p.protocol != Protocol::Udp) {
@@ -55,6 +50,21 @@ pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService
         out.push(passthrough_cluster(&ctx.mesh.mesh_config));
     }
     out
+}
+
+/// The DestinationRule that applies to `svc` for `proxy` (istiod's lookup:
+/// the proxy's namespace, the service's, the root namespace).
+pub fn destination_rule<'c>(
+    ctx: &Context<'c>,
+    proxy: &Proxy,
+    svc: &CatalogService,
+) -> Option<&'c MergedRule> {
+    ctx.config.destination_rules.for_proxy(
+        &proxy.namespace,
+        &proxy.labels,
+        &svc.hostname,
+        &svc.namespace,
+    )
 }
 
 /// An AUTO_PASSTHROUGH gateway's SNI-DNAT clusters (istiod-gateway-security.md
@@ -104,12 +114,7 @@ pub fn load_assignments(ctx: &Context, proxy: &Proxy, clusters: &[Value]) -> Vec
                 .with_host(host)
                 .map(|(_, s)| s)
                 .find(|s| s.namespace == ns)?;
-            let rule = ctx.config.destination_rules.for_proxy(
-                &proxy.namespace,
-                &proxy.labels,
-                &svc.hostname,
-                &svc.namespace,
-            );
+            let rule = destination_rule(ctx, proxy, svc);
             let pa = |e: &IstioEndpoint| workload_allows_mtls(ctx, e);
             Some(cluster_load_assignment(
                 ctx, proxy, name, svc, port, subset, rule, &pa,

@@ -301,12 +301,7 @@ pub fn clusters_key(ctx: &Context, workload: usize) -> String {
     let mut out = format!("{v6_only} {:?}", node_local.then_some(&proxy.node));
     for s in &scope.cds_services {
         let svc = s.service;
-        let rule = ctx.config.destination_rules.for_proxy(
-            &proxy.namespace,
-            &proxy.labels,
-            &svc.hostname,
-            &svc.namespace,
-        );
+        let rule = clusters::destination_rule(ctx, &proxy, svc);
         let _ = write!(out, "\n{}/{}", svc.namespace, svc.hostname);
         for p in &s.ports {
             let _ = write!(out, " {p:?}");

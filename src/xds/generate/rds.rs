@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use super::clusters::hash_policy;
+use super::clusters::{destination_rule, hash_policy};
 use super::json::object;
 use super::outbound::destination_cluster;
 use super::route::{RouteContext, default_route, virtual_service_routes};
@@ -251,12 +251,7 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
             continue;
         }
         let cluster = format!("outbound|{port}||{}", s.hostname);
-        let rule = ctx.config.destination_rules.for_proxy(
-            &proxy.namespace,
-            &proxy.labels,
-            &s.hostname,
-            &s.namespace,
-        );
+        let rule = destination_rule(ctx, proxy, s);
         let route = default_route(&cluster, &s.hostname, port, hash_policy(rule, None, port));
         out.push((
             format!("{}:{port}", s.hostname),

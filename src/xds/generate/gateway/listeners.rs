@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::super::clusters::destination_rule;
 use super::super::filters::{
     ChainFilters, ListenerClass, gateway_hcm, listener_filter, mongo_proxy, tcp_proxy,
 };
@@ -348,12 +349,7 @@ fn auto_passthrough_chains(cx: &Cx, s: &MergedServer) -> Vec<Chain> {
         if svc.mesh_external || !s.sni_hosts.iter().any(|h| host_subset(&svc.hostname, h)) {
             continue;
         }
-        let rule = cx.ctx.config.destination_rules.for_proxy(
-            &cx.proxy.namespace,
-            &cx.proxy.labels,
-            &svc.hostname,
-            &svc.namespace,
-        );
+        let rule = destination_rule(cx.ctx, cx.proxy, svc);
         let subsets: Vec<&str> = rule
             .map(|r| r.subsets.iter().map(|s| s.name.as_str()).collect())
             .unwrap_or_default();
