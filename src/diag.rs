@@ -88,6 +88,11 @@ impl Diagnostics {
         self.items.push(d);
     }
 
+    /// Add what another sink collected, after this one's.
+    pub fn append(&mut self, mut later: Diagnostics) {
+        self.items.append(&mut later.items);
+    }
+
     /// Shorthand for the common case.
     pub fn report(
         &mut self,

@@ -23,6 +23,7 @@ pub mod diag;
 pub mod diff;
 pub mod load;
 pub mod model;
+pub mod parallel;
 pub mod registry;
 pub mod render;
 pub mod session;

@@ -138,6 +138,16 @@ pub struct Loaded {
     pub files_read: usize,
 }
 
+impl Loaded {
+    /// Add what a later input gave.
+    fn append(&mut self, mut later: Loaded) {
+        self.documents.append(&mut later.documents);
+        self.dumps.append(&mut later.dumps);
+        self.skipped.append(&mut later.skipped);
+        self.files_read += later.files_read;
+    }
+}
+
 /// What to read: paths in order; `-` is standard input.
 pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> Loaded {
     let mut loaded = Loaded::default();
@@ -158,8 +168,17 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> Loaded {
         }
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => {
-                for file in walk(path, diags) {
-                    load_file(&file, false, &mut loaded, diags);
+                // Files are read and split on every core, then joined in
+                // their sorted order (which later-replaces-earlier relies on).
+                let files = walk(path, diags);
+                for (part, part_diags) in crate::parallel::map_owned(files, |file| {
+                    let mut part = Loaded::default();
+                    let mut part_diags = Diagnostics::default();
+                    load_file(&file, false, &mut part, &mut part_diags);
+                    (part, part_diags)
+                }) {
+                    loaded.append(part);
+                    diags.append(part_diags);
                 }
             }
             // A file named explicitly is read whatever its extension.

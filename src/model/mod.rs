@@ -407,7 +407,7 @@ pub fn build(docs: &[Document], opts: &BuildOptions, diags: &mut Diagnostics) ->
     // Decoding is nearly all of the cost and each document stands alone, so it
     // runs on every core; everything order-dependent happens afterwards, in
     // document order.
-    let decoded = parallel_map(docs, |doc| {
+    let decoded = crate::parallel::map(docs, |doc| {
         let info = kind_info(doc.header.group(), &doc.header.kind)?;
         let mut unknown = Vec::new();
         let body = decode_body(info.variant, doc, &mut |p| unknown.push(p));
@@ -532,31 +532,6 @@ pub fn build(docs: &[Document], opts: &BuildOptions, diags: &mut Diagnostics) ->
     }
     report_unmodelled(&mut store, &pending_unknown, diags);
     store
-}
-
-/// `f` over `items` on every available core, results in input order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads < 2 || items.len() < 64 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                // A panic in a worker is a bug; let it surface as one.
-                Err(payload) => std::panic::resume_unwind(payload),
-            })
-            .collect()
-    })
 }
 
 fn qualified_group(group: &str) -> &str {

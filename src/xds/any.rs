@@ -18,7 +18,9 @@ use super::cluster::Cluster;
 use super::core::TypedExtensionConfig;
 use super::endpoint::ClusterLoadAssignment;
 use super::listener::{HttpConnectionManager, Listener, TcpProxy};
-use super::proto::{Key, Message, Unknown};
+use serde_json::{Map, Value};
+
+use super::proto::{FromJson, Key, Message, Unknown, wrong_kind};
 use super::route::RouteConfiguration;
 use super::secret::{Secret, SpiffeCertValidatorConfig};
 
@@ -46,6 +48,13 @@ macro_rules! any_types {
                 match type_url.strip_prefix(PREFIX).unwrap_or(&type_url) {
                     $( $url => Ok(Any::$variant(Box::new(<$ty>::from_map(map)?))), )*
                     _ => Ok(Any::Other { type_url, fields: Unknown::from_map(map)? }),
+                }
+            }
+
+            fn from_object(type_url: String, map: Map<String, Value>) -> Result<Any, serde_json::Error> {
+                match type_url.strip_prefix(PREFIX).unwrap_or(&type_url) {
+                    $( $url => Ok(Any::$variant(Box::new(<$ty>::from_object(map)?))), )*
+                    _ => Ok(Any::Other { type_url, fields: Unknown::from_object(map) }),
                 }
             }
 
@@ -83,8 +92,8 @@ impl Unknown {
     fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Unknown, A::Error> {
         let mut out = Unknown::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let raw = map.next_value()?;
-            out.push_raw(key.into_string(), raw);
+            let value = map.next_value()?;
+            out.push(key.into_string(), value);
         }
         Ok(out)
     }
@@ -92,28 +101,22 @@ impl Unknown {
     /// Read these fields again as a message of type `T` (istioctl decodes an
     /// HTTP connection manager by filter name, whatever its type URL).
     pub fn reparse<T: Message>(&self) -> Result<T, serde_json::Error> {
-        let text = object_text(self.iter());
-        let mut de = serde_json::Deserializer::from_str(&text);
-        de.deserialize_map(super::proto::MessageVisitor::<T>::new())
+        self.to_object()
+            .deserialize_map(super::proto::MessageVisitor::<T>::new())
     }
 }
 
-/// The JSON text of an object made of raw entries.
-fn object_text<'a>(
-    entries: impl Iterator<Item = (&'a str, &'a serde_json::value::RawValue)>,
-) -> String {
-    let mut text = String::from("{");
-    for (i, (k, v)) in entries.enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        // Keys came from JSON, so they serialise back; fall back to empty.
-        text.push_str(&serde_json::to_string(k).unwrap_or_default());
-        text.push(':');
-        text.push_str(v.get());
+impl FromJson for Any {
+    fn from_json(value: Value) -> Result<Any, serde_json::Error> {
+        let Value::Object(mut map) = value else {
+            return Err(wrong_kind("an Any object with @type", &value));
+        };
+        let type_url = match map.shift_remove("@type") {
+            Some(url) => String::from_json(url)?,
+            None => String::new(),
+        };
+        Any::from_object(type_url, map)
     }
-    text.push('}');
-    text
 }
 
 impl Serialize for Any {
@@ -146,20 +149,19 @@ impl<'de> Deserialize<'de> for Any {
                 }
                 // `@type` not first (hand-written input): collect, then re-read.
                 let mut rest = Unknown::default();
-                let raw = map.next_value()?;
-                rest.push_raw(first.into_string(), raw);
+                let value = map.next_value()?;
+                rest.push(first.into_string(), value);
                 let mut type_url = String::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     if key.as_str() == "@type" {
                         type_url = map.next_value()?;
                     } else {
-                        let raw = map.next_value()?;
-                        rest.push_raw(key.into_string(), raw);
+                        let value = map.next_value()?;
+                        rest.push(key.into_string(), value);
                     }
                 }
-                let text = object_text(rest.iter());
-                let mut de = serde_json::Deserializer::from_str(&text);
-                de.deserialize_map(TypedVisitor(type_url))
+                rest.to_object()
+                    .deserialize_map(TypedVisitor(type_url))
                     .map_err(de::Error::custom)
             }
         }

@@ -4,10 +4,10 @@
 //! order; istioctl reads both snake_case and lowerCamelCase, and prints
 //! lowerCamelCase in declaration order with unset fields left out. The
 //! [`message!`] macro gives each type exactly that: a reader that takes either
-//! spelling, a writer in declaration order, and an [`Unknown`] bag that keeps
-//! every field the type does not model as the raw JSON it was read as, so a
-//! round trip loses nothing and reading stays cheap (unknown parts are only
-//! scanned, never built into trees).
+//! spelling (from text, or moved out of a JSON tree: [`FromJson`]), a writer
+//! in declaration order, and an [`Unknown`] bag that keeps every field the
+//! type does not model as the JSON it was read as, so a round trip loses
+//! nothing.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -15,17 +15,91 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, MapAccess, Visitor};
-use serde::ser::{self, SerializeMap};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// A proto message: read from a JSON object's entries, written as entries of
 /// a JSON object (an `Any` writes `@type` first, then the message's entries).
 pub trait Message: Sized {
     fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+    /// The same from an object the caller owns: its values move into place.
+    fn from_object(map: Map<String, Value>) -> Result<Self, serde_json::Error>;
     fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
 }
+
+/// Reading from a JSON tree the caller owns, the way generated configuration
+/// reaches the views: strings and unmodelled subtrees move into place instead
+/// of being printed and read again (most of a large proxy's dump is
+/// unmodelled). What serde would read from the tree's text.
+pub trait FromJson: Sized {
+    fn from_json(value: Value) -> Result<Self, serde_json::Error>;
+}
+
+/// The error for a JSON value of the wrong kind.
+pub fn wrong_kind(expected: &str, found: &Value) -> serde_json::Error {
+    let kind = match found {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    de::Error::custom(format!("invalid type: {kind}, expected {expected}"))
+}
+
+impl<T: Message> FromJson for T {
+    fn from_json(value: Value) -> Result<T, serde_json::Error> {
+        match value {
+            Value::Object(map) => T::from_object(map),
+            other => Err(wrong_kind("an object", &other)),
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for Option<T> {
+    fn from_json(value: Value) -> Result<Option<T>, serde_json::Error> {
+        match value {
+            Value::Null => Ok(None),
+            v => T::from_json(v).map(Some),
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(value: Value) -> Result<Vec<T>, serde_json::Error> {
+        match value {
+            Value::Array(items) => items.into_iter().map(T::from_json).collect(),
+            other => Err(wrong_kind("an array", &other)),
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for BTreeMap<String, T> {
+    fn from_json(value: Value) -> Result<BTreeMap<String, T>, serde_json::Error> {
+        match value {
+            Value::Object(map) => map
+                .into_iter()
+                .map(|(k, v)| Ok((k, T::from_json(v)?)))
+                .collect(),
+            other => Err(wrong_kind("a map", &other)),
+        }
+    }
+}
+
+/// Scalars and small types: serde reads them from the tree as it would
+/// from text.
+macro_rules! from_json_by_serde {
+    ($($ty:ty),*) => {
+        $(impl FromJson for $ty {
+            fn from_json(value: Value) -> Result<$ty, serde_json::Error> {
+                serde_json::from_value(value)
+            }
+        })*
+    };
+}
+from_json_by_serde!(String, bool, u32, U64, Struct);
 
 /// Whether a field holds its proto3 default, which proto-JSON leaves out.
 pub trait Field {
@@ -126,8 +200,22 @@ macro_rules! message {
                         $( $proto | $json => out.$field = map.next_value()?, )*
                         _ => {
                             let raw = map.next_value()?;
-                            out.unknown.push_raw(key.into_string(), raw);
+                            out.unknown.push(key.into_string(), raw);
                         }
+                    }
+                }
+                Ok(out)
+            }
+
+            fn from_object(
+                map: serde_json::Map<String, serde_json::Value>,
+            ) -> Result<Self, serde_json::Error> {
+                let mut out = Self::default();
+                for (key, value) in map {
+                    #[allow(unreachable_patterns, reason = "one-word fields have a single name")]
+                    match key.as_str() {
+                        $( $proto | $json => out.$field = $crate::xds::proto::FromJson::from_json(value)?, )*
+                        _ => out.unknown.push(key, value),
                     }
                 }
                 Ok(out)
@@ -212,6 +300,12 @@ macro_rules! proto_enum {
             }
         }
 
+        impl $crate::xds::proto::FromJson for $name {
+            fn from_json(value: serde_json::Value) -> Result<Self, serde_json::Error> {
+                serde_json::from_value(value)
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let v = $crate::xds::proto::EnumValue::deserialize(d)?;
@@ -275,59 +369,56 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Fields a type does not model, in input order, each as its raw JSON text.
+/// Fields a type does not model, in input order, each as the JSON tree it
+/// was read as.
 ///
+/// Trees rather than raw text: a generated configuration is handed to the
+/// views as `serde_json::Value`s, from which a tree moves here without being
+/// printed and read again (most of a large proxy's dump is unmodelled).
 /// Written out under their lowerCamelCase names (see [`json_name`]), after the
 /// modelled fields: declaration order is only known for modelled fields.
-#[derive(Debug, Clone, Default)]
-pub struct Unknown(Vec<(String, Box<RawValue>)>);
-
-impl PartialEq for Unknown {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self
-                .0
-                .iter()
-                .zip(&other.0)
-                .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.get() == v2.get())
-    }
-}
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Unknown(Vec<(String, Value)>);
 
 impl Unknown {
-    pub fn push_raw(&mut self, key: String, value: Box<RawValue>) {
+    pub fn push(&mut self, key: String, value: Value) {
         self.0.push((key, value));
     }
 
-    /// Set a field by its proto name (for code that builds config).
-    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), serde_json::Error> {
-        let raw = serde_json::value::to_raw_value(value)?;
-        match self.0.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = raw,
-            None => self.0.push((key.to_string(), raw)),
-        }
-        Ok(())
-    }
-
-    pub fn get(&self, key: &str) -> Option<&RawValue> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| &**v)
+    /// The entries of an object, moved.
+    pub fn from_object(map: Map<String, Value>) -> Unknown {
+        Unknown(map.into_iter().collect())
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), &**v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    /// Whether any of the raw values contains `needle` in its text.
+    /// Whether any string in the values contains `needle`.
     pub fn text_contains(&self, needle: &str) -> bool {
-        self.0.iter().any(|(_, v)| v.get().contains(needle))
+        fn within(v: &Value, needle: &str) -> bool {
+            match v {
+                Value::String(s) => s.contains(needle),
+                Value::Array(items) => items.iter().any(|v| within(v, needle)),
+                Value::Object(map) => map.values().any(|v| within(v, needle)),
+                _ => false,
+            }
+        }
+        self.0.iter().any(|(_, v)| within(v, needle))
+    }
+
+    /// The fields as one JSON object.
+    pub fn to_object(&self) -> Value {
+        Value::Object(self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 
     pub fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        for (key, raw) in &self.0 {
-            let mut value: Value = serde_json::from_str(raw.get()).map_err(ser::Error::custom)?;
+        for (key, value) in &self.0 {
+            let mut value = value.clone();
             camelize(&mut value);
             map.serialize_entry(json_name(key).as_ref(), &value)?;
         }

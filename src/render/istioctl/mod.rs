@@ -236,14 +236,25 @@ fn render_all(dump: &ConfigDump, opts: &Options, out: &mut String) -> Result<(),
         ("SECRET INFO", secrets::render),
         ("ENDPOINTS INFO", endpoints::render_eds),
     ];
-    for (i, (title, section)) in sections.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        if opts.with_headers {
-            out.push_str(&format!("------ {title} ------\n\n"));
-        }
-        section(dump, opts, true, out)?;
+    // Sections are independent: they are rendered in parallel (a large
+    // proxy's cluster and endpoint tables take the longest), joined in order.
+    let rendered = crate::parallel::map_owned(
+        sections.into_iter().enumerate().collect(),
+        |(i, (title, section))| {
+            let mut text = String::new();
+            if i > 0 {
+                text.push('\n');
+            }
+            if opts.with_headers {
+                text.push_str(&format!("------ {title} ------\n\n"));
+            }
+            let result = section(dump, opts, true, &mut text);
+            (text, result)
+        },
+    );
+    for (text, result) in rendered {
+        out.push_str(&text);
+        result?;
     }
     Ok(())
 }
