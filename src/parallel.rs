@@ -10,20 +10,18 @@ fn threads() -> usize {
         .min(8)
 }
 
-/// `f` over many small `items`, each thread taking an equal run of them.
+/// `f` over many small `items`: each thread takes the next run of them
+/// when it is free (runs of equal count can differ in cost many times).
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = threads();
     if threads < 2 || items.len() < 64 {
         return items.iter().map(&f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles.into_iter().flat_map(joined).collect()
-    })
+    let runs: Vec<&[T]> = items.chunks(items.len().div_ceil(threads * 16)).collect();
+    map_owned(runs, |run| run.iter().map(&f).collect::<Vec<R>>())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// `f` over a few `items` of very different cost (the sections of a config
@@ -49,6 +47,26 @@ pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> 
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// `f` over many owned `items` (moved, so each is freed where it was used),
+/// in runs as [`map`] takes them.
+pub fn map_vec<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = threads();
+    if threads < 2 || items.len() < 64 {
+        return items.into_iter().map(f).collect();
+    }
+    let run = items.len().div_ceil(threads * 16);
+    let mut items = items.into_iter();
+    let runs: Vec<Vec<T>> = std::iter::from_fn(|| {
+        let next: Vec<T> = items.by_ref().take(run).collect();
+        (!next.is_empty()).then_some(next)
+    })
+    .collect();
+    map_owned(runs, |run| run.into_iter().map(&f).collect::<Vec<R>>())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// A worker's results; a panic in a worker is a bug, surfaced as one.
@@ -77,5 +95,6 @@ mod tests {
             x + 1
         });
         assert_eq!(owned, (1..1001).collect::<Vec<_>>());
+        assert_eq!(map_vec(items, |x| x + 2), (2..1002).collect::<Vec<_>>());
     }
 }

@@ -3,7 +3,7 @@
 //! so they flow through the same workload and service derivation as the
 //! user's own. A cluster export that already holds them is left alone.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::diag::{Diagnostics, Severity};
 use crate::model::core::{
@@ -29,9 +29,14 @@ pub fn auto_deployments(store: &Store, diags: &mut Diagnostics) -> Vec<Object> {
             classes.remove(o.name());
         }
     }
-    let existing: BTreeSet<(&str, &str, &str)> = store
+    if store.of::<Gateway>().next().is_none() {
+        return Vec::new();
+    }
+    // Only Deployments and Services are looked up.
+    let existing: HashSet<(&str, &str, &str)> = store
         .objects()
         .iter()
+        .filter(|o| matches!(o.info.kind, "Deployment" | "Service"))
         .map(|o| (o.info.kind, o.namespace(), o.name()))
         .collect();
     let (Some(deploy_info), Some(service_info)) =

@@ -67,9 +67,18 @@ impl<T: FromJson> FromJson for Option<T> {
     }
 }
 
-impl<T: FromJson> FromJson for Vec<T> {
+/// Lists this long (a large proxy's clusters, listeners, routes or
+/// endpoints) are read on every core.
+const PARALLEL_LIST: usize = 1024;
+
+impl<T: FromJson + Send> FromJson for Vec<T> {
     fn from_json(value: Value) -> Result<Vec<T>, serde_json::Error> {
         match value {
+            Value::Array(items) if items.len() >= PARALLEL_LIST => {
+                crate::parallel::map_vec(items, T::from_json)
+                    .into_iter()
+                    .collect()
+            }
             Value::Array(items) => items.into_iter().map(T::from_json).collect(),
             other => Err(wrong_kind("an array", &other)),
         }

@@ -29,13 +29,14 @@ const HTTP_OPTIONS: &str = "envoy.extensions.upstreams.http.v3.HttpProtocolOptio
 
 /// Outbound clusters for the scope's services in istiod's CDS order (§7.1): per service and port (not UDP, not Alias): `outbound|PORT||HOST` then subset clusters in DR order; then BlackHoleCluster, PassthroughCluster. DNS/STATIC clusters with no endpoints are omitted; duplicate names are dropped over the whole CDS list by the caller.
 pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for scoped in services {
+    // Services are independent: built on every core, kept in their order.
+    let per_service = crate::parallel::map(services, |scoped| {
+        let mut out = Vec::new();
         let svc = scoped.service;
         // Aliases use their target's clusters; wildcard DYNAMIC_DNS services
         // need Envoy's dynamic forward proxy, which meshsim does not build.
         if matches!(svc.resolution, Resolution::Alias | Resolution::DynamicDns) {
-            continue;
+            return out;
         }
         let rule = destination_rule(ctx, proxy, svc);
         let ns_mode = ctx.config.peer_authn.for_namespace(&svc.namespace);
@@ -43,7 +44,9 @@ pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService
         for port in scoped.ports.iter().filter(|p| p.protocol != Protocol::Udp) {
             out.extend(port_clusters(ctx, proxy, svc, port, rule, ns_mode, &pa));
         }
-    }
+        out
+    });
+    let mut out: Vec<Value> = per_service.into_iter().flatten().collect();
     out.push(blackhole_cluster(&ctx.mesh.mesh_config));
     // Gateways forward only to what they know (istiod-gateway-security.md §1.7).
     if proxy.kind == crate::registry::ProxyType::Sidecar {
@@ -99,28 +102,31 @@ pub fn sni_dnat_clusters(ctx: &Context, clusters: &[Value]) -> Vec<Value> {
 
 /// ClusterLoadAssignments for the EDS clusters among `clusters` (§8.2), by cluster name order of `clusters`.
 pub fn load_assignments(ctx: &Context, proxy: &Proxy, clusters: &[Value]) -> Vec<Value> {
-    clusters
-        .iter()
-        .filter(|c| c["type"] == "EDS")
-        .filter_map(|c| {
-            let name = c["name"].as_str()?;
-            let (port, subset, host) = parse_outbound(name)?;
-            // The cluster records which service (namespace) it was built for.
-            let ns = c["metadata"]["filter_metadata"]["istio"]["services"][0]["namespace"]
-                .as_str()
-                .unwrap_or_default();
-            let svc = ctx
-                .catalog
-                .with_host(host)
-                .map(|(_, s)| s)
-                .find(|s| s.namespace == ns)?;
-            let rule = destination_rule(ctx, proxy, svc);
-            let pa = |e: &IstioEndpoint| workload_allows_mtls(ctx, e);
-            Some(cluster_load_assignment(
-                ctx, proxy, name, svc, port, subset, rule, &pa,
-            ))
-        })
-        .collect()
+    // As much work as the clusters: on every core too.
+    crate::parallel::map(clusters, |c| {
+        if c["type"] != "EDS" {
+            return None;
+        }
+        let name = c["name"].as_str()?;
+        let (port, subset, host) = parse_outbound(name)?;
+        // The cluster records which service (namespace) it was built for.
+        let ns = c["metadata"]["filter_metadata"]["istio"]["services"][0]["namespace"]
+            .as_str()
+            .unwrap_or_default();
+        let svc = ctx
+            .catalog
+            .with_host(host)
+            .map(|(_, s)| s)
+            .find(|s| s.namespace == ns)?;
+        let rule = destination_rule(ctx, proxy, svc);
+        let pa = |e: &IstioEndpoint| workload_allows_mtls(ctx, e);
+        Some(cluster_load_assignment(
+            ctx, proxy, name, svc, port, subset, rule, &pa,
+        ))
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The consistent-hash route hash_policy for a destination (used by routes): from the DR that applies (subset- and port-level aware).

@@ -6,14 +6,14 @@
 //! graph, and walks (trace, diff, export) follow the same edges. References
 //! by name (RDS, tcp_proxy and route targets, EDS) are edges too.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Listener,
     FilterChain,
@@ -64,21 +64,33 @@ pub enum Edge {
 #[derive(Debug, Default)]
 pub struct ConfigGraph {
     pub graph: DiGraph<Node, Edge>,
-    by_name: BTreeMap<(Kind, String), NodeIndex>,
+    /// The resources referenced by name (route configurations, clusters,
+    /// endpoints, secrets), per kind; the first of a name wins.
+    by_name: HashMap<Kind, HashMap<String, NodeIndex>>,
     /// Top-level resources in the order they were added.
     pub roots: Vec<NodeIndex>,
 }
 
 impl ConfigGraph {
     fn add(&mut self, kind: Kind, name: String, origin: Origin, value: Value) -> NodeIndex {
-        let i = self.graph.add_node(Node {
+        let named = matches!(
             kind,
-            name: name.clone(),
+            Kind::RouteConfig | Kind::Cluster | Kind::Endpoints | Kind::Secret
+        );
+        if named {
+            let next = NodeIndex::new(self.graph.node_count());
+            self.by_name
+                .entry(kind)
+                .or_default()
+                .entry(name.clone())
+                .or_insert(next);
+        }
+        self.graph.add_node(Node {
+            kind,
+            name,
             origin,
             value,
-        });
-        self.by_name.entry((kind, name)).or_insert(i);
-        i
+        })
     }
 
     pub fn node(&self, i: NodeIndex) -> &Node {
@@ -86,7 +98,7 @@ impl ConfigGraph {
     }
 
     pub fn find(&self, kind: Kind, name: &str) -> Option<NodeIndex> {
-        self.by_name.get(&(kind, name.to_string())).copied()
+        self.by_name.get(&kind)?.get(name).copied()
     }
 
     /// Add a listener; its chains become nodes.
@@ -156,49 +168,58 @@ impl ConfigGraph {
     /// configurations (inline ones become nodes) and clusters, routes to
     /// clusters, clusters to their endpoints.
     pub fn link(&mut self) {
-        let chains: Vec<NodeIndex> = self
-            .graph
-            .node_indices()
-            .filter(|&i| self.graph[i].kind == Kind::FilterChain)
-            .collect();
-        for ci in chains {
-            let filters = self.graph[ci].value["filters"].clone();
-            for f in filters.as_array().into_iter().flatten() {
-                let tc = &f["typed_config"];
-                if let Some(rds) = tc["rds"]["route_config_name"].as_str() {
-                    if let Some(ri) = self.find(Kind::RouteConfig, rds) {
-                        self.graph.add_edge(ci, ri, Edge::Routes);
+        /// What a chain's filter refers to.
+        enum Reference {
+            Rds(String),
+            Inline(Value),
+        }
+        let mut refs: Vec<(NodeIndex, Reference)> = Vec::new();
+        let mut targets: Vec<(NodeIndex, String, u32)> = Vec::new();
+        for ci in self.graph.node_indices() {
+            let node = &self.graph[ci];
+            match node.kind {
+                Kind::FilterChain => {
+                    for f in node.value["filters"].as_array().into_iter().flatten() {
+                        let tc = &f["typed_config"];
+                        if let Some(rds) = tc["rds"]["route_config_name"].as_str() {
+                            refs.push((ci, Reference::Rds(rds.to_string())));
+                        } else if let Some(rc) = tc.get("route_config") {
+                            refs.push((ci, Reference::Inline(rc.clone())));
+                        }
+                        targets_of(ci, tc, &mut targets);
                     }
-                } else if tc.get("route_config").is_some() {
-                    let mut rc = tc["route_config"].clone();
+                }
+                Kind::Route => targets_of(ci, &node.value["route"], &mut targets),
+                _ => {}
+            }
+        }
+        for (ci, r) in refs {
+            let ri = match r {
+                Reference::Rds(name) => self.find(Kind::RouteConfig, &name),
+                Reference::Inline(mut rc) => {
                     if rc.get("name").is_none() {
                         rc["name"] = Value::String(String::new());
                     }
-                    let ri = self.add_route_config(rc, Origin::Inline);
-                    self.graph.add_edge(ci, ri, Edge::Routes);
+                    Some(self.add_route_config(rc, Origin::Inline))
                 }
-                self.link_targets(ci, tc);
+            };
+            if let Some(ri) = ri {
+                self.graph.add_edge(ci, ri, Edge::Routes);
             }
         }
-        let routes: Vec<NodeIndex> = self
-            .graph
-            .node_indices()
-            .filter(|&i| self.graph[i].kind == Kind::Route)
-            .collect();
-        for ri in routes {
-            let action = self.graph[ri].value["route"].clone();
-            self.link_targets(ri, &action);
+        for (from, cluster, weight) in targets {
+            if let Some(ci) = self.find(Kind::Cluster, &cluster) {
+                self.graph.add_edge(from, ci, Edge::Target(weight));
+            }
         }
-        let clusters: Vec<NodeIndex> = self
+        let eds: Vec<(NodeIndex, NodeIndex)> = self
             .graph
             .node_indices()
             .filter(|&i| self.graph[i].kind == Kind::Cluster)
+            .filter_map(|ci| Some((ci, self.find(Kind::Endpoints, &self.graph[ci].name)?)))
             .collect();
-        for &ci in &clusters {
-            let name = self.graph[ci].name.clone();
-            if let Some(ei) = self.find(Kind::Endpoints, &name) {
-                self.graph.add_edge(ci, ei, Edge::Eds);
-            }
+        for (ci, ei) in eds {
+            self.graph.add_edge(ci, ei, Edge::Eds);
         }
     }
 
@@ -207,16 +228,18 @@ impl ConfigGraph {
     /// each holder to its secrets; returns the names. The only search of
     /// the transport sockets.
     pub fn add_secrets(&mut self, make: impl FnOnce(&[String]) -> Vec<Value>) -> Vec<String> {
-        let held: Vec<(NodeIndex, Vec<String>)> = self
+        let holders: Vec<NodeIndex> = self
             .graph
             .node_indices()
             .filter(|&i| matches!(self.graph[i].kind, Kind::FilterChain | Kind::Cluster))
-            .map(|h| {
-                let names = super::secrets::referenced(std::iter::once(&self.graph[h].value));
-                (h, names)
-            })
-            .filter(|(_, names)| !names.is_empty())
             .collect();
+        let held: Vec<(NodeIndex, Vec<String>)> = crate::parallel::map(&holders, |&h| {
+            let names = super::secrets::referenced(std::iter::once(&self.graph[h].value));
+            (h, names)
+        })
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .collect();
         let mut names: Vec<String> = Vec::new();
         for n in held.iter().flat_map(|(_, n)| n) {
             if !names.contains(n) {
@@ -234,27 +257,6 @@ impl ConfigGraph {
             }
         }
         names
-    }
-
-    /// Edges from `from` to the clusters a tcp_proxy or route action names.
-    fn link_targets(&mut self, from: NodeIndex, action: &Value) {
-        if let Some(c) = action["cluster"].as_str()
-            && let Some(ci) = self.find(Kind::Cluster, c)
-        {
-            self.graph.add_edge(from, ci, Edge::Target(0));
-        }
-        for w in action["weighted_clusters"]["clusters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if let Some(c) = w["name"].as_str()
-                && let Some(ci) = self.find(Kind::Cluster, c)
-            {
-                let weight = w["weight"].as_u64().unwrap_or(0) as u32;
-                self.graph.add_edge(from, ci, Edge::Target(weight));
-            }
-        }
     }
 
     /// Children of `i` under `Child` edges, in order, and the `Default` one.
@@ -313,6 +315,24 @@ impl ConfigGraph {
             let n = &self.graph[i];
             n.kind == kind && n.origin == origin
         })
+    }
+}
+
+/// The clusters a tcp_proxy or route action names, with their weights (0
+/// when not weighted).
+fn targets_of(from: NodeIndex, action: &Value, out: &mut Vec<(NodeIndex, String, u32)>) {
+    if let Some(c) = action["cluster"].as_str() {
+        out.push((from, c.to_string(), 0));
+    }
+    for w in action["weighted_clusters"]["clusters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(c) = w["name"].as_str() {
+            let weight = w["weight"].as_u64().unwrap_or(0) as u32;
+            out.push((from, c.to_string(), weight));
+        }
     }
 }
 

@@ -158,18 +158,7 @@ fn outbound_clusters(
     scope: &scope::SidecarScope,
 ) -> (Vec<Value>, Vec<Value>) {
     let clusters = unique(clusters::outbound_clusters(ctx, proxy, &scope.cds_services));
-    // The endpoints are about as much work as the clusters, more than the
-    // listeners and routes: half of them on one more thread.
-    let endpoints = std::thread::scope(|threads| {
-        let (first, second) = clusters.split_at(clusters.len() / 2);
-        let first = threads.spawn(|| clusters::load_assignments(ctx, proxy, first));
-        let second = clusters::load_assignments(ctx, proxy, second);
-        let mut endpoints = first
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        endpoints.extend(second);
-        endpoints
-    });
+    let endpoints = clusters::load_assignments(ctx, proxy, &clusters);
     (clusters, endpoints)
 }
 
