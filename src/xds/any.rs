@@ -18,7 +18,7 @@ use super::cluster::Cluster;
 use super::core::TypedExtensionConfig;
 use super::endpoint::ClusterLoadAssignment;
 use super::listener::{HttpConnectionManager, Listener, TcpProxy};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::proto::{FromJson, Key, Message, Unknown, wrong_kind};
 use super::route::RouteConfiguration;
@@ -51,10 +51,13 @@ macro_rules! any_types {
                 }
             }
 
-            fn from_object(type_url: String, map: Map<String, Value>) -> Result<Any, serde_json::Error> {
+            fn from_entries(
+                type_url: String,
+                entries: impl Iterator<Item = (String, Value)>,
+            ) -> Result<Any, serde_json::Error> {
                 match type_url.strip_prefix(PREFIX).unwrap_or(&type_url) {
-                    $( $url => Ok(Any::$variant(Box::new(<$ty>::from_object(map)?))), )*
-                    _ => Ok(Any::Other { type_url, fields: Unknown::from_object(map) }),
+                    $( $url => Ok(Any::$variant(Box::new(<$ty>::from_entries(entries)?))), )*
+                    _ => Ok(Any::Other { type_url, fields: Unknown::from_entries(entries) }),
                 }
             }
 
@@ -111,11 +114,20 @@ impl FromJson for Any {
         let Value::Object(mut map) = value else {
             return Err(wrong_kind("an Any object with @type", &value));
         };
-        let type_url = match map.shift_remove("@type") {
-            Some(url) => String::from_json(url)?,
-            None => String::new(),
+        // `@type` comes first in what Envoy and meshsim write, and is then
+        // taken off the entries without touching the others.
+        let elsewhere = map
+            .keys()
+            .next()
+            .is_none_or(|k| k != "@type")
+            .then(|| map.shift_remove("@type"));
+        let mut entries = map.into_iter();
+        let url = match elsewhere {
+            Some(url) => url,
+            None => entries.next().map(|(_, url)| url),
         };
-        Any::from_object(type_url, map)
+        let type_url = url.map(String::from_json).transpose()?.unwrap_or_default();
+        Any::from_entries(type_url, entries)
     }
 }
 

@@ -23,8 +23,11 @@ use serde_json::{Map, Value};
 /// a JSON object (an `Any` writes `@type` first, then the message's entries).
 pub trait Message: Sized {
     fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
-    /// The same from an object the caller owns: its values move into place.
-    fn from_object(map: Map<String, Value>) -> Result<Self, serde_json::Error>;
+    /// The same from the entries of an object the caller owns: the values
+    /// move into place.
+    fn from_entries(
+        entries: impl Iterator<Item = (String, Value)>,
+    ) -> Result<Self, serde_json::Error>;
     fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
 }
 
@@ -52,7 +55,7 @@ pub fn wrong_kind(expected: &str, found: &Value) -> serde_json::Error {
 impl<T: Message> FromJson for T {
     fn from_json(value: Value) -> Result<T, serde_json::Error> {
         match value {
-            Value::Object(map) => T::from_object(map),
+            Value::Object(map) => T::from_entries(map.into_iter()),
             other => Err(wrong_kind("an object", &other)),
         }
     }
@@ -216,11 +219,11 @@ macro_rules! message {
                 Ok(out)
             }
 
-            fn from_object(
-                map: serde_json::Map<String, serde_json::Value>,
+            fn from_entries(
+                entries: impl Iterator<Item = (String, serde_json::Value)>,
             ) -> Result<Self, serde_json::Error> {
                 let mut out = Self::default();
-                for (key, value) in map {
+                for (key, value) in entries {
                     #[allow(unreachable_patterns, reason = "one-word fields have a single name")]
                     match key.as_str() {
                         $( $proto | $json => out.$field = $crate::xds::proto::FromJson::from_json(value)?, )*
@@ -395,8 +398,8 @@ impl Unknown {
     }
 
     /// The entries of an object, moved.
-    pub fn from_object(map: Map<String, Value>) -> Unknown {
-        Unknown(map.into_iter().collect())
+    pub fn from_entries(entries: impl Iterator<Item = (String, Value)>) -> Unknown {
+        Unknown(entries.collect())
     }
 
     pub fn is_empty(&self) -> bool {

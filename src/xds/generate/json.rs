@@ -4,14 +4,16 @@ use serde_json::{Map, Value, json};
 
 /// An `Any`: `@type` first, then the message's fields.
 pub fn any(type_name: &str, fields: Value) -> Value {
-    let mut m = Map::new();
-    m.insert(
-        "@type".to_string(),
-        Value::String(format!("type.googleapis.com/{type_name}")),
-    );
-    if let Value::Object(f) = fields {
-        m.extend(f);
-    }
+    let mut m = match fields {
+        Value::Object(f) => f,
+        _ => Map::new(),
+    };
+    // A type the fields already name wins. Put in front of the fields in
+    // place: a new map would hash every field name of large resources again.
+    let url = m
+        .shift_remove("@type")
+        .unwrap_or_else(|| Value::String(format!("type.googleapis.com/{type_name}")));
+    m.shift_insert(0, "@type".to_string(), url);
     Value::Object(m)
 }
 

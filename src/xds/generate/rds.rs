@@ -33,14 +33,14 @@ pub fn route_configs(
             None => (None, name.parse::<u16>().ok()),
         })
         .collect();
-    let mut per_port: HashMap<u16, PortHosts> = HashMap::new();
-    for &(_, port) in &parsed {
-        if let Some(port) = port {
-            per_port
-                .entry(port)
-                .or_insert_with(|| PortHosts::new(virtual_hosts(ctx, proxy, scope, port)));
-        }
-    }
+    // Each port's virtual hosts are their own work: on every core.
+    let ports: BTreeSet<u16> = parsed.iter().filter_map(|&(_, port)| port).collect();
+    let mut per_port: HashMap<u16, PortHosts> =
+        crate::parallel::map_owned(ports.into_iter().collect(), |port| {
+            (port, PortHosts::new(virtual_hosts(ctx, proxy, scope, port)))
+        })
+        .into_iter()
+        .collect();
     let mut out: Vec<Option<Value>> = vec![None; names.len()];
     // Sniffed routes copy the vhosts they pick; the shared `PORT` routes
     // then take the port's vhosts, so no large list is copied. Names that
@@ -230,17 +230,17 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
         if matched.is_empty() && port != 80 {
             continue;
         }
-        for h in &foreign {
-            out.push((format!("{h}:{port}"), vec![h.to_string()], routes.clone()));
-        }
+        let mut hosts: Vec<(String, Vec<String>)> = foreign
+            .iter()
+            .map(|h| (format!("{h}:{port}"), vec![h.to_string()]))
+            .collect();
         for s in matched {
             used.insert(s.hostname.as_str());
-            out.push((
-                format!("{}:{port}", s.hostname),
-                domains(proxy, s),
-                routes.clone(),
-            ));
+            hosts.push((format!("{}:{port}", s.hostname), domains(proxy, s)));
         }
+        // The last host takes the routes, the others a copy.
+        let copies = std::iter::repeat_n(routes, hosts.len());
+        out.extend(hosts.into_iter().zip(copies).map(|((n, d), r)| (n, d, r)));
     }
     for s in services.values() {
         if used.contains(s.hostname.as_str()) || s.resolution == Resolution::Alias {
@@ -275,10 +275,10 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
         vhosts.push((
             name.clone(),
             object([
-                ("name", json!(name)),
-                ("domains", json!(doms)),
+                ("name", Value::String(name)),
+                ("domains", doms.into_iter().map(Value::String).collect()),
                 ("routes", Value::Array(routes)),
-                ("include_request_attempt_count", json!(true)),
+                ("include_request_attempt_count", Value::Bool(true)),
             ]),
         ));
     }
