@@ -1,5 +1,8 @@
 //! Work spread over the machine's cores, results kept in input order so
 //! output stays deterministic.
+//!
+//! Workers must not print: the command line holds the standard streams'
+//! locks for the whole run, so a worker's `eprintln!` waits forever.
 
 use std::sync::{Mutex, PoisonError};
 

@@ -410,13 +410,15 @@ impl Unknown {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    /// Whether any string in the values contains `needle`.
+    /// Whether any string in the values (or any key) contains `needle`.
     pub fn text_contains(&self, needle: &str) -> bool {
         fn within(v: &Value, needle: &str) -> bool {
             match v {
                 Value::String(s) => s.contains(needle),
                 Value::Array(items) => items.iter().any(|v| within(v, needle)),
-                Value::Object(map) => map.values().any(|v| within(v, needle)),
+                Value::Object(map) => map
+                    .iter()
+                    .any(|(k, v)| k.contains(needle) || within(v, needle)),
                 _ => false,
             }
         }
