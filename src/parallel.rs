@@ -16,15 +16,7 @@ fn threads() -> usize {
 /// `f` over many small `items`: each thread takes the next run of them
 /// when it is free (runs of equal count can differ in cost many times).
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads();
-    if threads < 2 || items.len() < 64 {
-        return items.iter().map(&f).collect();
-    }
-    let runs: Vec<&[T]> = items.chunks(items.len().div_ceil(threads * 16)).collect();
-    map_owned(runs, |run| run.iter().map(&f).collect::<Vec<R>>())
-        .into_iter()
-        .flatten()
-        .collect()
+    map_vec(items.iter().collect(), f)
 }
 
 /// `f` over a few `items` of very different cost (the sections of a config
@@ -52,8 +44,7 @@ pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> 
     done.into_iter().map(|(_, r)| r).collect()
 }
 
-/// `f` over many owned `items` (moved, so each is freed where it was used),
-/// in runs as [`map`] takes them.
+/// [`map`] over owned `items`, moved, so each is freed where it was used.
 pub fn map_vec<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = threads();
     if threads < 2 || items.len() < 64 {

@@ -18,7 +18,7 @@ use super::cluster::Cluster;
 use super::core::TypedExtensionConfig;
 use super::endpoint::ClusterLoadAssignment;
 use super::listener::{HttpConnectionManager, Listener, TcpProxy};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::proto::{FromJson, Key, Message, Unknown, wrong_kind};
 use super::route::RouteConfiguration;
@@ -160,19 +160,17 @@ impl<'de> Deserialize<'de> for Any {
                     return Any::read_typed(type_url, map);
                 }
                 // `@type` not first (hand-written input): collect, then re-read.
-                let mut rest = Unknown::default();
-                let value = map.next_value()?;
-                rest.push(first.into_string(), value);
+                let mut rest = Map::new();
+                rest.insert(first.into_string(), map.next_value()?);
                 let mut type_url = String::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     if key.as_str() == "@type" {
                         type_url = map.next_value()?;
                     } else {
-                        let value = map.next_value()?;
-                        rest.push(key.into_string(), value);
+                        rest.insert(key.into_string(), map.next_value()?);
                     }
                 }
-                rest.to_object()
+                Value::Object(rest)
                     .deserialize_map(TypedVisitor(type_url))
                     .map_err(de::Error::custom)
             }

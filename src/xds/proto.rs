@@ -406,10 +406,6 @@ impl Unknown {
         self.0.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
     /// Whether any string in the values (or any key) contains `needle`.
     pub fn text_contains(&self, needle: &str) -> bool {
         fn within(v: &Value, needle: &str) -> bool {

@@ -173,24 +173,23 @@ impl ConfigGraph {
             Rds(String),
             Inline(Value),
         }
+        // References are collected first and edges drawn after, so nothing
+        // is copied out of the graph to be read while it changes.
         let mut refs: Vec<(NodeIndex, Reference)> = Vec::new();
         let mut targets: Vec<(NodeIndex, String, u32)> = Vec::new();
         for ci in self.graph.node_indices() {
             let node = &self.graph[ci];
-            match node.kind {
-                Kind::FilterChain => {
-                    for f in node.value["filters"].as_array().into_iter().flatten() {
-                        let tc = &f["typed_config"];
-                        if let Some(rds) = tc["rds"]["route_config_name"].as_str() {
-                            refs.push((ci, Reference::Rds(rds.to_string())));
-                        } else if let Some(rc) = tc.get("route_config") {
-                            refs.push((ci, Reference::Inline(rc.clone())));
-                        }
-                        targets_of(ci, tc, &mut targets);
-                    }
+            if node.kind != Kind::FilterChain {
+                continue;
+            }
+            for f in node.value["filters"].as_array().into_iter().flatten() {
+                let tc = &f["typed_config"];
+                if let Some(rds) = tc["rds"]["route_config_name"].as_str() {
+                    refs.push((ci, Reference::Rds(rds.to_string())));
+                } else if let Some(rc) = tc.get("route_config") {
+                    refs.push((ci, Reference::Inline(rc.clone())));
                 }
-                Kind::Route => targets_of(ci, &node.value["route"], &mut targets),
-                _ => {}
+                targets_of(ci, tc, &mut targets);
             }
         }
         for (ci, r) in refs {
@@ -205,6 +204,14 @@ impl ConfigGraph {
             };
             if let Some(ri) = ri {
                 self.graph.add_edge(ci, ri, Edge::Routes);
+            }
+        }
+        // Routes after the inline route configurations became nodes: theirs
+        // are linked too.
+        for ri in self.graph.node_indices() {
+            let node = &self.graph[ri];
+            if node.kind == Kind::Route {
+                targets_of(ri, &node.value["route"], &mut targets);
             }
         }
         for (from, cluster, weight) in targets {
@@ -471,5 +478,41 @@ mod tests {
         // chain → route config, default chain → cluster, route → cluster, cluster → endpoints
         assert_eq!(g.graph.edges_directed(ci, Direction::Incoming).count(), 2);
         assert_eq!(g.graph.edges_directed(ci, Direction::Outgoing).count(), 1);
+    }
+
+    #[test]
+    fn inline_route_configurations_are_linked() {
+        let mut g = ConfigGraph::default();
+        let l = json!({
+            "name": "virtualInbound",
+            "filter_chains": [{"filters": [{"name": "hcm", "typed_config": {"route_config": {
+                "name": "inbound|8080||",
+                "virtual_hosts": [{"name": "inbound|http|8080", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "inbound|8080||"}}]}],
+            }}}]}],
+        });
+        let li = g.add_listener(l.clone(), Origin::Dynamic);
+        let ci = g.add_cluster(
+            json!({"name": "inbound|8080||", "type": "STATIC"}),
+            Origin::Dynamic,
+        );
+        g.link();
+        let inline = g
+            .graph
+            .node_indices()
+            .find(|&i| g.node(i).origin == Origin::Inline && g.node(i).kind == Kind::RouteConfig)
+            .expect("the inline route configuration is a node");
+        assert!(
+            g.graph
+                .contains_edge(g.graph.neighbors(li).next().unwrap(), inline)
+        );
+        // The inline configuration's route targets the cluster.
+        let from: Vec<Kind> = g
+            .graph
+            .edges_directed(ci, Direction::Incoming)
+            .filter(|e| matches!(e.weight(), Edge::Target(_)))
+            .map(|e| g.node(e.source()).kind)
+            .collect();
+        assert_eq!(from, vec![Kind::Route]);
+        assert_eq!(g.resource(li), l);
     }
 }
