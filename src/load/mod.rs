@@ -7,6 +7,7 @@
 //! opened up into their items here, each with its own line. Envoy config dumps
 //! are recognised by content and handed on as [`EnvoyDump`]s, unparsed.
 
+pub(crate) mod block_yaml;
 pub mod git;
 mod locate;
 pub mod revision;

@@ -1,4 +1,5 @@
-//! The YAML reader (and writer): the one module that names `serde_yaml`.
+//! The YAML reader (and writer): the one module that names `serde_yaml`
+//! (with [`super::block_yaml`], the fast reader it tries first).
 //!
 //! serde_yaml is deprecated upstream; keeping it behind this file makes a swap
 //! (serde_norway has the same API) a one-file change. Everything that turns
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
+use super::block_yaml;
 use super::locate::{FieldPath, Segment};
 use super::{Document, DumpKind, Format, Header};
 
@@ -84,12 +86,33 @@ fn to_field_path(path: &serde_ignored::Path<'_>) -> FieldPath {
     FieldPath(segments)
 }
 
+thread_local! {
+    /// Whether [`decode_text`] tries the fast reader; tests turn it off to
+    /// hold the two readers to the same results.
+    pub(crate) static FAST_READER: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
 /// Decode a text into `T`, calling `unknown` with the path of every field `T`
 /// has no place for.
 pub fn decode_text<T: DeserializeOwned>(
     text: &str,
     unknown: &mut dyn FnMut(FieldPath),
 ) -> Result<T, DecodeError> {
+    // Most documents are plain block YAML that the fast reader takes; its
+    // unknown fields are passed on only once it has read the whole document,
+    // as serde_yaml reads it again from the start when it declines.
+    if FAST_READER.get()
+        && let Some(events) = block_yaml::parse(text)
+    {
+        let mut found = Vec::new();
+        let read = serde_ignored::deserialize(&mut block_yaml::Reader::new(&events), |p| {
+            found.push(to_field_path(&p))
+        });
+        if let Ok(value) = read {
+            found.into_iter().for_each(unknown);
+            return Ok(value);
+        }
+    }
     // JSON is read by the YAML parser too (JSON is YAML's flow style): one
     // deserializer instantiated per model type instead of two halves the
     // build of the hundreds of typed structs, and JSON manifests are rare.
@@ -460,6 +483,176 @@ pub fn envoy_dump_kind(text: &str) -> Option<DumpKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast reader's value for `text`, `None` when it declines or fails.
+    fn fast<T: DeserializeOwned>(text: &str) -> Option<T> {
+        let events = block_yaml::parse(text)?;
+        T::deserialize(&mut block_yaml::Reader::new(&events)).ok()
+    }
+
+    #[test]
+    fn fast_reader_reads_documents_as_serde_yaml_does() {
+        let cases = [
+            "# lead\napiVersion: apps/v1   # c\nkind: Deployment\n\nmetadata:\n  name: web\n  labels: {app: web, 'tier': \"front\"}\n  annotations:\n    a.io/x: 'it''s # not a comment'\n    b: \"tab\\there \\u00e9\\x41 \\\" \\\\ \\/\"\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: c\n        args: [\"--x\", -v, 3, 1.5, ~, true]\n        ports:\n        -   containerPort: 80\n            name: http\n        - {containerPort: 81}\n      # between\n      volumes: []\n",
+            "a:\n- x\n-\n  y: 1\n- - n1\n  - n2\n-\n- # c\nb: {}\nc:\nd: # only a comment\ne: [[1, 2], {f: [g]}]\n",
+            "url: http://x.y/z#frag\nt: a:b\nh: a#b\nsp: a  b   # c\nu: caf\u{e9} \u{2713}\n\"quoted key\": 1\n'single': 2\n80: port\nnull: n\ntrue: t\n-k: v\nk : v2\n",
+            "lit: |\n  line 1\n    more\n\n  # kept\n  last\n\n\nstrip: |-\n  a\n\n  b\n\nkeep: |+\n  a\n\n\nws: |\n  a\n     \n  b\nafter: 1\n",
+            "- a\n",
+            "a: 1",
+            "a: |\n  x\nb: |\n\n  y\n",
+            "items:\n- name: a\n  value: |\n    v1\n    v2\n- name: b\n",
+            "empty: ''\ne2: \"\"\nn1: ~\nn2: Null\ni: [0x1F, -0x1F, 0o17, 0b101, 007, -7, +7, 1e3, .5, .inf, -.inf, .nan, 18446744073709551615, -9223372036854775808]\n",
+        ];
+        let mut taken = 0;
+        for text in cases {
+            let slow: Result<serde_json::Value, _> = serde_yaml::from_str(text);
+            if let Some(v) = fast::<serde_json::Value>(text) {
+                taken += 1;
+                assert_eq!(Some(v), slow.ok(), "{text}");
+            }
+        }
+        // Only `- a` (a top-level sequence) is declined.
+        assert_eq!(taken, cases.len() - 1);
+    }
+
+    #[test]
+    fn fast_reader_declines_what_it_does_not_read() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: >\n  folded\n",
+            "a: |2\n   x\n",
+            "a: b\n  c\n",
+            "a:\n  multi\n  line\n",
+            "a: \"x\n  y\"\n",
+            "a:\tb\n",
+            "a: b\r\n",
+            "---\na: 1\n",
+            "a: 1\n...\n",
+            "? a\n: b\n",
+            "a: [1,\n  2]\n",
+            "a: [1, 2,]\n",
+            "a: [a: b]\n",
+            "a: [http://x]\n",
+            "a: b: c\n",
+            "a: b:\n",
+            "a:b\n",
+            "a: |\n  no final newline",
+            "a: \"\\q\"\n",
+            "a: \"x\"y\n",
+            "plain\n",
+            "  a: 1\nb: 2\n",
+            "a:\n    b: 1\n  c: 2\n",
+            "a: \u{feff}x\n",
+        ] {
+            assert!(block_yaml::parse(text).is_none(), "{text:?}");
+        }
+    }
+
+    /// Every scalar, into every type, reads as serde_yaml reads it, and fails
+    /// (to be read again by serde_yaml) where serde_yaml fails.
+    #[test]
+    fn fast_reader_resolves_scalars_as_serde_yaml_does() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Typed {
+            u: Option<u32>,
+            i: Option<i64>,
+            b: Option<bool>,
+            f: Option<f64>,
+            s: Option<String>,
+            v: Option<serde_json::Value>,
+            l: Option<Vec<String>>,
+            m: Option<std::collections::BTreeMap<String, String>>,
+            e: Option<Mode>,
+        }
+        #[derive(Deserialize, Debug, PartialEq)]
+        enum Mode {
+            #[serde(rename = "STRICT")]
+            Strict,
+        }
+        let scalars = [
+            "",
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "nULL",
+            "true",
+            "True",
+            "TRUE",
+            "yes",
+            "off",
+            "0",
+            "7",
+            "-7",
+            "+7",
+            "++7",
+            "+-7",
+            "007",
+            "-007",
+            "0x1F",
+            "-0x1F",
+            "+0x1f",
+            "0x-1",
+            "0o17",
+            "0b101",
+            "0xZZ",
+            "1_000",
+            "1e3",
+            "1.5",
+            ".5",
+            "5.",
+            "-.5",
+            "+.5",
+            ".inf",
+            "-.inf",
+            "+.inf",
+            ".nan",
+            ".NaN",
+            "nan",
+            "inf",
+            "infinity",
+            "1.2.3",
+            "4294967296",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "'7'",
+            "\"true\"",
+            "'null'",
+            "\"\"",
+            "''",
+            "a b",
+            "STRICT",
+            "'STRICT'",
+            "strict",
+            "[]",
+            "{}",
+            "[a, 'b']",
+            "{k: v}",
+            "{k: 1}",
+        ];
+        let (mut taken, mut read) = (0, 0);
+        for field in ["u", "i", "b", "f", "s", "v", "l", "m", "e"] {
+            for scalar in scalars {
+                let text = format!("{field}: {scalar}\n");
+                let slow: Result<Typed, _> = serde_yaml::from_str(&text);
+                read += usize::from(slow.is_ok());
+                if let Some(v) = fast::<Typed>(&text) {
+                    taken += 1;
+                    // Compared as Debug text: NaN is not equal to itself.
+                    let slow = slow.as_ref().map(|s| format!("{s:?}"));
+                    assert_eq!(
+                        Ok(format!("{v:?}")),
+                        slow.map_err(|e| e.to_string()),
+                        "{text}"
+                    );
+                }
+            }
+        }
+        // It takes every one serde_yaml reads.
+        assert_eq!(taken, read);
+    }
 
     #[test]
     fn header_scan_reads_block_yaml() {

@@ -1024,3 +1024,47 @@ fn null_top_level_fields_read_as_empty() {
     );
     assert_eq!(store.objects().len(), 2);
 }
+
+/// Every document of testdata/ and ../shared decodes through the fast YAML
+/// reader to the body, unknown fields and errors serde_yaml gives, and the
+/// fast reader takes most of them.
+#[test]
+fn fast_yaml_reader_matches_serde_yaml() {
+    let mut roots = vec![crate_dir().join("testdata")];
+    match shared_corpus() {
+        Some(corpus) => {
+            let shared = corpus.parent().expect("../shared").to_path_buf();
+            roots.extend(["corpus", "seed", "conformance"].map(|d| shared.join(d)));
+        }
+        None => println!("SKIPPED: ../shared documents (testdata/ only)"),
+    }
+    let mut diags = Diagnostics::default();
+    let loaded = load::load(&roots, &mut diags);
+    let decode = |doc: &load::Document, fast: bool| {
+        load::yaml::FAST_READER.set(fast);
+        let mut unknown = Vec::new();
+        let value = load::yaml::decode::<Value>(doc, &mut |p| unknown.push(p));
+        let body = super::kind_info(doc.header.group(), &doc.header.kind).map(|info| {
+            let mut unknown = Vec::new();
+            let body = super::decode_body(info.variant, doc, &mut |p| unknown.push(p));
+            (body, unknown)
+        });
+        load::yaml::FAST_READER.set(true);
+        (value, unknown, body)
+    };
+    let mut taken = 0;
+    for doc in &loaded.documents {
+        if load::block_yaml::parse(&doc.text).is_some() {
+            taken += 1;
+        }
+        assert!(
+            decode(doc, true) == decode(doc, false),
+            "{}:{}: the fast reader differs from serde_yaml",
+            doc.file.display(),
+            doc.line
+        );
+    }
+    let total = loaded.documents.len();
+    println!("the fast reader took {taken} of {total} documents");
+    assert!(taken * 10 >= total * 9, "took {taken} of {total}");
+}
