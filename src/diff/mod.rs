@@ -21,7 +21,7 @@ use crate::registry::ProxyType;
 use crate::session::Session;
 
 use attribute::{Attribution, ObjectChange, ProxyReach};
-use compare::{Op, differing};
+use compare::{Differs, Op, differing};
 use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
@@ -277,48 +277,87 @@ pub fn compare_sides(
     let mut found: Vec<Found> = Vec::new();
     let mut known: HashMap<(ResourceType, String, u64, u64), usize> = HashMap::new();
     let mut diffs: HashMap<String, usize> = HashMap::new();
-    for job in &jobs {
-        if skipped.contains(job) {
-            outcomes.push(Outcome::default());
-            continue;
-        }
-        report.generated += 1;
-        let (x, y) = std::thread::scope(|s| {
+    let generate = |job: &Job| {
+        std::thread::scope(|s| {
             let x = s.spawn(|| union(a, &job.old, &job.names.0));
             let y = union(b, &job.new, &job.names.1);
             (x.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), y)
-        });
-        let outcome = match (&x, &y) {
-            (Ok(x), Ok(y)) => Outcome {
-                changes: differing(x, y, types)
-                    .iter()
-                    .map(|d| {
-                        *known.entry(d.key()).or_insert_with(|| {
-                            let c = d.describe();
-                            let next = diffs.len();
-                            found.push(Found {
-                                hosts: attribution.map(|a| a.of_change(&c)).unwrap_or_default(),
-                                own: attribute::is_own(&c),
-                                diff: *diffs.entry(c.diff).or_insert(next),
-                                rtype: c.rtype,
-                                name: c.name,
-                                op: c.op,
-                            });
-                            found.len() - 1
+        })
+    };
+    let to_generate: Vec<&Job> = jobs
+        .iter()
+        .copied()
+        .filter(|j| !skipped.contains(j))
+        .collect();
+    report.generated = to_generate.len();
+    std::thread::scope(|s| {
+        // The next comparison's parts are generated while this one's
+        // changes are described.
+        let mut queue = to_generate.into_iter();
+        let mut ahead = queue.next().map(|j| s.spawn(move || generate(j)));
+        for job in &jobs {
+            if skipped.contains(job) {
+                outcomes.push(Outcome::default());
+                continue;
+            }
+            let (x, y) = ahead
+                .take()
+                .expect("a generation per comparison not skipped")
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            ahead = queue.next().map(|j| s.spawn(move || generate(j)));
+            let outcome = match (&x, &y) {
+                (Ok(x), Ok(y)) => {
+                    let differs = differing(x, y, types);
+                    let keys = crate::parallel::map_owned(differs.iter().collect(), Differs::key);
+                    // Changes not met before, each described once, on every core.
+                    let mut fresh: Vec<&Differs> = Vec::new();
+                    let mut fresh_keys = HashSet::new();
+                    for (d, k) in differs.iter().zip(&keys) {
+                        if !known.contains_key(k) && fresh_keys.insert(k) {
+                            fresh.push(d);
+                        }
+                    }
+                    let described = crate::parallel::map_owned(fresh, |d| {
+                        let c = d.describe();
+                        let hosts = attribution.map(|a| a.of_change(&c)).unwrap_or_default();
+                        (c, hosts)
+                    });
+                    let mut described = described.into_iter();
+                    let changes = keys
+                        .into_iter()
+                        .map(|k| {
+                            *known.entry(k).or_insert_with(|| {
+                                let (c, hosts) =
+                                    described.next().expect("each fresh change described");
+                                let next = diffs.len();
+                                found.push(Found {
+                                    hosts,
+                                    own: attribute::is_own(&c),
+                                    diff: *diffs.entry(c.diff).or_insert(next),
+                                    rtype: c.rtype,
+                                    name: c.name,
+                                    op: c.op,
+                                });
+                                found.len() - 1
+                            })
                         })
-                    })
-                    .collect(),
-                errors: None,
-            },
-            (x, y) => Outcome {
-                changes: Vec::new(),
-                errors: Some((x.as_ref().err().cloned(), y.as_ref().err().cloned())),
-            },
-        };
-        // Large parts take a while to free: not on the way to the next.
-        std::thread::spawn(move || drop((x, y)));
-        outcomes.push(outcome);
-    }
+                        .collect();
+                    Outcome {
+                        changes,
+                        errors: None,
+                    }
+                }
+                (x, y) => Outcome {
+                    changes: Vec::new(),
+                    errors: Some((x.as_ref().err().cloned(), y.as_ref().err().cloned())),
+                },
+            };
+            // Large parts take a while to free: not on the way to the next.
+            std::thread::spawn(move || drop((x, y)));
+            outcomes.push(outcome);
+        }
+    });
     let job_index: HashMap<&Job, usize> = jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
     // Proxies classed first by the comparisons that found their changes and
     // by what reaches them (so by their causes): cheap to compare.
