@@ -322,7 +322,8 @@ impl<'a> Parser<'a> {
         // The header's own line is consumed; the block starts on the next,
         // indented as its first non-blank line is.
         let start = self.next;
-        let first = (start..self.lines.len()).find(|&i| !self.lines[i].trim().is_empty())?;
+        let first = (start..self.lines.len())
+            .find(|&i| !self.lines[i].trim_start_matches(' ').is_empty())?;
         let indent = indent_of(self.lines[first]);
         // A first line not indented past the parent, or a blank line before
         // it with more spaces than its indentation, is read differently by

@@ -499,7 +499,7 @@ mod tests {
             "lit: |\n  line 1\n    more\n\n  # kept\n  last\n\n\nstrip: |-\n  a\n\n  b\n\nkeep: |+\n  a\n\n\nws: |\n  a\n     \n  b\nafter: 1\n",
             "- a\n",
             "a: 1",
-            "a: |\n  x\nb: |\n\n  y\n",
+            "a: |\n  x\nb: |\n\n  y\nnbsp: |\n  \u{a0}\n  z\n",
             "items:\n- name: a\n  value: |\n    v1\n    v2\n- name: b\n",
             "empty: ''\ne2: \"\"\nn1: ~\nn2: Null\ni: [0x1F, -0x1F, 0o17, 0b101, 007, -7, +7, 1e3, .5, .inf, -.inf, .nan, 18446744073709551615, -9223372036854775808]\n",
         ];
