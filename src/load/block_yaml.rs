@@ -46,6 +46,13 @@ pub fn parse(text: &str) -> Option<Vec<Event<'_>>> {
         return None;
     }
     let mut lines: Vec<&str> = text.split('\n').collect();
+    // Document markers and directives.
+    if lines
+        .iter()
+        .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'))
+    {
+        return None;
+    }
     // A final newline ends the last line rather than starting another.
     let ends_with_newline = text.ends_with('\n');
     if ends_with_newline {
@@ -67,8 +74,7 @@ pub fn parse(text: &str) -> Option<Vec<Event<'_>>> {
 }
 
 /// No tabs, carriage returns, control characters, byte order marks or
-/// Unicode line breaks (each changes how lines or indentation are read), and
-/// no document markers or directives.
+/// Unicode line breaks: each changes how lines or indentation are read.
 fn plain_text(text: &str) -> bool {
     let ascii_ok = text
         .bytes()
@@ -76,19 +82,13 @@ fn plain_text(text: &str) -> bool {
     if !ascii_ok {
         return false;
     }
-    if !text.is_ascii()
-        && text.chars().any(|c| {
+    text.is_ascii()
+        || !text.chars().any(|c| {
             matches!(
                 c,
                 '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
             ) || ('\u{80}'..'\u{a0}').contains(&c)
         })
-    {
-        return false;
-    }
-    !text
-        .split('\n')
-        .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'))
 }
 
 struct Parser<'a> {
@@ -120,6 +120,11 @@ fn is_entry(body: &str) -> bool {
 fn is_empty_value(rest: &str) -> bool {
     let rest = rest.trim_start_matches(' ');
     rest.is_empty() || rest.starts_with('#')
+}
+
+/// What may follow a value on its line: nothing, or blanks and a comment.
+fn ends_line(rest: &str) -> bool {
+    rest.is_empty() || (rest.starts_with(' ') && is_empty_value(rest))
 }
 
 impl<'a> Parser<'a> {
@@ -297,7 +302,7 @@ impl<'a> Parser<'a> {
             }
             _ => return None,
         };
-        if !is_empty_value(rest) || (!rest.is_empty() && !rest.starts_with(' ')) {
+        if !ends_line(rest) {
             return None;
         }
         // A more indented line after it would continue a multi-line scalar
@@ -316,7 +321,7 @@ impl<'a> Parser<'a> {
             Some(b'+') => (Chomp::Keep, &header[1..]),
             _ => (Chomp::Clip, header),
         };
-        if !is_empty_value(rest) || (!rest.is_empty() && !rest.starts_with(' ')) {
+        if !ends_line(rest) {
             return None;
         }
         // The header's own line is consumed; the block starts on the next,
@@ -374,60 +379,46 @@ impl<'a> Parser<'a> {
     fn flow_node(&mut self, s: &mut &'a str) -> Option<()> {
         *s = s.trim_start_matches(' ');
         match s.as_bytes().first()? {
-            b'[' => {
-                self.enter()?;
-                *s = &s[1..];
-                self.events.push(Event::SeqStart);
-                self.flow_items(s, b']', |p, s| {
-                    p.flow_node(s)?;
-                    // `[a: b]` is a one-pair mapping in a sequence.
-                    (!s.trim_start_matches(' ').starts_with(':')).then_some(())
-                })?;
-                self.events.push(Event::SeqEnd);
-            }
-            b'{' => {
-                self.enter()?;
-                *s = &s[1..];
-                self.events.push(Event::MapStart);
-                self.flow_items(s, b'}', |p, s| {
-                    p.flow_scalar(s)?;
-                    *s = s.trim_start_matches(' ').strip_prefix(": ")?;
-                    p.flow_node(s)
-                })?;
-                self.events.push(Event::MapEnd);
-            }
-            _ => self.flow_scalar(s)?,
+            b'[' => self.flow_collection(s, (Event::SeqStart, b']', Event::SeqEnd), |p, s| {
+                p.flow_node(s)?;
+                // `[a: b]` is a one-pair mapping in a sequence.
+                (!s.trim_start_matches(' ').starts_with(':')).then_some(())
+            }),
+            b'{' => self.flow_collection(s, (Event::MapStart, b'}', Event::MapEnd), |p, s| {
+                p.flow_scalar(s)?;
+                *s = s.trim_start_matches(' ').strip_prefix(": ")?;
+                p.flow_node(s)
+            }),
+            _ => self.flow_scalar(s),
         }
-        Some(())
     }
 
-    /// Items of a flow collection up to `close`, separated by commas (no
-    /// trailing comma, no empty items).
-    fn flow_items(
+    /// A flow collection whose opening bracket starts `s`: its items up to
+    /// `close`, separated by commas (no trailing comma, no empty items).
+    fn flow_collection(
         &mut self,
         s: &mut &'a str,
-        close: u8,
+        (start, close, end): (Event<'a>, u8, Event<'a>),
         mut item: impl FnMut(&mut Self, &mut &'a str) -> Option<()>,
     ) -> Option<()> {
-        *s = s.trim_start_matches(' ');
-        if s.as_bytes().first() == Some(&close) {
-            *s = &s[1..];
-            self.depth -= 1;
-            return Some(());
-        }
-        loop {
-            item(self, s)?;
-            *s = s.trim_start_matches(' ');
-            match s.as_bytes().first()? {
-                b',' => *s = &s[1..],
-                c if *c == close => {
-                    *s = &s[1..];
-                    self.depth -= 1;
-                    return Some(());
+        self.enter()?;
+        self.events.push(start);
+        *s = s[1..].trim_start_matches(' ');
+        if s.as_bytes().first() != Some(&close) {
+            loop {
+                item(self, s)?;
+                *s = s.trim_start_matches(' ');
+                match s.as_bytes().first()? {
+                    b',' => *s = &s[1..],
+                    c if *c == close => break,
+                    _ => return None,
                 }
-                _ => return None,
             }
         }
+        *s = &s[1..];
+        self.events.push(end);
+        self.depth -= 1;
+        Some(())
     }
 
     fn flow_scalar(&mut self, s: &mut &'a str) -> Option<()> {
@@ -605,35 +596,40 @@ impl<'e, 'a> Reader<'e, 'a> {
         }
     }
 
-    /// An empty plain scalar where a collection is asked for reads as an
-    /// empty one.
-    fn empty_or<'de, V: Visitor<'de>>(
+    /// A sequence (`seq`) or mapping; an empty plain scalar where one is
+    /// asked for reads as an empty one.
+    fn collection<'de, V: Visitor<'de>>(
         &mut self,
-        open: &Event<'_>,
+        seq: bool,
         visitor: V,
     ) -> Result<V::Value, Declined> {
         match self.events.get(self.pos).ok_or(Declined)? {
-            e if e == open => {
+            Event::SeqStart if seq => {
                 self.pos += 1;
-                let value = if matches!(open, Event::SeqStart) {
-                    visitor.visit_seq(Items { r: self })
-                } else {
-                    visitor.visit_map(Items { r: self })
-                }?;
-                // Like serde_yaml, a visitor must take every item.
-                match self.next()? {
-                    Event::SeqEnd | Event::MapEnd => Ok(value),
-                    _ => Err(Declined),
-                }
+                let value = visitor.visit_seq(Items { r: self })?;
+                self.end_collection(value)
+            }
+            Event::MapStart if !seq => {
+                self.pos += 1;
+                let value = visitor.visit_map(Items { r: self })?;
+                self.end_collection(value)
             }
             Event::Scalar { text, plain: true } if text.is_empty() => {
                 self.pos += 1;
-                if matches!(open, Event::SeqStart) {
+                if seq {
                     visitor.visit_seq(Empty)
                 } else {
                     visitor.visit_map(Empty)
                 }
             }
+            _ => Err(Declined),
+        }
+    }
+
+    /// Like serde_yaml, a visitor must take every item of a collection.
+    fn end_collection<T>(&mut self, value: T) -> Result<T, Declined> {
+        match self.next()? {
+            Event::SeqEnd | Event::MapEnd => Ok(value),
             _ => Err(Declined),
         }
     }
@@ -684,14 +680,15 @@ fn parse_int<T>(
     negative: bool,
 ) -> Option<T> {
     let unsigned = s.strip_prefix('+').unwrap_or(s);
-    if unsigned.starts_with('+') || (unsigned.starts_with('-') && unsigned.len() < s.len()) {
-        return None;
-    }
+    // One sign at most, and `-` only after none.
     let (minus, magnitude) = match unsigned.strip_prefix('-') {
-        Some(m) if negative => (true, m),
+        Some(m) if negative && unsigned.len() == s.len() => (true, m),
         Some(_) => return None,
         None => (false, unsigned),
     };
+    if magnitude.starts_with(['+', '-']) {
+        return None;
+    }
     for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
         if let Some(digits) = magnitude.strip_prefix(prefix) {
             if digits.starts_with(['+', '-']) {
@@ -707,7 +704,7 @@ fn parse_int<T>(
             }
         }
     }
-    if leading_zero_digits(s) || magnitude.starts_with(['+', '-']) {
+    if leading_zero_digits(s) {
         return None;
     }
     from_str_radix(unsigned, 10).ok()
@@ -874,7 +871,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'_, '_> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.empty_or(&Event::SeqStart, visitor)
+        self.collection(true, visitor)
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -895,7 +892,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'_, '_> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.empty_or(&Event::MapStart, visitor)
+        self.collection(false, visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(

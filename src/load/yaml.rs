@@ -98,20 +98,11 @@ pub fn decode_text<T: DeserializeOwned>(
     text: &str,
     unknown: &mut dyn FnMut(FieldPath),
 ) -> Result<T, DecodeError> {
-    // Most documents are plain block YAML that the fast reader takes; its
-    // unknown fields are passed on only once it has read the whole document,
-    // as serde_yaml reads it again from the start when it declines.
+    // Most documents are plain block YAML that the fast reader takes.
     if FAST_READER.get()
-        && let Some(events) = block_yaml::parse(text)
+        && let Some(value) = read_fast(text, unknown)
     {
-        let mut found = Vec::new();
-        let read = serde_ignored::deserialize(&mut block_yaml::Reader::new(&events), |p| {
-            found.push(to_field_path(&p))
-        });
-        if let Ok(value) = read {
-            found.into_iter().for_each(unknown);
-            return Ok(value);
-        }
+        return Ok(value);
     }
     // JSON is read by the YAML parser too (JSON is YAML's flow style): one
     // deserializer instantiated per model type instead of two halves the
@@ -121,6 +112,20 @@ pub fn decode_text<T: DeserializeOwned>(
         serde_ignored::deserialize(serde_yaml::Deserializer::from_str(t), &mut callback)
     })
     .map_err(|e| DecodeError::from_yaml(&e))
+}
+
+/// `text` read by the fast reader, `None` when it declines or fails. Unknown
+/// fields are passed on only once it has read the whole document, as
+/// serde_yaml reads it again from the start otherwise.
+fn read_fast<T: DeserializeOwned>(text: &str, unknown: &mut dyn FnMut(FieldPath)) -> Option<T> {
+    let events = block_yaml::parse(text)?;
+    let mut found = Vec::new();
+    let value = serde_ignored::deserialize(&mut block_yaml::Reader::new(&events), |p| {
+        found.push(to_field_path(&p))
+    })
+    .ok()?;
+    found.into_iter().for_each(unknown);
+    Some(value)
 }
 
 /// Parse `text`, reading plain scalars in flow collections the way Go's
@@ -484,10 +489,8 @@ pub fn envoy_dump_kind(text: &str) -> Option<DumpKind> {
 mod tests {
     use super::*;
 
-    /// The fast reader's value for `text`, `None` when it declines or fails.
     fn fast<T: DeserializeOwned>(text: &str) -> Option<T> {
-        let events = block_yaml::parse(text)?;
-        T::deserialize(&mut block_yaml::Reader::new(&events)).ok()
+        read_fast(text, &mut |_| {})
     }
 
     #[test]
