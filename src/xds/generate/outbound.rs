@@ -208,7 +208,8 @@ fn build_one(
         if !endpoints.is_empty() {
             for ip in endpoints {
                 let key = (ip.to_string(), t.port.port);
-                let chains = chains_for(cx, l, svc, t.port, class, &key.0, &[]);
+                let bind = key.0.clone();
+                let chains = || chains_for(cx, l, svc, t.port, class, &bind, &[]);
                 insert(entries, order, key, class, protocol, chains, false);
             }
             return;
@@ -231,7 +232,7 @@ fn build_one(
     if entries.get(&key).is_some_and(|e| e.locked) && t.bind.is_none() {
         return;
     }
-    let chains = chains_for(cx, l, svc, t.port, class, &bind, &cidrs);
+    let chains = || chains_for(cx, l, svc, t.port, class, &bind, &cidrs);
     insert(entries, order, key, class, protocol, chains, t.bind_to_port);
 }
 
@@ -255,17 +256,20 @@ fn headless_endpoints(
 }
 
 /// Apply istiod's conflict table (§4.2) for a new set of chains at `key`.
+/// The chains are built only when the table keeps them: every HTTP
+/// service of a port after the first adds nothing to its listener.
 fn insert(
     entries: &mut BTreeMap<(String, u16), Entry>,
     order: &mut Vec<(String, u16)>,
     key: (String, u16),
     class: Class,
     protocol: Protocol,
-    chains: Vec<Chain>,
+    chains: impl FnOnce() -> Vec<Chain>,
     bind_to_port: bool,
 ) {
     let wildcard = key.0 == "0.0.0.0";
     let Some(e) = entries.get_mut(&key) else {
+        let chains = chains();
         // HTTP on the wildcard address is stored as auto: TCP may join it.
         let class = if class == Class::Http && wildcard {
             Class::Auto
@@ -294,28 +298,28 @@ fn insert(
     match (class, e.class) {
         (Class::Http, Class::Http | Class::Auto) => {}
         (Class::Http, Class::Tcp) => {
-            merge(&mut e.chains, chains);
+            merge(&mut e.chains, chains());
             e.class = Class::Auto;
         }
         (Class::Tcp, _) => {
-            merge(&mut e.chains, chains);
+            merge(&mut e.chains, chains());
             if e.class == Class::Http {
                 e.class = Class::Auto;
             }
         }
         (Class::Auto, Class::Http) => {
-            e.chains = chains;
+            e.chains = chains();
             e.class = Class::Auto;
             e.protocol = protocol;
         }
         (Class::Auto, Class::Tcp) => {
-            merge(&mut e.chains, chains);
+            merge(&mut e.chains, chains());
             e.class = Class::Auto;
         }
         (Class::Auto, Class::Auto) => {
             merge(
                 &mut e.chains,
-                chains.into_iter().filter(|c| !c.http).collect(),
+                chains().into_iter().filter(|c| !c.http).collect(),
             );
         }
     }
