@@ -16,14 +16,17 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::diag::Span;
-use crate::model::{Body, Object};
-use crate::registry::DOMAIN_SUFFIX;
+use crate::model::{Body, Labels, Object};
 use crate::registry::catalog::ObjRef;
+use crate::registry::config::selects;
 use crate::registry::config::virtual_services::resolve_short_name;
+use crate::registry::{DOMAIN_SUFFIX, ProxyType};
 use crate::session::Session;
+use crate::xds::generate::proxy;
 use crate::xds::generate::scope::host_subset;
 
 use super::compare::Change;
+use super::share::PartHosts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ObjectOp {
@@ -79,6 +82,11 @@ struct Reach {
     /// It may change proxies beyond the ones it names (a Namespace's
     /// injection label decides which endpoints have sidecars).
     beyond: bool,
+    /// It defines workloads or endpoints (Pods and their controllers,
+    /// EndpointSlices, WorkloadEntries): what it feeds its own proxies'
+    /// generation is in their keys ([`super::share`]), and what it feeds
+    /// other proxies is its hosts' endpoints.
+    workload: bool,
 }
 
 /// The changed objects and their reach.
@@ -110,6 +118,8 @@ struct SideIndex {
     proxy_of: HashMap<usize, String>,
     /// Catalog services by the object that defines them.
     services_from: HashMap<ObjRef, Vec<usize>>,
+    /// Proxies (workload indices) by namespace.
+    proxies_in: HashMap<String, Vec<usize>>,
 }
 
 impl SideIndex {
@@ -120,7 +130,14 @@ impl SideIndex {
             hosts_of: HashMap::new(),
             proxy_of: side.mesh.proxies().map(|(i, w, _)| (i, w.id())).collect(),
             services_from: HashMap::new(),
+            proxies_in: HashMap::new(),
         };
+        for (i, w, _) in side.mesh.proxies() {
+            out.proxies_in
+                .entry(w.namespace.clone())
+                .or_default()
+                .push(i);
+        }
         for (i, w) in side.mesh.workloads.iter().enumerate() {
             out.workloads_at.entry(w.span.clone()).or_default().push(i);
         }
@@ -240,8 +257,14 @@ impl Attribution {
             )
         };
         let any = reaching(&self.by_proxy, &self.by_namespace);
-        let inbound = reaching(&self.own_by_proxy, &self.own_by_namespace);
-        ProxyReach { any, inbound }
+        let (workloads, inbound) = reaching(&self.own_by_proxy, &self.own_by_namespace)
+            .into_iter()
+            .partition(|&o| self.reach[o].workload);
+        ProxyReach {
+            any,
+            inbound,
+            workloads,
+        }
     }
 
     /// Whether what the changed objects reach is all known: then a part of
@@ -250,20 +273,34 @@ impl Attribution {
         !self.reach.iter().any(|r| r.unmodelled || r.beyond)
     }
 
-    /// Whether a changed object reaches one of `hosts` (hosts and reached
-    /// names may be wildcards).
-    pub fn reaches_host<'h>(&self, hosts: impl IntoIterator<Item = &'h str>) -> bool {
+    /// Whether a changed object reaches what a part reads of `hosts`: the
+    /// configuration of `hosts.config`, the endpoints too of
+    /// `hosts.endpoints` (hosts and reached names may be wildcards).
+    pub fn reaches_hosts(&self, hosts: &PartHosts) -> bool {
+        // The reached names taking objects of either kind.
+        let reached = |h: &str, endpoints: bool| {
+            self.by_host.get(h).is_some_and(|objects| {
+                endpoints || objects.iter().any(|&o| !self.reach[o].workload)
+            })
+        };
         let wild: Vec<&str> = self
             .by_host
             .keys()
             .map(String::as_str)
             .filter(|h| h.starts_with('*'))
             .collect();
-        hosts.into_iter().any(|h| {
-            self.by_host.contains_key(h)
-                || wild.iter().any(|w| host_subset(h, w))
-                || (h.starts_with('*') && self.by_host.keys().any(|r| host_subset(r, h)))
-        })
+        let hit = |h: &str, endpoints: bool| {
+            reached(h, endpoints)
+                || wild
+                    .iter()
+                    .any(|w| host_subset(h, w) && reached(w, endpoints))
+                || (h.starts_with('*')
+                    && self
+                        .by_host
+                        .keys()
+                        .any(|r| host_subset(r, h) && reached(r, endpoints)))
+        };
+        hosts.config.iter().any(|h| hit(h, false)) || hosts.endpoints.iter().any(|h| hit(h, true))
     }
 
     /// The changed objects that reach a host `change` mentions.
@@ -280,8 +317,18 @@ impl Attribution {
     /// hosts `by_hosts` reach ([`Attribution::of_change`]), `own` when it is
     /// about the proxy itself ([`is_own`]).
     pub fn causes(&self, proxy: &ProxyReach, by_hosts: &[usize], own: bool) -> Vec<usize> {
-        let inbound = if own { &proxy.inbound[..] } else { &[] };
-        let direct = union(by_hosts.iter().chain(&proxy.any).chain(inbound));
+        let (inbound, workloads) = if own {
+            (&proxy.inbound[..], &proxy.workloads[..])
+        } else {
+            (&[][..], &[][..])
+        };
+        let direct = union(
+            by_hosts
+                .iter()
+                .chain(&proxy.any)
+                .chain(inbound)
+                .chain(workloads),
+        );
         if !direct.is_empty() {
             return direct;
         }
@@ -309,8 +356,11 @@ pub fn is_own(change: &Change) -> bool {
 pub struct ProxyReach {
     /// Those reaching everything it sees (its Sidecar, its namespace, all).
     any: Vec<usize>,
-    /// Those reaching its own, inbound side.
+    /// Those reaching its own, inbound side (policies, the services it
+    /// serves).
     inbound: Vec<usize>,
+    /// Those defining its workload: its key holds what they change of it.
+    workloads: Vec<usize>,
 }
 
 impl ProxyReach {
@@ -319,7 +369,9 @@ impl ProxyReach {
         !self.any.is_empty()
     }
 
-    /// Reached on its own side (its workload, the services it serves).
+    /// Reached on its own side (policies, the services it serves) by more
+    /// than the objects defining its workload, whose changes to it its
+    /// parts' keys show.
     pub fn own(&self) -> bool {
         !self.inbound.is_empty()
     }
@@ -331,6 +383,11 @@ impl ProxyReach {
             any: self.any.clone(),
             inbound: if own {
                 self.inbound.clone()
+            } else {
+                Vec::new()
+            },
+            workloads: if own {
+                self.workloads.clone()
             } else {
                 Vec::new()
             },
@@ -414,6 +471,7 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
             }
         }
         Body::EndpointSlice(_) | Body::Endpoints(_) => {
+            reach.workload = true;
             let service = match &o.body {
                 Body::EndpointSlice(_) => o
                     .meta()
@@ -432,6 +490,7 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
         | Body::DaemonSet(_)
         | Body::ReplicaSet(_)
         | Body::WorkloadEntry(_) => {
+            reach.workload = true;
             let defined = index.workloads_at.get(&o.span).into_iter().flatten();
             for w in defined.clone() {
                 reach
@@ -456,9 +515,26 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
         | Body::AuthorizationPolicy(_)
         | Body::RequestAuthentication(_) => {
             // What a proxy serves (a sidecar's inbound side, a gateway's
-            // listeners), for every proxy of the namespace (of the mesh,
-            // for the root namespace): selectors are not narrowed.
-            reach.own_namespaces.insert(policy_scope);
+            // listeners): of the proxies its selector picks, else of every
+            // proxy of the namespace (of the mesh, for the root namespace).
+            // istiod ignores a root namespace PeerAuthentication's selector.
+            let peer = matches!(o.body, Body::PeerAuthentication(_));
+            match policy_selector(&o.body).filter(|_| !(peer && ns == root)) {
+                Some(selector) => {
+                    let candidates: Vec<&usize> = if ns == root {
+                        index.proxies_in.values().flatten().collect()
+                    } else {
+                        index.proxies_in.get(ns).into_iter().flatten().collect()
+                    };
+                    let picked = candidates
+                        .into_iter()
+                        .filter(|&&w| selects(selector, &proxy::labels(&mesh.workloads[w])));
+                    reach.proxies.extend(index.proxies(picked));
+                }
+                None => {
+                    reach.own_namespaces.insert(policy_scope);
+                }
+            }
             if matches!(o.body, Body::PeerAuthentication(_)) {
                 // Clients choose mTLS by the server's mode.
                 for s in &catalog.services {
@@ -468,22 +544,53 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
                 }
             }
         }
+        Body::IstioGateway(_) => {
+            // Only gateways read Gateways (sidecars bind to `mesh`):
+            // everything every gateway sees, selectors not narrowed.
+            reach.scoped.extend(
+                mesh.proxies()
+                    .filter(|(_, _, kind)| *kind == ProxyType::Router)
+                    .map(|(_, w, _)| w.id()),
+            );
+        }
         Body::EnvoyFilter(_)
         | Body::Telemetry(_)
         | Body::WasmPlugin(_)
         | Body::TrafficExtension(_)
-        | Body::ProxyConfig(_)
-        | Body::IstioGateway(_) => {
+        | Body::ProxyConfig(_) => {
             // Selectors are not narrowed: every proxy of the namespace (of
             // the mesh, for the root namespace) may be affected.
             reach.namespaces.insert(policy_scope);
         }
+        // Identities come from pods' serviceAccountName: the object
+        // itself feeds no configuration.
+        Body::ServiceAccount(_) => {}
         Body::Namespace(_) => {
             reach.namespaces.insert(o.name().to_string());
             reach.beyond = true;
         }
         _ => reach.unmodelled = true,
     }
+}
+
+/// The labels a security policy picks its workloads by, when it picks
+/// them by labels alone (no target references); None when it applies to
+/// every proxy of its namespace.
+fn policy_selector(body: &Body) -> Option<&Labels> {
+    let (selector, refs) = match body {
+        Body::AuthorizationPolicy(p) => (
+            &p.spec.selector,
+            p.spec.target_ref.is_some() || !p.spec.target_refs.is_empty(),
+        ),
+        Body::RequestAuthentication(p) => (
+            &p.spec.selector,
+            p.spec.target_ref.is_some() || !p.spec.target_refs.is_empty(),
+        ),
+        Body::PeerAuthentication(p) => (&p.spec.selector, false),
+        _ => return None,
+    };
+    let labels = &selector.as_ref()?.match_labels;
+    (!refs && !labels.is_empty()).then_some(labels)
 }
 
 #[cfg(test)]

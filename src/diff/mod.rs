@@ -269,9 +269,13 @@ pub fn compare_sides(
         .iter()
         .map(|(q, _)| attribution.map(|a| a.of_proxy(&q.id, &q.namespace)))
         .collect();
-    let skipped = match skip {
+    let Unreached {
+        skipped,
+        own_if_same_sds,
+        serving,
+    } = match skip {
         Some(attribution) => unreached(a, b, &pairs, &reach, &jobs, attribution),
-        None => HashSet::new(),
+        None => Unreached::default(),
     };
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let mut found: Vec<Found> = Vec::new();
@@ -284,19 +288,38 @@ pub fn compare_sides(
             (x.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), y)
         })
     };
-    let to_generate: Vec<&Job> = jobs
-        .iter()
-        .copied()
-        .filter(|j| !skipped.contains(j))
-        .collect();
-    report.generated = to_generate.len();
+    // An own part skips when its proxies' other parts were skipped or
+    // reference the same secret names on both sides: decided once those
+    // are generated (they come first).
+    let same_sds = |job: &Job, skipped: &HashSet<&Job>| {
+        serving[job].iter().all(|&i| {
+            pairs[i].1.iter().filter(|j| *j != job).all(|j| {
+                skipped.contains(j)
+                    || matches!((j.old.as_slice(), j.new.as_slice()), ([x], [y])
+                        if a.part_sds(*x).is_some() && a.part_sds(*x) == b.part_sds(*y))
+            })
+        })
+    };
     std::thread::scope(|s| {
         // The next comparison's parts are generated while this one's
         // changes are described.
-        let mut queue = to_generate.into_iter();
-        let mut ahead = queue.next().map(|j| s.spawn(move || generate(j)));
+        let skipped = std::cell::RefCell::new(skipped);
+        let mut queue = jobs.iter().copied();
+        let mut next = || {
+            let job = queue.find(|&j| {
+                let mut skipped = skipped.borrow_mut();
+                let skip =
+                    skipped.contains(j) || (own_if_same_sds.contains(j) && same_sds(j, &skipped));
+                if skip {
+                    skipped.insert(j);
+                }
+                !skip
+            })?;
+            Some(s.spawn(move || generate(job)))
+        };
+        let mut ahead = next();
         for job in &jobs {
-            if skipped.contains(job) {
+            if skipped.borrow().contains(job) {
                 outcomes.push(Outcome::default());
                 continue;
             }
@@ -305,7 +328,8 @@ pub fn compare_sides(
                 .expect("a generation per comparison not skipped")
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            ahead = queue.next().map(|j| s.spawn(move || generate(j)));
+            report.generated += 1;
+            ahead = next();
             let outcome = match (&x, &y) {
                 (Ok(x), Ok(y)) => {
                     let differs = differing(x, y, types);
@@ -546,11 +570,25 @@ pub fn compare_sides(
     report
 }
 
+/// What [`unreached`] found.
+#[derive(Default)]
+struct Unreached<'j> {
+    /// The jobs no changed object reaches.
+    skipped: HashSet<&'j Job>,
+    /// Own jobs no changed object reaches, skipped when their proxies'
+    /// other parts reference the same secret names on both sides.
+    own_if_same_sds: HashSet<&'j Job>,
+    /// The pairs (proxies) each job serves.
+    serving: HashMap<&'j Job, Vec<usize>>,
+}
+
 /// The jobs no changed object reaches: their parts were generated from
 /// equal inputs on both sides (equal keys, the same workload values), and
-/// no changed object reaches the namespace, Sidecar or workload of any
-/// proxy they serve, nor a host their parts read. An own part (static
-/// resources, secrets) goes with its proxy's other parts.
+/// no changed object reaches the namespace, Sidecar or own side of any
+/// proxy they serve (the objects defining its workload aside: the keys
+/// show their changes), nor what their parts read of a host. An own part
+/// (static resources, secrets) reads the secret names its proxy's other
+/// parts reference.
 fn unreached<'j>(
     a: &dyn Side,
     b: &dyn Side,
@@ -558,16 +596,13 @@ fn unreached<'j>(
     reach: &[Option<ProxyReach>],
     jobs: &[&'j Job],
     attribution: &Attribution,
-) -> HashSet<&'j Job> {
-    // The pairs (proxies) each job serves.
-    let mut serving: HashMap<&Job, Vec<usize>> = HashMap::new();
+) -> Unreached<'j> {
+    let mut out = Unreached::default();
     for (i, (_, js)) in pairs.iter().enumerate() {
         for j in js {
-            serving.entry(j).or_default().push(i);
+            out.serving.entry(j).or_default().push(i);
         }
     }
-    let mut out: HashSet<&Job> = HashSet::new();
-    // `jobs` come by part kind, own parts after the others they follow.
     for &job in jobs {
         let ([x], [y]) = (job.old.as_slice(), job.new.as_slice()) else {
             continue;
@@ -580,8 +615,7 @@ fn unreached<'j>(
         {
             continue;
         }
-        let served = &serving[job];
-        let reached = served.iter().any(|&i| {
+        let reached = out.serving[job].iter().any(|&i| {
             reach[i]
                 .as_ref()
                 .is_none_or(|r| r.whole() || (!kind.is_outbound() && r.own()))
@@ -589,22 +623,19 @@ fn unreached<'j>(
         if reached {
             continue;
         }
-        let free = match kind {
+        match kind {
             PartKind::Outbound | PartKind::Clusters | PartKind::Inbound => {
-                let (hx, hy) = (a.part_hosts(*x), b.part_hosts(*y));
-                !attribution.reaches_host(hx.iter().chain(&hy).map(String::as_str))
-            }
-            PartKind::Own => served.iter().all(|&i| {
-                pairs[i]
-                    .1
+                if ![a.part_hosts(*x), b.part_hosts(*y)]
                     .iter()
-                    .filter(|j| *j != job)
-                    .all(|j| out.contains(j))
-            }),
-            PartKind::Whole => false,
-        };
-        if free {
-            out.insert(job);
+                    .any(|h| attribution.reaches_hosts(h))
+                {
+                    out.skipped.insert(job);
+                }
+            }
+            PartKind::Own => {
+                out.own_if_same_sds.insert(job);
+            }
+            PartKind::Whole => {}
         }
     }
     out

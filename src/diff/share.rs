@@ -85,9 +85,20 @@ pub trait Side: Sync {
     /// (None: unknown).
     fn part_key(&self, part: usize) -> Option<&str>;
     /// The hosts whose objects the part reads (outbound and inbound parts).
-    fn part_hosts(&self, part: usize) -> Vec<String>;
+    fn part_hosts(&self, part: usize) -> PartHosts;
+    /// The secret names the part references, once it has been generated.
+    fn part_sds(&self, part: usize) -> Option<Vec<String>>;
     /// The resources of a part, or why there are none.
     fn resources(&self, part: usize) -> Result<Resources, String>;
+}
+
+/// The hosts a part reads.
+#[derive(Debug, Default)]
+pub struct PartHosts {
+    /// Hosts whose services, VirtualServices and DestinationRules it reads.
+    pub config: Vec<String>,
+    /// Hosts whose endpoints it reads too.
+    pub endpoints: Vec<String>,
 }
 
 /// A part to generate: its kind and a workload it is generated for.
@@ -181,14 +192,42 @@ impl Side for Classes<'_> {
         Some(&self.parts[part].key)
     }
 
-    fn part_hosts(&self, part: usize) -> Vec<String> {
+    fn part_hosts(&self, part: usize) -> PartHosts {
         let Part { kind, workload, .. } = self.parts[part];
         let ctx = self.session.context();
         match kind {
-            PartKind::Outbound | PartKind::Clusters => generate::outbound_hosts(&ctx, workload),
-            PartKind::Inbound => generate::inbound_hosts(&ctx, workload),
-            PartKind::Whole | PartKind::Own => Vec::new(),
+            PartKind::Clusters => {
+                let config = generate::outbound_hosts(&ctx, workload);
+                PartHosts {
+                    endpoints: config.clone(),
+                    config,
+                }
+            }
+            PartKind::Outbound => {
+                // Listeners read the endpoints of headless services only.
+                let config = generate::outbound_hosts(&ctx, workload);
+                let endpoints = config
+                    .iter()
+                    .filter(|h| {
+                        ctx.catalog
+                            .with_host(h)
+                            .any(|(_, s)| s.resolution == Resolution::Passthrough)
+                    })
+                    .cloned()
+                    .collect();
+                PartHosts { config, endpoints }
+            }
+            // The endpoints it reads decide its targets: in its key.
+            PartKind::Inbound => PartHosts {
+                config: generate::inbound_hosts(&ctx, workload),
+                endpoints: Vec::new(),
+            },
+            PartKind::Whole | PartKind::Own => PartHosts::default(),
         }
+    }
+
+    fn part_sds(&self, part: usize) -> Option<Vec<String>> {
+        self.lock().get(&part).cloned()
     }
 
     fn resources(&self, part: usize) -> Result<Resources, String> {
@@ -241,8 +280,9 @@ struct Key {
     workload_name: String,
     /// The Gateway API gateway a pod belongs to (target refs pick it).
     gateway: Option<String>,
-    /// What a clusters part reads ([`generate::clusters_key`]; only there).
-    reads: String,
+    /// What a clusters part reads ([`generate::clusters_key`]; only
+    /// there), as the first view reading the same: the text is large.
+    reads: usize,
 }
 
 /// The session-wide facts that decide whether a proxy's IP or node matters.
@@ -311,7 +351,7 @@ impl<'s> Relevance<'s> {
                 .collect(),
             workload_name: proxy.workload_name.clone(),
             gateway: proxy.labels.get(GATEWAY_NAME_LABEL).cloned(),
-            reads: String::new(),
+            reads: 0,
         }
     }
 
@@ -333,7 +373,7 @@ impl<'s> Relevance<'s> {
             targets: Vec::new(),
             workload_name: String::new(),
             gateway: whole.gateway.clone(),
-            reads: String::new(),
+            reads: 0,
         }
     }
 }
@@ -348,56 +388,82 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         parts: Vec::new(),
         sds: Mutex::new(HashMap::new()),
     };
+    // Each proxy's keys, on every core.
+    let wanted: Vec<(usize, &str, String, ProxyType)> = session
+        .mesh
+        .proxies()
+        .map(|(i, w, kind)| (i, w.namespace.as_str(), w.id(), kind))
+        .filter(|(_, _, id, _)| wanted(id))
+        .collect();
+    let keyed = crate::parallel::map(&wanted, |&(i, _, _, kind)| {
+        let proxy = Proxy::new(&ctx, i, kind);
+        let key = relevance.key(session, &proxy);
+        let outbound = generate::splits(&ctx, &proxy).then(|| relevance.outbound_key(&proxy, &key));
+        (key, outbound, WorkloadNames::of(&proxy))
+    });
+    // Equal outbound keys see the same services under the same rules: what
+    // the clusters read is worked out once per view (on every core), and
+    // views reading the same share one clusters part.
+    let mut views: HashMap<&Key, usize> = HashMap::new();
+    let mut first: Vec<usize> = Vec::new();
+    for ((i, ..), (_, outbound, _)) in wanted.iter().zip(&keyed) {
+        if let Some(k) = outbound {
+            views.entry(k).or_insert_with(|| {
+                first.push(*i);
+                first.len() - 1
+            });
+        }
+    }
+    let texts = crate::parallel::map(&first, |&i| generate::clusters_key(&ctx, i));
+    // Each view's clusters key: the first view reading the same.
+    let mut first_with: HashMap<&str, usize> = HashMap::new();
+    let reads: Vec<usize> = texts
+        .iter()
+        .enumerate()
+        .map(|(v, t)| *first_with.entry(t.as_str()).or_insert(v))
+        .collect();
     let mut ids: HashMap<(PartKind, Key), usize> = HashMap::new();
     let mut part = |parts: &mut Vec<Part>, kind: PartKind, key: Key, workload: usize| -> usize {
         *ids.entry((kind, key)).or_insert_with_key(|(_, key)| {
+            let key = match kind {
+                PartKind::Clusters => format!("{} {}", key.kind, texts[key.reads]),
+                _ => format!("{key:?}"),
+            };
             parts.push(Part {
                 kind,
                 workload,
                 others: Vec::new(),
-                key: format!("{key:?}"),
+                key,
             });
             parts.len() - 1
         })
     };
-    let mut reads_of: HashMap<Key, String> = HashMap::new();
-    for (i, w, kind) in session.mesh.proxies() {
-        let id = w.id();
-        if !wanted(&id) {
-            continue;
-        }
-        let proxy = Proxy::new(&ctx, i, kind);
-        let key = relevance.key(session, &proxy);
-        let parts = if generate::splits(&ctx, &proxy) {
-            let outbound_key = relevance.outbound_key(&proxy, &key);
-            // Equal outbound keys see the same services under the same
-            // rules: what the clusters read is worked out once per view.
-            let reads = reads_of
-                .entry(outbound_key.clone())
-                .or_insert_with(|| generate::clusters_key(&ctx, i))
-                .clone();
+    for ((i, namespace, id, kind), (key, outbound, names)) in wanted.iter().zip(&keyed) {
+        let (i, kind) = (*i, *kind);
+        let parts = if let Some(outbound_key) = outbound {
             let clusters_key = Key {
                 kind: key.kind,
-                reads,
+                reads: reads[views[outbound_key]],
                 ..Key::default()
             };
-            let outbound = part(&mut out.parts, PartKind::Outbound, outbound_key, i);
-            let clusters = part(&mut out.parts, PartKind::Clusters, clusters_key, i);
-            let inbound = part(&mut out.parts, PartKind::Inbound, key.clone(), i);
-            let own = part(&mut out.parts, PartKind::Own, key, i);
+            let parts = &mut out.parts;
+            let outbound = part(parts, PartKind::Outbound, outbound_key.clone(), i);
+            let clusters = part(parts, PartKind::Clusters, clusters_key, i);
+            let inbound = part(parts, PartKind::Inbound, key.clone(), i);
+            let own = part(parts, PartKind::Own, key.clone(), i);
             out.parts[own].others = vec![outbound, clusters, inbound];
             vec![outbound, clusters, inbound, own]
         } else {
-            vec![part(&mut out.parts, PartKind::Whole, key, i)]
+            vec![part(&mut out.parts, PartKind::Whole, key.clone(), i)]
         };
         out.proxies.insert(
             id.clone(),
             ProxyEntry {
-                id,
-                namespace: w.namespace.clone(),
+                id: id.clone(),
+                namespace: namespace.to_string(),
                 kind,
                 parts,
-                names: Some(WorkloadNames::of(&proxy)),
+                names: Some(names.clone()),
             },
         );
     }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::registry::ProxyType;
 
 use super::resources::Resources;
-use super::share::{Classes, PartKind, ProxyEntry, Side};
+use super::share::{Classes, PartHosts, PartKind, ProxyEntry, Side};
 
 /// The file of one proxy under `dir`.
 fn file_of(dir: &Path, namespace: &str, id: &str) -> PathBuf {
@@ -163,8 +163,12 @@ impl Side for Snapshot {
         None
     }
 
-    fn part_hosts(&self, _: usize) -> Vec<String> {
-        Vec::new()
+    fn part_hosts(&self, _: usize) -> PartHosts {
+        PartHosts::default()
+    }
+
+    fn part_sds(&self, _: usize) -> Option<Vec<String>> {
+        None
     }
 
     fn resources(&self, file: usize) -> Result<Resources, String> {

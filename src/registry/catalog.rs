@@ -7,7 +7,7 @@
 //! namespace (§1.7). Manifests rarely carry `creationTimestamp`; without it the
 //! name decides, where a live cluster would use apply time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use crate::diag::{Diagnostics, Severity};
@@ -218,11 +218,42 @@ pub struct Catalog {
     pub services: Vec<CatalogService>,
     /// Service indices per hostname, in catalog order.
     pub by_host: BTreeMap<String, Vec<usize>>,
+    /// Service indices per namespace, in catalog order: a workload's
+    /// services are looked up among its namespace's only.
+    by_namespace: HashMap<String, Vec<usize>>,
     /// Endpoints per (hostname, namespace), every port.
     pub endpoints: BTreeMap<(String, String), Vec<IstioEndpoint>>,
 }
 
 impl Catalog {
+    /// The catalog of `services` (in that order) and `endpoints`, indexed.
+    pub fn new(
+        services: Vec<CatalogService>,
+        endpoints: BTreeMap<(String, String), Vec<IstioEndpoint>>,
+    ) -> Catalog {
+        let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, s) in services.iter().enumerate() {
+            by_host.entry(s.hostname.clone()).or_default().push(i);
+            by_namespace.entry(s.namespace.clone()).or_default().push(i);
+        }
+        Catalog {
+            services,
+            by_host,
+            by_namespace,
+            endpoints,
+        }
+    }
+
+    /// The services of namespace `ns`, in catalog order.
+    pub fn in_namespace(&self, ns: &str) -> impl Iterator<Item = &CatalogService> {
+        self.by_namespace
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.services[i])
+    }
+
     pub fn endpoints_of(&self, s: &CatalogService) -> &[IstioEndpoint] {
         self.endpoints
             .get(&(s.hostname.clone(), s.namespace.clone()))
@@ -410,15 +441,7 @@ pub fn build(store: &Store, mesh: &Mesh, diags: &mut Diagnostics) -> Catalog {
     });
     resolve_aliases(&mut services);
     auto_allocate(&mut services);
-    let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, s) in services.iter().enumerate() {
-        by_host.entry(s.hostname.clone()).or_default().push(i);
-    }
-    Catalog {
-        services,
-        by_host,
-        endpoints,
-    }
+    Catalog::new(services, endpoints)
 }
 
 /// A Kubernetes Service as istiod converts it.

@@ -9,7 +9,7 @@ use std::process::Command;
 mod common;
 
 use meshsim::diff::output;
-use meshsim::diff::resources::Resources;
+use meshsim::diff::resources::{ResourceType, Resources};
 use meshsim::diff::share::{self, Side};
 use meshsim::session::{Inputs, Session};
 
@@ -476,6 +476,81 @@ fn a_policy_reaches_what_its_namespace_serves() {
     assert_eq!(report.generated, 4);
 }
 
+/// Scaling a Deployment changes the endpoints its clients see, not what
+/// its pods serve: their inbound and own parts have equal keys and are not
+/// generated; a new ServiceAccount reaches nothing.
+#[test]
+fn scaling_changes_endpoints_not_what_the_pods_serve() {
+    let (old, new) = (open(&[SHOP]), open(&[SHOP, "testdata/diff/catalog-scale"]));
+    let report = meshsim::diff::diff(&old, &new, &Default::default());
+    let changes: Vec<_> = report.groups.iter().flat_map(|g| &g.changes).collect();
+    assert!(!changes.is_empty());
+    assert!(
+        changes.iter().all(|c| c.rtype == ResourceType::Endpoint),
+        "{changes:?}"
+    );
+    let causes: BTreeSet<String> = changes
+        .iter()
+        .flat_map(|c| &c.causes)
+        .map(|&o| report.objects[o].describe())
+        .collect();
+    assert_eq!(
+        causes,
+        BTreeSet::from(["Deployment shop/catalog-v1".to_string()])
+    );
+    assert_eq!(report.added.len(), 1);
+    assert!(report.added[0].id.starts_with("catalog-v1-"));
+    // The sidecars' clusters parts (endpoints) and the gateways, whole: no
+    // outbound listeners or routes (catalog is not headless), no inbound
+    // or own part.
+    let classes = share::classify(&new, &|_| true);
+    let kinds = |kind: share::PartKind| {
+        (0..classes.len())
+            .filter(|&p| classes.part_kind(p) == kind)
+            .count()
+    };
+    use share::PartKind::{Clusters, Whole};
+    assert_eq!(report.generated, kinds(Clusters) + kinds(Whole));
+}
+
+/// A policy with a selector reaches the own side of the proxies it
+/// selects, not of its whole namespace; an Istio Gateway reaches gateways
+/// only. The catalog pods' inbound listener and the gateways change; no
+/// other sidecar part is generated.
+#[test]
+fn selectors_and_gateways_narrow_what_a_change_reaches() {
+    let (old, new) = (open(&[SHOP]), open(&[SHOP, "testdata/diff/catalog-policy"]));
+    let attribution = meshsim::diff::attribute::Attribution::build(&old, &new);
+    let reach = |id: &str| {
+        let ns = id.rsplit('.').next().unwrap();
+        attribution.of_proxy(id, ns)
+    };
+    let catalog = reach("catalog-v1-sgqwjz766d-qj85n.shop");
+    assert!(catalog.own() && !catalog.whole());
+    let frontend = reach("frontend-fmrgbb5fjx-gf5gg.shop");
+    assert!(!frontend.own() && !frontend.whole());
+    assert!(reach("shop-gateway-wfkqbhjz74-7w2zw.istio-ingress").whole());
+    let report = meshsim::diff::diff(&old, &new, &Default::default());
+    let shown: BTreeSet<(String, String)> = report
+        .groups
+        .iter()
+        .flat_map(|g| {
+            g.proxies.iter().flat_map(|p| {
+                g.changes
+                    .iter()
+                    .map(|c| (p.id.split('-').next().unwrap().to_string(), c.name.clone()))
+            })
+        })
+        .collect();
+    let mut changed: Vec<&str> = shown.iter().map(|(p, _)| p.as_str()).collect();
+    changed.dedup();
+    assert_eq!(changed, ["catalog", "shop"], "{shown:?}");
+    assert!(shown.contains(&("catalog".into(), "virtualInbound".into())));
+    // The catalog workloads' inbound and own parts (v1, v2) and the two
+    // gateway pods, whole.
+    assert_eq!(report.generated, 6);
+}
+
 /// Clusters and endpoints are shared across namespaces when the sidecars
 /// see the same services under the same DestinationRules; listeners and
 /// routes (short names, lookups by namespace) stay per namespace.
@@ -614,6 +689,8 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
     let mut sides = vec![
         overlay("testdata/diff/catalog-50-50"),
         overlay("testdata/diff/payments-policy"),
+        overlay("testdata/diff/catalog-scale"),
+        overlay("testdata/diff/catalog-policy"),
     ];
     if let Some(shared) = shared() {
         for r in common::bookinfo_revisions(&shared.join("corpus/istio-bookinfo")) {

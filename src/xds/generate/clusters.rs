@@ -1580,18 +1580,11 @@ mod tests {
     }
 
     fn catalog(services: Vec<CatalogService>, eps: Vec<IstioEndpoint>) -> Catalog {
-        let mut c = Catalog::default();
-        for s in services {
-            c.by_host
-                .entry(s.hostname.clone())
-                .or_default()
-                .push(c.services.len());
-            c.endpoints
-                .entry((s.hostname.clone(), s.namespace.clone()))
-                .or_insert_with(|| eps.clone());
-            c.services.push(s);
-        }
-        c
+        let endpoints = services
+            .iter()
+            .map(|s| ((s.hostname.clone(), s.namespace.clone()), eps.clone()))
+            .collect();
+        Catalog::new(services, endpoints)
     }
 
     fn rule(host: &str, yaml: &str) -> MergedRule {

@@ -84,9 +84,8 @@ pub fn service_targets<'a>(ctx: &Context<'a>, proxy: &Proxy) -> Vec<ServiceTarge
     let workload = &ctx.mesh.workloads[proxy.workload];
     let in_ns = |registry: Registry| {
         catalog
-            .services
-            .iter()
-            .filter(move |s| s.registry == registry && s.namespace == proxy.namespace)
+            .in_namespace(&proxy.namespace)
+            .filter(move |s| s.registry == registry)
     };
     let on_proxy = |svc: &'a CatalogService| {
         catalog

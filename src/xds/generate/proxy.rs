@@ -9,8 +9,30 @@ use crate::load::yaml::decode_text;
 use crate::model::Labels;
 use crate::model::mesh_config::MeshProxyConfig;
 use crate::registry::catalog::{CatalogService, spiffe};
-use crate::registry::workloads::{canonical_name, canonical_revision};
+use crate::registry::workloads::{Workload, canonical_name, canonical_revision};
 use crate::registry::{DOMAIN_SUFFIX, ProxyType};
+
+/// A workload's labels as its proxy has them: its pod's, plus the
+/// topology labels istiod adds.
+pub fn labels(w: &Workload) -> Labels {
+    let mut labels = w.labels.clone();
+    labels.insert("topology.istio.io/cluster".into(), "Kubernetes".into());
+    if let Some(node) = &w.node {
+        labels.insert("kubernetes.io/hostname".into(), node.clone());
+    }
+    let locality = w.locality.as_deref().unwrap_or_default();
+    let keys = [
+        "topology.kubernetes.io/region",
+        "topology.kubernetes.io/zone",
+        "topology.istio.io/subzone",
+    ];
+    for (key, v) in keys.into_iter().zip(locality.split('/')) {
+        if !v.is_empty() {
+            labels.insert(key.into(), v.into());
+        }
+    }
+    labels
+}
 
 /// How inbound and outbound traffic reaches Envoy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,22 +79,8 @@ impl Proxy {
     pub fn new(ctx: &Context, workload: usize, kind: ProxyType) -> Proxy {
         let mesh = ctx.mesh;
         let w = &mesh.workloads[workload];
-        let mut labels = w.labels.clone();
-        labels.insert("topology.istio.io/cluster".into(), "Kubernetes".into());
-        if let Some(node) = &w.node {
-            labels.insert("kubernetes.io/hostname".into(), node.clone());
-        }
+        let labels = labels(w);
         let locality = w.locality.clone().unwrap_or_default();
-        let mut parts = locality.split('/');
-        for key in [
-            "topology.kubernetes.io/region",
-            "topology.kubernetes.io/zone",
-            "topology.istio.io/subzone",
-        ] {
-            if let Some(v) = parts.next().filter(|v| !v.is_empty()) {
-                labels.insert(key.into(), v.into());
-            }
-        }
         let interception = match w
             .annotations
             .get("sidecar.istio.io/interceptionMode")
