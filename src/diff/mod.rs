@@ -21,7 +21,7 @@ use crate::registry::ProxyType;
 use crate::session::Session;
 
 use attribute::{Attribution, ObjectChange, ProxyReach};
-use compare::{Differs, Op, differing};
+use compare::{ChangeKey, Differs, Op, differing};
 use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
@@ -79,6 +79,8 @@ impl ProxyRef {
 pub struct GroupChange {
     pub rtype: ResourceType,
     pub name: String,
+    /// The virtual host of a route configuration the change is to.
+    pub part: Option<String>,
     pub op: Op,
     /// Index into [`Report::diffs`]: a change several groups show (with
     /// other causes) is held (and printed) once.
@@ -177,6 +179,7 @@ struct Job {
 struct Found {
     rtype: ResourceType,
     name: String,
+    part: Option<String>,
     op: Op,
     diff: usize,
     /// The changed objects reaching a host it mentions.
@@ -279,7 +282,7 @@ pub fn compare_sides(
     };
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let mut found: Vec<Found> = Vec::new();
-    let mut known: HashMap<(ResourceType, String, u64, u64), usize> = HashMap::new();
+    let mut known: HashMap<ChangeKey, usize> = HashMap::new();
     let mut diffs: HashMap<String, usize> = HashMap::new();
     let generate = |job: &Job| {
         std::thread::scope(|s| {
@@ -361,6 +364,7 @@ pub fn compare_sides(
                                     diff: *diffs.entry(c.diff).or_insert(next),
                                     rtype: c.rtype,
                                     name: c.name,
+                                    part: c.part,
                                     op: c.op,
                                 });
                                 found.len() - 1
@@ -530,7 +534,7 @@ pub fn compare_sides(
             proxies.sort();
             changes.sort_by(|x, y| {
                 let (a, b) = (&found[x.0], &found[y.0]);
-                (a.rtype, &a.name, &x.1).cmp(&(b.rtype, &b.name, &y.1))
+                (a.rtype, &a.name, &a.part, &x.1).cmp(&(b.rtype, &b.name, &b.part, &y.1))
             });
             (proxies, changes)
         })
@@ -557,6 +561,7 @@ pub fn compare_sides(
                 GroupChange {
                     rtype: c.rtype,
                     name: c.name.clone(),
+                    part: c.part.clone(),
                     op: c.op,
                     diff,
                     causes,
@@ -642,8 +647,16 @@ fn unreached<'j>(
 }
 
 impl Op {
-    /// Changes of a group in a short phrase: `route 9080 changed`.
-    pub fn phrase(self, rtype: ResourceType, name: &str) -> String {
-        format!("{} {name} {}", rtype.name(), self.name())
+    /// Changes of a group in a short phrase: `route 9080 changed`, `route
+    /// 9080 virtual host reviews.default.svc.cluster.local:9080 changed`.
+    pub fn phrase(self, rtype: ResourceType, name: &str, part: Option<&str>) -> String {
+        match part {
+            Some(vhost) => format!(
+                "{} {name} virtual host {vhost} {}",
+                rtype.name(),
+                self.name()
+            ),
+            None => format!("{} {name} {}", rtype.name(), self.name()),
+        }
     }
 }

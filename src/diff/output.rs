@@ -1,6 +1,6 @@
 //! A diff report as text (for a terminal, optionally coloured), markdown
 //! (a pull-request comment: summary table, then collapsible details) or
-//! JSON (schema `meshsim.diff/v3`, documented in the README).
+//! JSON (schema `meshsim.diff/v4`, documented in the README).
 
 use std::fmt::Write;
 
@@ -60,7 +60,7 @@ fn what(group: &Group) -> String {
     let phrases: Vec<String> = group
         .changes
         .iter()
-        .map(|c| c.op.phrase(c.rtype, &c.name))
+        .map(|c| c.op.phrase(c.rtype, &c.name, c.part.as_deref()))
         .collect();
     let shown = phrases
         .iter()
@@ -179,7 +179,7 @@ fn text(report: &Report, color: bool) -> String {
             let _ = writeln!(
                 s,
                 "  {}{}",
-                c.op.phrase(c.rtype, &c.name),
+                c.op.phrase(c.rtype, &c.name, c.part.as_deref()),
                 caused_by(report, &c.causes, true)
             );
             if std::mem::replace(&mut shown[c.diff], true) {
@@ -272,7 +272,7 @@ fn markdown(report: &Report) -> String {
             ids.join(", ")
         );
         for c in &g.changes {
-            let phrase = c.op.phrase(c.rtype, &c.name);
+            let phrase = c.op.phrase(c.rtype, &c.name, c.part.as_deref());
             let by = caused_by(report, &c.causes, true);
             if std::mem::replace(&mut shown[c.diff], true) {
                 let _ = writeln!(s, "**{phrase}**{by}: the diff shown above\n");
@@ -293,7 +293,7 @@ fn proxy_json(p: &ProxyRef) -> Value {
     json!({"id": p.id, "namespace": p.namespace, "type": p.kind.as_str()})
 }
 
-/// The `meshsim.diff/v3` document, serialized as it is written: a mesh-wide
+/// The `meshsim.diff/v4` document, serialized as it is written: a mesh-wide
 /// change lists hundreds of thousands of group changes, which a `Value` of
 /// the whole document would hold several times over.
 struct JsonReport<'r>(&'r Report);
@@ -317,7 +317,7 @@ impl serde::Serialize for JsonReport<'_> {
         let report = self.0;
         let changed = report.changed;
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("schema", "meshsim.diff/v3")?;
+        m.serialize_entry("schema", "meshsim.diff/v4")?;
         m.serialize_entry(
             "summary",
             &json!({
@@ -353,6 +353,7 @@ impl serde::Serialize for JsonReport<'_> {
                     "changes": g.changes.iter().map(|c| json!({
                         "type": c.rtype.name(),
                         "name": c.name,
+                        "virtual_host": c.part,
                         "change": c.op.name(),
                         "causes": c.causes,
                         "diff": c.diff,

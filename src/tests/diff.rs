@@ -191,7 +191,7 @@ fn shop_text_json_and_markdown() {
             "not_generated"
         ]
     );
-    assert_eq!(v["schema"], "meshsim.diff/v3");
+    assert_eq!(v["schema"], "meshsim.diff/v4");
     let added: Vec<&str> = v["added"]
         .as_array()
         .unwrap()
@@ -436,8 +436,11 @@ fn snapshot_writes_deterministically_and_check_finds_drift() {
     }
     let (code, out, _) = meshsim(&args, &[]);
     assert_eq!(code, 1);
-    assert!(out.contains("route 80 changed"), "{out}");
-    assert!(out.contains("-                  \"weight\": 90"), "{out}");
+    assert!(
+        out.contains("route 80 virtual host catalog.shop.svc.cluster.local:80 changed"),
+        "{out}"
+    );
+    assert!(out.contains("-              \"weight\": 90"), "{out}");
     assert!(out.contains("proxies added:\n  reviews-"), "{out}");
     // --check wrote nothing.
     assert_eq!(files(&dir), first);
