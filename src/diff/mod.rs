@@ -298,8 +298,10 @@ pub fn compare_sides(
         serving[job].iter().all(|&i| {
             pairs[i].1.iter().filter(|j| *j != job).all(|j| {
                 skipped.contains(j)
-                    || matches!((j.old.as_slice(), j.new.as_slice()), ([x], [y])
-                        if a.part_sds(*x).is_some() && a.part_sds(*x) == b.part_sds(*y))
+                    || match (j.old.as_slice(), j.new.as_slice()) {
+                        ([x], [y]) => a.part_sds(*x).is_some_and(|n| Some(n) == b.part_sds(*y)),
+                        _ => false,
+                    }
             })
         })
     };
