@@ -63,8 +63,17 @@ pub fn map_vec<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Ve
         .collect()
 }
 
+/// `first` on a thread of its own while this one runs `second`.
+pub fn join<A: Send, B>(first: impl FnOnce() -> A + Send, second: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let first = scope.spawn(first);
+        let second = second();
+        (joined(first), second)
+    })
+}
+
 /// A worker's results; a panic in a worker is a bug, surfaced as one.
-fn joined<R>(handle: std::thread::ScopedJoinHandle<'_, Vec<R>>) -> Vec<R> {
+fn joined<R>(handle: std::thread::ScopedJoinHandle<'_, R>) -> R {
     handle
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))

@@ -14,6 +14,7 @@
 //! other changes ([`super::compare_sides`]).
 
 use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
 
 use crate::diag::Span;
 use crate::model::{Body, Labels, Object};
@@ -22,6 +23,7 @@ use crate::registry::config::selects;
 use crate::registry::config::virtual_services::resolve_short_name;
 use crate::registry::{DOMAIN_SUFFIX, ProxyType};
 use crate::session::Session;
+use crate::xds::generate::focus::Focus;
 use crate::xds::generate::proxy;
 use crate::xds::generate::scope::host_subset;
 
@@ -166,6 +168,117 @@ impl SideIndex {
     }
 }
 
+/// Addresses meshsim synthesized (Services' cluster IPs, Pods' IPs) that
+/// differ between the sides for a service or workload whose object did not
+/// change: hashes collided, and the smaller name kept the address. Each
+/// moved one is put down to the objects holding either of its addresses on
+/// the other side (by identity: the hosts and proxies that reaches); those
+/// held by no object are returned apart (`workload` telling their kind).
+fn moved_addresses(
+    sides: [&Session; 2],
+    indices: &[SideIndex; 2],
+    changed: &dyn Fn(&Identity) -> bool,
+) -> (HashMap<Identity, Reach>, Vec<(bool, Reach)>) {
+    let identities = sides.map(|s| -> HashMap<&Span, Identity> {
+        s.store
+            .objects()
+            .iter()
+            .map(|o| (&o.span, identity(o)))
+            .collect()
+    });
+    let services = sides.map(|s| -> Vec<Held> {
+        let ip = |x: &crate::registry::services::Service| x.cluster_ip;
+        s.mesh
+            .services
+            .iter()
+            .map(|x| ((&x.namespace, &x.name), ip(x), &x.span))
+            .collect()
+    });
+    let workloads = sides.map(|s| -> Vec<Held> {
+        let w = &s.mesh.workloads;
+        w.iter()
+            .map(|w| ((&w.namespace, &w.name), Some(w.ip), &w.span))
+            .collect()
+    });
+    let mut out: HashMap<Identity, Reach> = HashMap::new();
+    let mut unclaimed = Vec::new();
+    for (workload, held) in [(false, services), (true, workloads)] {
+        let unchanged =
+            |side: usize, span: &Span| identities[side].get(span).is_some_and(|id| !changed(id));
+        for (at, holders) in moved(&held) {
+            if !(unchanged(0, held[0][at[0]].2) && unchanged(1, held[1][at[1]].2)) {
+                continue;
+            }
+            let mut reach = Reach {
+                workload,
+                ..Reach::default()
+            };
+            for (side, &i) in at.iter().enumerate() {
+                if workload {
+                    let index = &indices[side];
+                    reach
+                        .hosts
+                        .extend(index.hosts_of.get(&i).into_iter().flatten().cloned());
+                    reach.proxies.extend(index.proxy_of.get(&i).cloned());
+                } else {
+                    reach
+                        .hosts
+                        .insert(sides[side].mesh.services[i].hostname.clone());
+                }
+            }
+            let culprits: Vec<&Identity> = holders
+                .iter()
+                .filter_map(|&(side, span)| identities[side].get(span))
+                .filter(|id| changed(id))
+                .collect();
+            for c in &culprits {
+                let e = out.entry((*c).clone()).or_default();
+                e.hosts.extend(reach.hosts.iter().cloned());
+                e.proxies.extend(reach.proxies.iter().cloned());
+            }
+            if culprits.is_empty() {
+                unclaimed.push((workload, reach));
+            }
+        }
+    }
+    (out, unclaimed)
+}
+
+/// A service's or workload's (namespace, name), address and object.
+type Held<'s> = ((&'s String, &'s String), Option<IpAddr>, &'s Span);
+
+/// An entry present on both sides whose address differs: its index on
+/// each side, and the objects holding either address on the other side
+/// (with that side).
+type Moved<'s> = ([usize; 2], Vec<(usize, &'s Span)>);
+
+/// The entries whose addresses differ between the sides.
+fn moved<'s>(held: &[Vec<Held<'s>>; 2]) -> Vec<Moved<'s>> {
+    let by_name: HashMap<(&String, &String), usize> =
+        held[1].iter().enumerate().map(|(i, h)| (h.0, i)).collect();
+    let holder = [0, 1].map(|side| -> HashMap<IpAddr, &Span> {
+        held[side]
+            .iter()
+            .filter_map(|&(_, ip, span)| Some((ip?, span)))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for (i, &(name, ip, _)) in held[0].iter().enumerate() {
+        let Some(&j) = by_name.get(&name) else {
+            continue;
+        };
+        let other = held[1][j].1;
+        if ip == other {
+            continue;
+        }
+        let mut holders = Vec::new();
+        holders.extend(ip.and_then(|ip| holder[1].get(&ip)).map(|&s| (1, s)));
+        holders.extend(other.and_then(|ip| holder[0].get(&ip)).map(|&s| (0, s)));
+        out.push(([i, j], holders));
+    }
+    out
+}
+
 type Identity = (&'static str, &'static str, String, String);
 
 fn identity(o: &Object) -> Identity {
@@ -195,6 +308,11 @@ impl Attribution {
         ids.dedup();
         let mut out = Attribution::default();
         let indices = [SideIndex::of(old), SideIndex::of(new)];
+        let changed = |id: &Identity| {
+            let (a, b) = (old_index.get(id), new_index.get(id));
+            a.map(|&i| &old.store.objects()[i].body) != b.map(|&i| &new.store.objects()[i].body)
+        };
+        let (mut moved, mut unclaimed) = moved_addresses([old, new], &indices, &changed);
         for id in ids {
             let a = old_index.get(id).map(|&i| &old.store.objects()[i]);
             let b = new_index.get(id).map(|&i| &new.store.objects()[i]);
@@ -209,6 +327,10 @@ impl Attribution {
                 if let Some(o) = o {
                     extend_reach(side, index, o, &mut reach);
                 }
+            }
+            if let Some(m) = moved.remove(id) {
+                reach.hosts.extend(m.hosts);
+                reach.proxies.extend(m.proxies);
             }
             out.objects.push(ObjectChange {
                 group: id.0,
@@ -239,6 +361,25 @@ impl Attribution {
                 out.own_by_namespace.entry(ns.clone()).or_default().push(at);
             }
             out.reach.push(reach);
+        }
+        // Moved by objects that did not change themselves (the address
+        // they took was taken from them in turn): any changed object of
+        // the kind may have started it.
+        unclaimed.extend(moved.into_values().map(|m| (m.workload, m)));
+        for (workload, m) in unclaimed {
+            let of_kind = (0..out.reach.len()).filter(|&i| out.reach[i].workload == workload);
+            for i in of_kind.collect::<Vec<_>>() {
+                for h in &m.hosts {
+                    if out.reach[i].hosts.insert(h.clone()) {
+                        out.by_host.entry(h.clone()).or_default().push(i);
+                    }
+                }
+                for id in &m.proxies {
+                    if out.reach[i].proxies.insert(id.clone()) {
+                        out.own_by_proxy.entry(id.clone()).or_default().push(i);
+                    }
+                }
+            }
         }
         out
     }
@@ -301,6 +442,18 @@ impl Attribution {
                         .any(|r| host_subset(r, h) && reached(r, endpoints)))
         };
         hosts.config.iter().any(|h| hit(h, false)) || hosts.endpoints.iter().any(|h| hit(h, true))
+    }
+
+    /// The hosts a changed object reaches, by configuration or by
+    /// endpoints only: what a part regenerated in focus must cover.
+    pub fn focus(&self) -> Focus {
+        Focus::new(
+            self.by_host
+                .iter()
+                .filter(|(_, objects)| objects.iter().any(|&o| !self.reach[o].workload))
+                .map(|(h, _)| h.clone()),
+            self.by_host.keys().cloned(),
+        )
     }
 
     /// The changed objects that reach a host `change` mentions.

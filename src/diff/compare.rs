@@ -324,6 +324,21 @@ fn differing_within<'v>(
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let pushed = named(a).or(named(b)).map(|n| path.push(n)).is_some();
+            // A changed route action names the clusters it routes to: their
+            // DestinationRules give it its hash policy.
+            for v in [a, b] {
+                out.extend(v.get("cluster").and_then(Value::as_str).map(str::to_string));
+                let weighted = v
+                    .pointer("/weighted_clusters/clusters")
+                    .and_then(Value::as_array);
+                out.extend(
+                    weighted
+                        .into_iter()
+                        .flatten()
+                        .filter_map(named)
+                        .map(str::to_string),
+                );
+            }
             for (k, va) in x {
                 differing_within(va, y.get(k).unwrap_or(&Value::Null), path, out);
             }

@@ -129,6 +129,9 @@ pub struct Report {
     /// Pairs of parts generated and compared (the others no changed
     /// object reaches).
     pub generated: usize,
+    /// Of those, pairs generated for the changed hosts only (listeners and
+    /// routes that changed objects reach through some hosts).
+    pub focused: usize,
 }
 
 impl Report {
@@ -275,6 +278,7 @@ pub fn compare_sides(
     let Unreached {
         skipped,
         own_if_same_sds,
+        focused,
         serving,
     } = match skip {
         Some(attribution) => unreached(a, b, &pairs, &reach, &jobs, attribution),
@@ -284,12 +288,23 @@ pub fn compare_sides(
     let mut found: Vec<Found> = Vec::new();
     let mut known: HashMap<ChangeKey, usize> = HashMap::new();
     let mut diffs: HashMap<String, usize> = HashMap::new();
+    // A pair that changed objects reach through some of its hosts only is
+    // generated for those when both sides can be (then `true`).
+    let focus = skip.map(Attribution::focus);
     let generate = |job: &Job| {
-        std::thread::scope(|s| {
-            let x = s.spawn(|| union(a, &job.old, &job.names.0));
-            let y = union(b, &job.new, &job.names.1);
-            (x.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), y)
-        })
+        if let Some(focus) = focus.as_ref().filter(|_| focused.contains(job))
+            && let (Some(x), Some(y)) = crate::parallel::join(
+                || a.focused(job.old[0], focus),
+                || b.focused(job.new[0], focus),
+            )
+        {
+            return (Ok(x), Ok(y), true);
+        }
+        let (x, y) = crate::parallel::join(
+            || union(a, &job.old, &job.names.0),
+            || union(b, &job.new, &job.names.1),
+        );
+        (x, y, false)
     };
     // An own part skips when its proxies' other parts were skipped or
     // reference the same secret names on both sides: decided once those
@@ -328,12 +343,13 @@ pub fn compare_sides(
                 outcomes.push(Outcome::default());
                 continue;
             }
-            let (x, y) = ahead
+            let (x, y, in_focus) = ahead
                 .take()
                 .expect("a generation per comparison not skipped")
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
             report.generated += 1;
+            report.focused += usize::from(in_focus);
             ahead = next();
             let outcome = match (&x, &y) {
                 (Ok(x), Ok(y)) => {
@@ -585,6 +601,8 @@ struct Unreached<'j> {
     /// Own jobs no changed object reaches, skipped when their proxies'
     /// other parts reference the same secret names on both sides.
     own_if_same_sds: HashSet<&'j Job>,
+    /// Outbound jobs changed objects reach through some hosts only.
+    focused: HashSet<&'j Job>,
     /// The pairs (proxies) each job serves.
     serving: HashMap<&'j Job, Vec<usize>>,
 }
@@ -637,6 +655,8 @@ fn unreached<'j>(
                     .any(|h| attribution.reaches_hosts(h))
                 {
                     out.skipped.insert(job);
+                } else if kind == PartKind::Outbound {
+                    out.focused.insert(job);
                 }
             }
             PartKind::Own => {

@@ -36,6 +36,7 @@ use crate::registry::catalog::Resolution;
 use crate::registry::config::OutboundSelectors;
 use crate::registry::config::attachment::GATEWAY_NAME_LABEL;
 use crate::session::Session;
+use crate::xds::generate::focus::Focus;
 use crate::xds::generate::inbound::service_targets;
 use crate::xds::generate::telemetry::WorkloadNames;
 use crate::xds::generate::{self, Interception, Proxy};
@@ -90,6 +91,12 @@ pub trait Side: Sync {
     fn part_sds(&self, part: usize) -> Option<Vec<String>>;
     /// The resources of a part, or why there are none.
     fn resources(&self, part: usize) -> Result<Resources, String>;
+    /// What of an outbound part the hosts `focus` touches give (see
+    /// [`generate::outbound_part`]); None when that cannot be generated
+    /// apart.
+    fn focused(&self, _part: usize, _focus: &Focus) -> Option<Resources> {
+        None
+    }
 }
 
 /// The hosts a part reads.
@@ -240,7 +247,8 @@ impl Side for Classes<'_> {
         let ctx = self.session.context();
         let (config, sds) = match kind {
             PartKind::Whole => return self.session.generate(workload).map(Resources::from_config),
-            PartKind::Outbound => generate::outbound_part(&ctx, workload),
+            PartKind::Outbound => generate::outbound_part(&ctx, workload, None)
+                .expect("without a focus the whole part is generated"),
             PartKind::Clusters => generate::clusters_part(&ctx, workload),
             PartKind::Inbound => generate::inbound_part(&ctx, workload),
             PartKind::Own => {
@@ -253,6 +261,18 @@ impl Side for Classes<'_> {
             self.lock().insert(part, sds);
         }
         Ok(Resources::from_config(config))
+    }
+
+    fn focused(&self, part: usize, focus: &Focus) -> Option<Resources> {
+        let Part { kind, workload, .. } = self.parts[part];
+        if kind != PartKind::Outbound {
+            return None;
+        }
+        let ctx = self.session.context();
+        // Routes reference no secret: the names are the whole part's.
+        let (config, sds) = generate::outbound_part(&ctx, workload, Some(focus))?;
+        self.lock().insert(part, sds);
+        Some(Resources::from_config(config))
     }
 }
 

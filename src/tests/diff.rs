@@ -582,6 +582,74 @@ fn clusters_are_shared_across_namespaces_under_the_same_rules() {
     assert_eq!(outbound.len(), 3);
 }
 
+/// Listeners and routes that changed objects reach through some hosts are
+/// generated for those hosts only, unless a virtual host shares a domain
+/// with theirs; a VirtualService is regenerated when a host it routes to
+/// changes, and its change is put down to that host's objects.
+#[test]
+fn routes_reached_through_some_hosts_are_generated_for_those() {
+    let base = [SHOP, "testdata/diff/focus/base"];
+    let diff = |change: &str| {
+        let change = format!("testdata/diff/focus/{change}");
+        let (old, new) = (open(&base), open(&[base[0], base[1], &change]));
+        meshsim::diff::diff(&old, &new, &Default::default())
+    };
+    let hash = diff("hash");
+    // Every view of the sidecars (the gateway is not split in parts).
+    let session = open(&base);
+    let classes = share::classify(&session, &|_| true);
+    let views: BTreeSet<usize> = classes
+        .proxies()
+        .values()
+        .flat_map(|p| p.parts.iter().copied())
+        .filter(|&x| classes.part_kind(x) == share::PartKind::Outbound)
+        .collect();
+    assert_eq!(hash.focused, views.len());
+    let causes = |report: &meshsim::diff::Report, vhost: &str| -> Vec<String> {
+        let change = report
+            .groups
+            .iter()
+            .flat_map(|g| &g.changes)
+            .find(|c| c.part.as_deref() == Some(vhost))
+            .unwrap_or_else(|| panic!("{vhost} changed"));
+        change
+            .causes
+            .iter()
+            .map(|&o| report.objects[o].describe())
+            .collect()
+    };
+    assert_eq!(
+        causes(&hash, "checkout.example.com:80"),
+        ["DestinationRule shop/cart"]
+    );
+    assert_eq!(
+        causes(&hash, "stock.shop.svc.cluster.local:7070"),
+        ["DestinationRule shop/stock"]
+    );
+    let shared = diff("shared-domain");
+    assert_eq!(shared.focused, 0);
+    assert_eq!(
+        causes(&shared, "ledger.shop:80"),
+        ["DestinationRule shop/ledger"]
+    );
+    // A Service given the address synthesized for stock moves it: stock's
+    // listeners and routes change, put down to that Service.
+    let taken = diff("taken-address");
+    assert_eq!(taken.focused, views.len());
+    assert_eq!(
+        causes(&taken, "stock.shop.svc.cluster.local:80"),
+        ["Service shop/till"]
+    );
+    let moved_listener = taken
+        .groups
+        .iter()
+        .flat_map(|g| &g.changes)
+        .find(|c| c.name.ends_with("_7070") && c.op == meshsim::diff::compare::Op::Removed)
+        .expect("stock's old listener removed");
+    let cause = &taken.objects[moved_listener.causes[0]];
+    assert_eq!(cause.describe(), "Service shop/till");
+}
+
 /// Sharing one generation between proxies of equal inputs gives each of
 /// them exactly what generating it alone gives.
 #[test]
@@ -695,6 +763,14 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
         overlay("testdata/diff/catalog-scale"),
         overlay("testdata/diff/catalog-policy"),
     ];
+    let focus_base = [SHOP, "testdata/diff/focus/base"]
+        .map(PathBuf::from)
+        .to_vec();
+    for change in ["hash", "shared-domain", "taken-address"] {
+        let mut new = focus_base.clone();
+        new.push(format!("testdata/diff/focus/{change}").into());
+        sides.push((change.into(), focus_base.clone(), new));
+    }
     if let Some(shared) = shared() {
         for r in common::bookinfo_revisions(&shared.join("corpus/istio-bookinfo")) {
             if r.overlay.is_some() {
@@ -702,7 +778,7 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
             }
         }
     }
-    let mut generated = (0, 0);
+    let (mut generated, mut focused) = ((0, 0), 0);
     for (name, old, new) in sides {
         let (old, new) = (open(&old), open(&new));
         let all = meshsim::diff::Options {
@@ -715,13 +791,15 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
         assert_eq!(render(&fast), render(&full), "{name}");
         generated.0 += full.generated;
         generated.1 += fast.generated;
+        focused += fast.focused;
     }
     assert!(
         generated.1 < generated.0,
         "nothing was skipped: {generated:?}"
     );
+    assert!(focused > 0, "no part was generated in focus");
     println!(
-        "diff: {} of {} part pairs generated when unreached ones are skipped",
+        "diff: {} of {} part pairs generated when unreached ones are skipped, {focused} of them for the changed hosts only",
         generated.1, generated.0
     );
 }

@@ -14,6 +14,7 @@ pub mod dump;
 pub mod envoyfilter;
 pub mod extensions;
 pub mod filters;
+pub mod focus;
 pub mod gateway;
 pub mod graph;
 pub mod inbound;
@@ -108,9 +109,10 @@ fn outbound_half(
     scope: &scope::SidecarScope,
 ) -> (Half, GatewayFacts) {
     let mut facts = GatewayFacts::default();
-    let ((listeners, routes), (clusters, endpoints)) = std::thread::scope(|threads| {
-        let side = threads.spawn(|| match proxy.kind {
-            ProxyType::Sidecar => sidecar_listeners(ctx, proxy, scope),
+    let ((listeners, routes), (clusters, endpoints)) = crate::parallel::join(
+        || match proxy.kind {
+            ProxyType::Sidecar => sidecar_listeners(ctx, proxy, scope, None)
+                .expect("without a focus every route configuration is built"),
             ProxyType::Router => {
                 let g = gateway::build(ctx, proxy, scope);
                 facts.verified.extend(g.verified_credentials);
@@ -118,13 +120,9 @@ fn outbound_half(
                 facts.port_map = g.port_map;
                 (g.listeners, g.routes)
             }
-        });
-        let clusters = outbound_clusters(ctx, proxy, scope);
-        let listeners = side
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (listeners, clusters)
-    });
+        },
+        || outbound_clusters(ctx, proxy, scope),
+    );
     let mut half = Half {
         listeners,
         routes,
@@ -140,15 +138,17 @@ fn outbound_half(
     (half, facts)
 }
 
-/// A sidecar's outbound listeners and the route configurations they name.
+/// A sidecar's outbound listeners and the route configurations they name
+/// (with a focus, see [`rds::route_configs`]).
 fn sidecar_listeners(
     ctx: &Context,
     proxy: &Proxy,
     scope: &scope::SidecarScope,
-) -> (Vec<Value>, Vec<Value>) {
-    let outbound = outbound::listeners(ctx, proxy, scope);
-    let routes = rds::route_configs(ctx, proxy, scope, &rds::referenced(&outbound));
-    (outbound, routes)
+    focus: Option<&focus::Focus>,
+) -> Option<(Vec<Value>, Vec<Value>)> {
+    let outbound = outbound::listeners(ctx, proxy, scope, focus)?;
+    let routes = rds::route_configs(ctx, proxy, scope, &rds::referenced(&outbound), focus)?;
+    Some((outbound, routes))
 }
 
 /// The outbound clusters of the scope's services and their endpoints.
@@ -246,10 +246,17 @@ pub fn splits(ctx: &Context, proxy: &Proxy) -> bool {
 /// The outbound listeners and routes of a sidecar that [`splits`], the
 /// values tracing takes from the workload written as placeholders
 /// ([`telemetry::WorkloadNames`]): the same for every sidecar of one view.
-pub fn outbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
+/// With a focus, only the virtual hosts (and sniffed route configurations)
+/// of the hosts it touches; None when those cannot be told apart from the
+/// others' ([`rds::route_configs`]).
+pub fn outbound_part(
+    ctx: &Context,
+    workload: usize,
+    focus: Option<&focus::Focus>,
+) -> Option<(ProxyConfig, Vec<String>)> {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
     let scope = scope::build(ctx, &proxy);
-    let (mut listeners, routes) = sidecar_listeners(ctx, &proxy, &scope);
+    let (mut listeners, routes) = sidecar_listeners(ctx, &proxy, &scope, focus)?;
     let names = telemetry::WorkloadNames::of(&proxy);
     listeners.iter_mut().for_each(|l| names.mask(l));
     let half = Half {
@@ -257,7 +264,7 @@ pub fn outbound_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String
         routes,
         ..Half::default()
     };
-    half.into_part(proxy)
+    Some(half.into_part(proxy))
 }
 
 /// The outbound clusters and endpoints of a sidecar that [`splits`]: the

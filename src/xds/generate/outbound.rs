@@ -2,7 +2,7 @@
 //! (bind, port) key, filter chains per protocol, conflicts resolved as
 //! istiod does, then `virtualOutbound`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use serde_json::{Value, json};
@@ -11,6 +11,7 @@ use super::filters::{
     ChainFilters, ListenerClass, listener_filter, mongo_proxy, outbound_hcm, tcp_proxy,
     tcp_proxy_with,
 };
+use super::focus::Focus;
 use super::json::object;
 use super::scope::{EgressListener, OutboundMode, ScopedService, SidecarScope};
 use super::{Context, Interception, Proxy};
@@ -100,21 +101,47 @@ struct Entry {
     bind_to_port: bool,
 }
 
-/// What the chain builders read beside the service: the proxy, and what
-/// its outbound chains carry (telemetry, extensions).
+/// What the chain builders read beside the service: the proxy, what its
+/// outbound chains carry (telemetry, extensions), and the focus, if any.
 struct Cx<'a> {
     proxy: &'a Proxy,
     filters: ChainFilters<'a>,
+    focus: Option<&'a Focus>,
 }
 
-/// Every outbound listener, then `virtualOutbound`.
-pub fn listeners<'a>(ctx: &Context<'a>, proxy: &'a Proxy, scope: &SidecarScope) -> Vec<Value> {
+/// The listeners under construction, by key in the order keys first come.
+struct Table {
+    entries: BTreeMap<(String, u16), Entry>,
+    order: Vec<(String, u16)>,
+    /// With a focus: the keys of one service's own address (or endpoint)
+    /// seen, with whether the focus touches their service.
+    own: HashMap<(String, u16), bool>,
+    /// A key touched and untouched services share: what the touched ones
+    /// give cannot be built apart.
+    mixed: bool,
+}
+
+/// Every outbound listener, then `virtualOutbound`. With a focus, of the
+/// listeners of one service's own address only those of touched services
+/// (shared addresses' in full); None when a touched service shares one with
+/// an untouched one.
+pub fn listeners<'a>(
+    ctx: &Context<'a>,
+    proxy: &'a Proxy,
+    scope: &SidecarScope,
+    focus: Option<&'a Focus>,
+) -> Option<Vec<Value>> {
     let cx = Cx {
         proxy,
         filters: ChainFilters::for_proxy(ctx, proxy, ListenerClass::SidecarOutbound),
+        focus,
     };
-    let mut entries: BTreeMap<(String, u16), Entry> = BTreeMap::new();
-    let mut order: Vec<(String, u16)> = Vec::new();
+    let mut table = Table {
+        entries: BTreeMap::new(),
+        order: Vec::new(),
+        own: HashMap::new(),
+        mixed: false,
+    };
     for l in &scope.egress {
         match &l.port {
             Some(p) => {
@@ -138,11 +165,11 @@ pub fn listeners<'a>(ctx: &Context<'a>, proxy: &'a Proxy, scope: &SidecarScope) 
                         bind: bind.clone(),
                         bind_to_port,
                     };
-                    build_one(ctx, &cx, l, &target, &mut entries, &mut order);
+                    build_one(ctx, &cx, l, &target, &mut table);
                 }
             }
             None => {
-                for e in entries.values_mut() {
+                for e in table.entries.values_mut() {
                     e.locked = true;
                 }
                 // Without traffic capture, Envoy must really listen, on localhost.
@@ -156,22 +183,26 @@ pub fn listeners<'a>(ctx: &Context<'a>, proxy: &'a Proxy, scope: &SidecarScope) 
                             bind: bind.clone(),
                             bind_to_port,
                         };
-                        build_one(ctx, &cx, l, &target, &mut entries, &mut order);
+                        build_one(ctx, &cx, l, &target, &mut table);
                     }
                 }
             }
         }
     }
+    if table.mixed {
+        return None;
+    }
     // Each key is in `order` once: entries move into their listeners.
-    let mut out: Vec<Value> = order
+    let mut out: Vec<Value> = table
+        .order
         .iter()
-        .filter_map(|k| entries.remove(k))
+        .filter_map(|k| table.entries.remove(k))
         .map(|e| listener_json(&cx, e, scope.outbound_mode))
         .collect();
     if proxy.interception != Interception::None {
         out.push(virtual_outbound(&cx, scope.outbound_mode));
     }
-    out
+    Some(out)
 }
 
 /// One service port to make a listener for.
@@ -183,15 +214,17 @@ struct ListenerTarget<'s, 'a> {
     bind_to_port: bool,
 }
 
-fn build_one(
-    ctx: &Context,
-    cx: &Cx,
-    l: &EgressListener,
-    t: &ListenerTarget,
-    entries: &mut BTreeMap<(String, u16), Entry>,
-    order: &mut Vec<(String, u16)>,
-) {
+fn build_one(ctx: &Context, cx: &Cx, l: &EgressListener, t: &ListenerTarget, table: &mut Table) {
     let svc = t.service.service;
+    // Whether the focus touches the service (None: built anyway), for a
+    // listener of its own address.
+    let touched = |own: bool| {
+        let f = cx.focus.filter(|_| own)?;
+        Some(
+            f.touches_listeners_of(svc)
+                || vss_for_host(l, &svc.hostname).any(|vs| f.touches_virtual_service(vs)),
+        )
+    };
     let address = cx.proxy.address_of(svc);
     let protocol = t.port.protocol;
     if protocol == Protocol::Udp || svc.resolution == Resolution::Alias {
@@ -210,7 +243,7 @@ fn build_one(
                 let key = (ip.to_string(), t.port.port);
                 let bind = key.0.clone();
                 let chains = || chains_for(cx, l, svc, t.port, class, &bind, &[]);
-                insert(entries, order, key, class, protocol, chains, false);
+                table.insert(key, touched(true), class, protocol, chains, false);
             }
             return;
         }
@@ -229,11 +262,13 @@ fn build_one(
         return;
     }
     let key = (bind.clone(), t.port.port);
-    if entries.get(&key).is_some_and(|e| e.locked) && t.bind.is_none() {
+    if table.entries.get(&key).is_some_and(|e| e.locked) && t.bind.is_none() {
         return;
     }
+    // The service's own address, not a bind or the wildcard shared by many.
+    let touched = touched(t.bind.is_none() && !wildcard);
     let chains = || chains_for(cx, l, svc, t.port, class, &bind, &cidrs);
-    insert(entries, order, key, class, protocol, chains, t.bind_to_port);
+    table.insert(key, touched, class, protocol, chains, t.bind_to_port);
 }
 
 /// Pod IPs behind a headless service port, the proxy's own left out.
@@ -255,72 +290,85 @@ fn headless_endpoints(
     out
 }
 
-/// Apply istiod's conflict table (§4.2) for a new set of chains at `key`.
-/// The chains are built only when the table keeps them: every HTTP
-/// service of a port after the first adds nothing to its listener.
-fn insert(
-    entries: &mut BTreeMap<(String, u16), Entry>,
-    order: &mut Vec<(String, u16)>,
-    key: (String, u16),
-    class: Class,
-    protocol: Protocol,
-    chains: impl FnOnce() -> Vec<Chain>,
-    bind_to_port: bool,
-) {
-    let wildcard = key.0 == "0.0.0.0";
-    let Some(e) = entries.get_mut(&key) else {
-        let chains = chains();
-        // HTTP on the wildcard address is stored as auto: TCP may join it.
-        let class = if class == Class::Http && wildcard {
-            Class::Auto
-        } else {
-            class
-        };
-        order.push(key.clone());
-        entries.insert(
-            key.clone(),
-            Entry {
-                bind: key.0,
-                port: key.1,
-                class,
-                protocol,
-                chains,
-                locked: false,
-                bind_to_port,
-            },
-        );
-        return;
-    };
-    let well_known = |p: Protocol| matches!(p, Protocol::Mongo | Protocol::Mysql);
-    if (well_known(e.protocol) || well_known(protocol)) && e.protocol != protocol {
-        return;
-    }
-    match (class, e.class) {
-        (Class::Http, Class::Http | Class::Auto) => {}
-        (Class::Http, Class::Tcp) => {
-            merge(&mut e.chains, chains());
-            e.class = Class::Auto;
-        }
-        (Class::Tcp, _) => {
-            merge(&mut e.chains, chains());
-            if e.class == Class::Http {
-                e.class = Class::Auto;
+impl Table {
+    /// Apply istiod's conflict table (§4.2) for a new set of chains at `key`,
+    /// unless `touched` says the focus leaves its service out. The chains are
+    /// built only when the table keeps them: every HTTP service of a port
+    /// after the first adds nothing to its listener.
+    fn insert(
+        &mut self,
+        key: (String, u16),
+        touched: Option<bool>,
+        class: Class,
+        protocol: Protocol,
+        chains: impl FnOnce() -> Vec<Chain>,
+        bind_to_port: bool,
+    ) {
+        if let Some(touched) = touched {
+            self.mixed |= self
+                .own
+                .insert(key.clone(), touched)
+                .is_some_and(|t| t != touched);
+            if !touched {
+                return;
             }
         }
-        (Class::Auto, Class::Http) => {
-            e.chains = chains();
-            e.class = Class::Auto;
-            e.protocol = protocol;
-        }
-        (Class::Auto, Class::Tcp) => {
-            merge(&mut e.chains, chains());
-            e.class = Class::Auto;
-        }
-        (Class::Auto, Class::Auto) => {
-            merge(
-                &mut e.chains,
-                chains().into_iter().filter(|c| !c.http).collect(),
+        let Table { entries, order, .. } = self;
+        let wildcard = key.0 == "0.0.0.0";
+        let Some(e) = entries.get_mut(&key) else {
+            let chains = chains();
+            // HTTP on the wildcard address is stored as auto: TCP may join it.
+            let class = if class == Class::Http && wildcard {
+                Class::Auto
+            } else {
+                class
+            };
+            order.push(key.clone());
+            entries.insert(
+                key.clone(),
+                Entry {
+                    bind: key.0,
+                    port: key.1,
+                    class,
+                    protocol,
+                    chains,
+                    locked: false,
+                    bind_to_port,
+                },
             );
+            return;
+        };
+        let well_known = |p: Protocol| matches!(p, Protocol::Mongo | Protocol::Mysql);
+        if (well_known(e.protocol) || well_known(protocol)) && e.protocol != protocol {
+            return;
+        }
+        match (class, e.class) {
+            (Class::Http, Class::Http | Class::Auto) => {}
+            (Class::Http, Class::Tcp) => {
+                merge(&mut e.chains, chains());
+                e.class = Class::Auto;
+            }
+            (Class::Tcp, _) => {
+                merge(&mut e.chains, chains());
+                if e.class == Class::Http {
+                    e.class = Class::Auto;
+                }
+            }
+            (Class::Auto, Class::Http) => {
+                e.chains = chains();
+                e.class = Class::Auto;
+                e.protocol = protocol;
+            }
+            (Class::Auto, Class::Tcp) => {
+                merge(&mut e.chains, chains());
+                e.class = Class::Auto;
+            }
+            (Class::Auto, Class::Auto) => {
+                merge(
+                    &mut e.chains,
+                    chains().into_iter().filter(|c| !c.http).collect(),
+                );
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Value, json};
 
 use super::clusters::{destination_rule, hash_policy};
+use super::focus::Focus;
 use super::json::object;
 use super::outbound::destination_cluster;
 use super::route::{RouteContext, default_route, virtual_service_routes};
@@ -20,12 +21,18 @@ use crate::registry::config::VirtualServiceEntry;
 /// them), in that order. The virtual hosts of a port are built once and
 /// shared by its `"PORT"` and every `"HOST:PORT"` configuration, which only
 /// pick theirs by domain: a mesh has one sniffed route per service port.
+///
+/// With a focus, a `"PORT"` configuration holds the virtual hosts of the
+/// hosts it touches (the listeners name sniffed ones of touched hosts
+/// only); None when those could differ from a full generation's
+/// ([`virtual_hosts`]).
 pub fn route_configs(
     ctx: &Context,
     proxy: &Proxy,
     scope: &SidecarScope,
     names: &[String],
-) -> Vec<Value> {
+    focus: Option<&Focus>,
+) -> Option<Vec<Value>> {
     let parsed: Vec<(Option<&str>, Option<u16>)> = names
         .iter()
         .map(|name| match name.rsplit_once(':') {
@@ -33,18 +40,31 @@ pub fn route_configs(
             None => (None, name.parse::<u16>().ok()),
         })
         .collect();
-    // Each port's virtual hosts are their own work: on every core.
-    let ports: BTreeSet<u16> = parsed.iter().filter_map(|&(_, port)| port).collect();
-    let mut per_port: HashMap<u16, PortHosts> =
-        crate::parallel::map_owned(ports.into_iter().collect(), |port| {
-            (port, PortHosts::new(virtual_hosts(ctx, proxy, scope, port)))
-        })
-        .into_iter()
+    // Each port's sniffed hosts; each port's virtual hosts are their own
+    // work: on every core.
+    let mut ports: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
+    for &(host, port) in &parsed {
+        if let Some(port) = port {
+            ports.entry(port).or_default().extend(host);
+        }
+    }
+    let built = crate::parallel::map_owned(ports.into_iter().collect(), |(port, sniffed)| {
+        let hosts = virtual_hosts(ctx, proxy, scope, port, focus, &sniffed);
+        (port, hosts.map(PortHosts::new))
+    });
+    let mut per_port: HashMap<u16, PortHosts> = HashMap::new();
+    for (port, hosts) in built {
+        per_port.insert(port, hosts?);
+    }
+    // Names that are no route name get an empty configuration, as istiod
+    // sends.
+    let mut out: Vec<Option<Value>> = names
+        .iter()
+        .zip(&parsed)
+        .map(|(name, (_, port))| port.is_none().then(|| config_json(name, Vec::new())))
         .collect();
-    let mut out: Vec<Option<Value>> = vec![None; names.len()];
     // Sniffed routes copy the vhosts they pick; the shared `PORT` routes
-    // then take the port's vhosts, so no large list is copied. Names that
-    // are no route name get an empty configuration, as istiod sends.
+    // then take the port's vhosts, so no large list is copied.
     for (i, (name, &(host, port))) in names.iter().zip(&parsed).enumerate() {
         let (Some(h), Some(port)) = (host, port) else {
             continue;
@@ -57,7 +77,7 @@ pub fn route_configs(
         }
         let mut vhosts: Vec<Value> = picked
             .into_iter()
-            .map(|i| hosts.vhosts[i].clone())
+            .map(|i| hosts.vhosts[i].0.clone())
             .collect();
         if let [only] = vhosts.as_mut_slice() {
             only["domains"] = json!(["*"]);
@@ -71,31 +91,33 @@ pub fn route_configs(
         let Some(port) = port else {
             continue;
         };
-        let mut vhosts = match per_port.remove(&port) {
+        let hosts = match per_port.remove(&port) {
             Some(hosts) => hosts.vhosts,
             // Names are distinct, so a port's vhosts are taken once; build
             // them again should that ever change.
-            None => virtual_hosts(ctx, proxy, scope, port),
+            None => virtual_hosts(ctx, proxy, scope, port, focus, &[])?,
         };
+        let mut vhosts: Vec<Value> = hosts
+            .into_iter()
+            .filter_map(|(v, focused)| focused.then_some(v))
+            .collect();
         vhosts.push(catch_all(scope.outbound_mode));
         out[i] = Some(config_json(name, vhosts));
     }
-    out.into_iter()
-        .zip(names)
-        .map(|(v, name)| v.unwrap_or_else(|| config_json(name, Vec::new())))
-        .collect()
+    Some(out.into_iter().flatten().collect())
 }
 
-/// A port's virtual hosts, with an index from each domain to them.
+/// A port's virtual hosts (each with whether its host is focused), with an
+/// index from each domain to them.
 struct PortHosts {
-    vhosts: Vec<Value>,
+    vhosts: Vec<(Value, bool)>,
     by_domain: HashMap<String, Vec<usize>>,
 }
 
 impl PortHosts {
-    fn new(vhosts: Vec<Value>) -> PortHosts {
+    fn new(vhosts: Vec<(Value, bool)>) -> PortHosts {
         let mut by_domain: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, v) in vhosts.iter().enumerate() {
+        for (i, (v, _)) in vhosts.iter().enumerate() {
             for d in v["domains"].as_array().into_iter().flatten() {
                 if let Some(d) = d.as_str() {
                     by_domain.entry(d.to_string()).or_default().push(i);
@@ -138,15 +160,40 @@ fn catch_all(mode: OutboundMode) -> Value {
     })
 }
 
-/// The virtual hosts of port `port`, sorted by name (§5.2).
-fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) -> Vec<Value> {
+/// A virtual host before its routes are built.
+struct Entry<'s> {
+    name: String,
+    domains: Vec<String>,
+    /// Index of the VirtualService giving its routes, else its service.
+    from: Result<usize, &'s CatalogService>,
+    /// A host the focus touches (every host without one).
+    focused: bool,
+}
+
+/// The virtual hosts of port `port`, sorted by name (§5.2), each with
+/// whether the focus touches it (always, without one).
+///
+/// With a focus, the routes of untouched hosts are not built: those
+/// virtual hosts are left out, except those the `sniffed` hosts' route
+/// configurations pick. That is exact as long as no touched virtual host
+/// shares a name or a domain with another (a domain belongs to the first
+/// virtual host using it: a sniffed host not listed picks a virtual host
+/// of its own); None otherwise.
+fn virtual_hosts(
+    ctx: &Context,
+    proxy: &Proxy,
+    scope: &SidecarScope,
+    port: u16,
+    focus: Option<&Focus>,
+    sniffed: &[&str],
+) -> Option<Vec<(Value, bool)>> {
     let Some(listener) = scope
         .egress
         .iter()
         .find(|l| l.port.as_ref().is_some_and(|p| p.number == port))
         .or_else(|| scope.egress.iter().find(|l| l.port.is_none()))
     else {
-        return Vec::new();
+        return Some(Vec::new());
     };
     // Services with this port, by hostname (the last duplicate wins).
     let mut services: BTreeMap<&str, &CatalogService> = BTreeMap::new();
@@ -179,31 +226,38 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
         .filter_map(|host| Some((*host, vs_hosts.most_specific(host)?)))
         .collect();
 
-    let mut out: Vec<(String, Vec<String>, Vec<Value>)> = Vec::new();
-    let mut used: BTreeSet<&str> = BTreeSet::new();
     let gateways = ["mesh".to_string()];
-    for (vi, vs) in vss.iter().enumerate() {
-        let cluster_name = |d: &Destination| destination_cluster(d, port);
-        let hash = |d: &Destination| {
-            destination_hash(
-                ctx,
-                proxy,
-                d,
-                service_ns(ctx, &d.host, &proxy.namespace),
-                port,
-            )
-        };
-        let cx = RouteContext {
+    let cluster_name = |d: &Destination| destination_cluster(d, port);
+    let hash = |d: &Destination| {
+        destination_hash(
+            ctx,
             proxy,
+            d,
+            service_ns(ctx, &d.host, &proxy.namespace),
             port,
-            gateways: &gateways,
-            cluster_name: &cluster_name,
-            hash_policy: &hash,
-            mesh_retry: ctx.mesh.mesh_config.default_http_retry_policy.as_ref(),
-        };
-        let routes = virtual_service_routes(vs, &cx);
-        if routes.is_empty() {
-            continue;
+        )
+    };
+    let cx = RouteContext {
+        proxy,
+        port,
+        gateways: &gateways,
+        cluster_name: &cluster_name,
+        hash_policy: &hash,
+        mesh_retry: ctx.mesh.mesh_config.default_http_retry_policy.as_ref(),
+    };
+    // Each VirtualService's routes, once built. One the focus does not
+    // touch is taken to have some: the hosts it matches are untouched too.
+    let mut vs_routes: Vec<Option<Vec<Value>>> = vec![None; vss.len()];
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for (vi, vs) in vss.iter().enumerate() {
+        let focused = focus.is_none_or(|f| f.touches_virtual_service(vs));
+        if focused {
+            let routes = virtual_service_routes(vs, &cx);
+            if routes.is_empty() {
+                continue;
+            }
+            vs_routes[vi] = Some(routes);
         }
         let mut matched: Vec<&CatalogService> = Vec::new();
         let mut foreign: Vec<&str> = Vec::new();
@@ -230,17 +284,21 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
         if matched.is_empty() && port != 80 {
             continue;
         }
-        let mut hosts: Vec<(String, Vec<String>)> = foreign
-            .iter()
-            .map(|h| (format!("{h}:{port}"), vec![h.to_string()]))
-            .collect();
+        let entry = |name: String, domains: Vec<String>| Entry {
+            name,
+            domains,
+            from: Ok(vi),
+            focused,
+        };
+        entries.extend(
+            foreign
+                .iter()
+                .map(|h| entry(format!("{h}:{port}"), vec![h.to_string()])),
+        );
         for s in matched {
             used.insert(s.hostname.as_str());
-            hosts.push((format!("{}:{port}", s.hostname), domains(proxy, s)));
+            entries.push(entry(format!("{}:{port}", s.hostname), domains(proxy, s)));
         }
-        // The last host takes the routes, the others a copy.
-        let copies = std::iter::repeat_n(routes, hosts.len());
-        out.extend(hosts.into_iter().zip(copies).map(|((n, d), r)| (n, d, r)));
     }
     for s in services.values() {
         if used.contains(s.hostname.as_str()) || s.resolution == Resolution::Alias {
@@ -250,40 +308,104 @@ fn virtual_hosts(ctx: &Context, proxy: &Proxy, scope: &SidecarScope, port: u16) 
         if !(p.protocol.is_http() || p.protocol.is_unsupported()) {
             continue;
         }
-        let cluster = format!("outbound|{port}||{}", s.hostname);
-        let rule = destination_rule(ctx, proxy, s);
-        let route = default_route(&cluster, &s.hostname, port, hash_policy(rule, None, port));
-        out.push((
-            format!("{}:{port}", s.hostname),
-            domains(proxy, s),
-            vec![route],
-        ));
+        entries.push(Entry {
+            name: format!("{}:{port}", s.hostname),
+            domains: domains(proxy, s),
+            from: Err(s),
+            focused: focus.is_none_or(|f| f.touches(&s.hostname)),
+        });
     }
 
-    // First vhost of a name wins; a domain belongs to the first vhost using it.
-    let mut names = BTreeSet::new();
-    let mut taken: BTreeSet<String> = BTreeSet::new();
-    let mut vhosts: Vec<(String, Value)> = Vec::new();
-    for (name, doms, routes) in out {
-        if !names.insert(name.clone()) {
+    // First vhost of a name wins; a domain belongs to the first vhost using
+    // it. A focused vhost sharing either with another could change with it.
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    let mut kept: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut contended = false;
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(&j) = names.get(e.name.as_str()) {
+            contended |= e.focused || entries[j].focused;
             continue;
         }
-        let doms: Vec<String> = doms
-            .into_iter()
-            .filter(|d| taken.insert(d.clone()))
-            .collect();
-        vhosts.push((
-            name.clone(),
-            object([
-                ("name", Value::String(name)),
-                ("domains", doms.into_iter().map(Value::String).collect()),
-                ("routes", Value::Array(routes)),
-                ("include_request_attempt_count", Value::Bool(true)),
-            ]),
-        ));
+        names.insert(&e.name, i);
+        let mut doms = Vec::new();
+        for d in &e.domains {
+            match owner.get(d.as_str()) {
+                Some(&j) if j != i => contended |= e.focused || entries[j].focused,
+                Some(_) => {}
+                None => {
+                    owner.insert(d, i);
+                    doms.push(d.as_str());
+                }
+            }
+        }
+        kept.push((i, doms));
     }
-    vhosts.sort_by(|a, b| a.0.cmp(&b.0));
-    vhosts.into_iter().map(|(_, v)| v).collect()
+    // Untouched vhosts a sniffed host picks are built for it.
+    let mut needed = vec![focus.is_none(); entries.len()];
+    if focus.is_some() {
+        if contended {
+            return None;
+        }
+        for h in sniffed {
+            let with_port = format!("{h}:{port}");
+            for d in [*h, with_port.as_str()] {
+                if let Some(&i) = owner.get(d) {
+                    needed[i] = true;
+                }
+            }
+        }
+    }
+    let built = |i: usize| entries[i].focused || needed[i];
+    // A VirtualService's routes are copied to each of its vhosts but the last.
+    let mut last_of: Vec<usize> = vec![usize::MAX; vss.len()];
+    for &(i, _) in kept.iter().filter(|(i, _)| built(*i)) {
+        if let Ok(vi) = entries[i].from {
+            last_of[vi] = i;
+        }
+    }
+    let mut vhosts: Vec<(&str, Value, bool)> = Vec::new();
+    for (i, doms) in kept {
+        if !built(i) {
+            continue;
+        }
+        let e = &entries[i];
+        let routes = match e.from {
+            Ok(vi) => {
+                let routes = match vs_routes[vi].take() {
+                    Some(r) => r,
+                    None => virtual_service_routes(vss[vi], &cx),
+                };
+                // Taken to have routes when its hosts were listed.
+                if routes.is_empty() {
+                    return None;
+                }
+                if last_of[vi] != i {
+                    vs_routes[vi] = Some(routes.clone());
+                }
+                routes
+            }
+            Err(s) => {
+                let cluster = format!("outbound|{port}||{}", s.hostname);
+                let rule = destination_rule(ctx, proxy, s);
+                vec![default_route(
+                    &cluster,
+                    &s.hostname,
+                    port,
+                    hash_policy(rule, None, port),
+                )]
+            }
+        };
+        let value = object([
+            ("name", Value::String(e.name.clone())),
+            ("domains", doms.iter().map(|d| json!(d)).collect()),
+            ("routes", Value::Array(routes)),
+            ("include_request_attempt_count", Value::Bool(true)),
+        ]);
+        vhosts.push((&e.name, value, e.focused));
+    }
+    vhosts.sort_by(|a, b| a.0.cmp(b.0));
+    Some(vhosts.into_iter().map(|(_, v, f)| (v, f)).collect())
 }
 
 /// The route `hash_policy` of a destination: from the DestinationRule that

@@ -403,7 +403,7 @@ impl<'a> ByHost<'a> {
 }
 
 /// Every destination host of a VirtualService with the port it names.
-fn destinations(vs: &VirtualServiceEntry) -> Vec<(String, Option<u16>)> {
+pub fn destinations(vs: &VirtualServiceEntry) -> Vec<(String, Option<u16>)> {
     let port = |d: &Destination| {
         d.port
             .as_ref()
