@@ -445,14 +445,16 @@ impl Attribution {
     }
 
     /// The hosts a changed object reaches, by configuration or by
-    /// endpoints only: what a part regenerated in focus must cover.
-    pub fn focus(&self) -> Focus {
+    /// endpoints only: what a part of `sides` regenerated in focus must
+    /// cover.
+    pub fn focus(&self, sides: [&Session; 2]) -> Focus {
         Focus::new(
             self.by_host
                 .iter()
                 .filter(|(_, objects)| objects.iter().any(|&o| !self.reach[o].workload))
                 .map(|(h, _)| h.clone()),
             self.by_host.keys().cloned(),
+            sides.iter().flat_map(|s| &s.config.virtual_services.all),
         )
     }
 

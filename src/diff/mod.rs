@@ -26,6 +26,7 @@ use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
 
+use crate::xds::generate::focus::Focus;
 use crate::xds::generate::telemetry::WorkloadNames;
 
 /// What to compare.
@@ -161,7 +162,15 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
     }
     let (a, b) = (share::classify(old, &wanted), share::classify(new, &wanted));
     let skip = (!opts.regenerate_all && attribution.bounded()).then_some(&attribution);
-    let mut report = compare_sides(&a, &b, &opts.types, Some(&attribution), skip);
+    let focus = skip.map(|a| a.focus([old, new]));
+    let mut report = compare_sides(
+        &a,
+        &b,
+        &opts.types,
+        Some(&attribution),
+        skip,
+        focus.as_ref(),
+    );
     report.objects = attribution.objects;
     report
 }
@@ -205,13 +214,15 @@ struct Outcome {
 /// generated and compared once, then dropped. With `skip` (the changed
 /// objects, their reach all known), a pair of parts generated from equal
 /// inputs that no changed object reaches is taken as unchanged without
-/// generating it.
+/// generating it, and one reached through some of its hosts only is
+/// generated for the hosts of `focus` when both sides can be.
 pub fn compare_sides(
     a: &dyn Side,
     b: &dyn Side,
     types: &[ResourceType],
     attribution: Option<&Attribution>,
     skip: Option<&Attribution>,
+    focus: Option<&Focus>,
 ) -> Report {
     let mut report = Report::default();
     for (id, p) in a.proxies() {
@@ -290,9 +301,8 @@ pub fn compare_sides(
     let mut diffs: HashMap<String, usize> = HashMap::new();
     // A pair that changed objects reach through some of its hosts only is
     // generated for those when both sides can be (then `true`).
-    let focus = skip.map(Attribution::focus);
     let generate = |job: &Job| {
-        if let Some(focus) = focus.as_ref().filter(|_| focused.contains(job))
+        if let Some(focus) = focus.filter(|_| focused.contains(job))
             && let (Some(x), Some(y)) = crate::parallel::join(
                 || a.focused(job.old[0], focus),
                 || b.focused(job.new[0], focus),

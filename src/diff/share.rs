@@ -11,7 +11,7 @@
 //!   workload, which are generated as placeholders and put back per proxy
 //!   ([`WorkloadNames`]). Every sidecar of a namespace usually shares one.
 //! - **clusters** (outbound clusters and endpoints): a function of exactly
-//!   what cluster generation reads ([`generate::clusters_key`]: the
+//!   what cluster generation reads ([`generate::ViewReads`]: the
 //!   services seen, their ports and the DestinationRule each gets), so
 //!   shared across namespaces that see the same mesh. It is most of the
 //!   configuration.
@@ -117,6 +117,9 @@ struct Part {
     others: Vec<usize>,
     /// Its key written out.
     key: String,
+    /// For an outbound or clusters part: the hosts its view reads (index
+    /// into [`Classes::hosts`]).
+    hosts: Option<usize>,
 }
 
 /// The proxies of a session, and the parts they share.
@@ -124,6 +127,8 @@ pub struct Classes<'s> {
     session: &'s Session,
     proxies: BTreeMap<String, ProxyEntry>,
     parts: Vec<Part>,
+    /// The distinct lists of hosts views read.
+    hosts: Vec<Vec<String>>,
     /// Secret names each generated part references, for the own parts.
     sds: Mutex<HashMap<usize, Vec<String>>>,
 }
@@ -200,11 +205,17 @@ impl Side for Classes<'_> {
     }
 
     fn part_hosts(&self, part: usize) -> PartHosts {
-        let Part { kind, workload, .. } = self.parts[part];
+        let Part {
+            kind,
+            workload,
+            hosts,
+            ..
+        } = self.parts[part];
         let ctx = self.session.context();
+        let view = || hosts.map(|h| self.hosts[h].clone()).unwrap_or_default();
         match kind {
             PartKind::Clusters => {
-                let config = generate::outbound_hosts(&ctx, workload);
+                let config = view();
                 PartHosts {
                     endpoints: config.clone(),
                     config,
@@ -212,7 +223,7 @@ impl Side for Classes<'_> {
             }
             PartKind::Outbound => {
                 // Listeners read the endpoints of headless services only.
-                let config = generate::outbound_hosts(&ctx, workload);
+                let config = view();
                 let endpoints = config
                     .iter()
                     .filter(|h| {
@@ -300,7 +311,7 @@ struct Key {
     workload_name: String,
     /// The Gateway API gateway a pod belongs to (target refs pick it).
     gateway: Option<String>,
-    /// What a clusters part reads ([`generate::clusters_key`]; only
+    /// What a clusters part reads ([`generate::ViewReads`]; only
     /// there), as the first view reading the same: the text is large.
     reads: usize,
 }
@@ -406,6 +417,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         session,
         proxies: BTreeMap::new(),
         parts: Vec::new(),
+        hosts: Vec::new(),
         sds: Mutex::new(HashMap::new()),
     };
     // Each proxy's keys, on every core.
@@ -434,47 +446,69 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             });
         }
     }
-    let texts = crate::parallel::map(&first, |&i| generate::clusters_key(&ctx, i));
-    // Each view's clusters key: the first view reading the same.
+    let texts = crate::parallel::map(&first, |&i| generate::view_reads(&ctx, i));
+    // Each view's clusters key: the first view reading the same; and its
+    // hosts, each distinct list held once.
     let mut first_with: HashMap<&str, usize> = HashMap::new();
     let reads: Vec<usize> = texts
         .iter()
         .enumerate()
-        .map(|(v, t)| *first_with.entry(t.as_str()).or_insert(v))
+        .map(|(v, t)| *first_with.entry(t.clusters_key.as_str()).or_insert(v))
         .collect();
-    let mut ids: HashMap<(PartKind, Key), usize> = HashMap::new();
-    let mut part = |parts: &mut Vec<Part>, kind: PartKind, key: Key, workload: usize| -> usize {
-        *ids.entry((kind, key)).or_insert_with_key(|(_, key)| {
-            let key = match kind {
-                PartKind::Clusters => format!("{} {}", key.kind, texts[key.reads]),
-                _ => format!("{key:?}"),
-            };
-            parts.push(Part {
-                kind,
-                workload,
-                others: Vec::new(),
-                key,
-            });
-            parts.len() - 1
+    let mut lists: HashMap<&[String], usize> = HashMap::new();
+    let hosts: Vec<usize> = texts
+        .iter()
+        .map(|t| {
+            let next = lists.len();
+            *lists.entry(&t.hosts).or_insert(next)
         })
-    };
+        .collect();
+    out.hosts = vec![Vec::new(); lists.len()];
+    for (list, i) in lists {
+        out.hosts[i] = list.to_vec();
+    }
+    let mut ids: HashMap<(PartKind, Key), usize> = HashMap::new();
+    let mut part =
+        |parts: &mut Vec<Part>, kind: PartKind, key: Key, workload: usize, view: Option<usize>| {
+            *ids.entry((kind, key)).or_insert_with_key(|(_, key)| {
+                let key = match kind {
+                    PartKind::Clusters => format!("{} {}", key.kind, texts[key.reads].clusters_key),
+                    _ => format!("{key:?}"),
+                };
+                parts.push(Part {
+                    kind,
+                    workload,
+                    others: Vec::new(),
+                    key,
+                    hosts: view.map(|v| hosts[v]),
+                });
+                parts.len() - 1
+            })
+        };
     for ((i, namespace, id, kind), (key, outbound, names)) in wanted.iter().zip(&keyed) {
         let (i, kind) = (*i, *kind);
         let parts = if let Some(outbound_key) = outbound {
+            let view = views[outbound_key];
             let clusters_key = Key {
                 kind: key.kind,
-                reads: reads[views[outbound_key]],
+                reads: reads[view],
                 ..Key::default()
             };
             let parts = &mut out.parts;
-            let outbound = part(parts, PartKind::Outbound, outbound_key.clone(), i);
-            let clusters = part(parts, PartKind::Clusters, clusters_key, i);
-            let inbound = part(parts, PartKind::Inbound, key.clone(), i);
-            let own = part(parts, PartKind::Own, key.clone(), i);
+            let outbound = part(
+                parts,
+                PartKind::Outbound,
+                outbound_key.clone(),
+                i,
+                Some(view),
+            );
+            let clusters = part(parts, PartKind::Clusters, clusters_key, i, Some(view));
+            let inbound = part(parts, PartKind::Inbound, key.clone(), i, None);
+            let own = part(parts, PartKind::Own, key.clone(), i, None);
             out.parts[own].others = vec![outbound, clusters, inbound];
             vec![outbound, clusters, inbound, own]
         } else {
-            vec![part(&mut out.parts, PartKind::Whole, key.clone(), i)]
+            vec![part(&mut out.parts, PartKind::Whole, key.clone(), i, None)]
         };
         out.proxies.insert(
             id.clone(),

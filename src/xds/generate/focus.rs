@@ -2,7 +2,7 @@
 //! for: `diff` regenerates a view that only some changed hosts reach, and
 //! what the other hosts give is the same on both sides.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::scope::{destinations, host_subset};
 use crate::registry::catalog::{CatalogService, Resolution};
@@ -15,6 +15,9 @@ use crate::registry::config::virtual_services::resolve_short_name;
 pub struct Focus {
     config: Hosts,
     endpoints: Hosts,
+    /// The VirtualServices (names by namespace) that name or route to a
+    /// host of `config`: worked out once, every view asks for them.
+    virtual_services: HashMap<String, HashSet<String>>,
 }
 
 /// A set of hostnames (wildcards allowed), matched both ways: a host is
@@ -50,14 +53,35 @@ impl Hosts {
 
 impl Focus {
     /// `config`: the hosts whose services, VirtualServices or
-    /// DestinationRules changed; `endpoints`: those whose endpoints did.
-    pub fn new(
+    /// DestinationRules changed; `endpoints`: those whose endpoints did;
+    /// `virtual_services`: every VirtualService a view may hold.
+    pub fn new<'v>(
         config: impl IntoIterator<Item = String>,
         endpoints: impl IntoIterator<Item = String>,
+        virtual_services: impl IntoIterator<Item = &'v VirtualServiceEntry>,
     ) -> Focus {
+        let config = Hosts::new(config);
+        // A VirtualService's routes may differ when it names a touched
+        // host, or routes to one (whose DestinationRule gives its routes
+        // their hash policy).
+        let touched = |vs: &VirtualServiceEntry| {
+            let ns = &vs.meta.namespace;
+            vs.spec.hosts.iter().any(|h| config.touch(h))
+                || destinations(vs)
+                    .iter()
+                    .any(|(h, _)| config.touch(&resolve_short_name(h, ns)))
+        };
+        let mut by_namespace: HashMap<String, HashSet<String>> = HashMap::new();
+        for vs in virtual_services.into_iter().filter(|vs| touched(vs)) {
+            by_namespace
+                .entry(vs.meta.namespace.clone())
+                .or_default()
+                .insert(vs.meta.name.clone());
+        }
         Focus {
-            config: Hosts::new(config),
+            config,
             endpoints: Hosts::new(endpoints),
+            virtual_services: by_namespace,
         }
     }
 
@@ -66,15 +90,12 @@ impl Focus {
         self.config.touch(host)
     }
 
-    /// Whether a VirtualService's routes may differ: it names a touched
-    /// host, or routes to one (whose DestinationRule gives its routes their
-    /// hash policy).
+    /// Whether a VirtualService's routes may differ (any of that name, on
+    /// either side).
     pub fn touches_virtual_service(&self, vs: &VirtualServiceEntry) -> bool {
-        let ns = &vs.meta.namespace;
-        vs.spec.hosts.iter().any(|h| self.touches(h))
-            || destinations(vs)
-                .iter()
-                .any(|(h, _)| self.touches(&resolve_short_name(h, ns)))
+        self.virtual_services
+            .get(&vs.meta.namespace)
+            .is_some_and(|names| names.contains(&vs.meta.name))
     }
 
     /// Whether a service's own listeners may differ: its configuration
@@ -96,6 +117,7 @@ mod tests {
                 "a.ns.svc.cluster.local".to_string(),
                 "*.example.com".to_string(),
             ],
+            [],
             [],
         );
         assert!(f.touches("a.ns.svc.cluster.local"));

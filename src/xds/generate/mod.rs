@@ -268,7 +268,7 @@ pub fn outbound_part(
 }
 
 /// The outbound clusters and endpoints of a sidecar that [`splits`]: the
-/// same for every sidecar with the same [`clusters_key`], across
+/// same for every sidecar with the same [`ViewReads::clusters_key`], across
 /// namespaces.
 pub fn clusters_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
@@ -282,57 +282,61 @@ pub fn clusters_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String
     half.into_part(proxy)
 }
 
-/// What [`clusters_part`] reads from a sidecar, written out: the services
-/// it sees with their ports and the DestinationRule that applies to each
-/// (by name), whether it has only IPv6 addresses, and its node when a
-/// service keeps traffic on the node. The namespace is not in it: sidecars
-/// of namespaces that see the same services under the same rules share
-/// their clusters.
-pub fn clusters_key(ctx: &Context, workload: usize) -> String {
+/// What a sidecar's view reads, for `diff` to tell which parts to share and
+/// which to regenerate.
+pub struct ViewReads {
+    /// What [`clusters_part`] reads, written out: the services it sees with
+    /// their ports and the DestinationRule that applies to each (by name),
+    /// whether it has only IPv6 addresses, and its node when a service
+    /// keeps traffic on the node. The namespace is not in it: sidecars of
+    /// namespaces that see the same services under the same rules share
+    /// their clusters.
+    pub clusters_key: String,
+    /// The hosts whose services, VirtualServices and DestinationRules the
+    /// outbound parts read: what it sees and what its VirtualServices
+    /// route to, sorted.
+    pub hosts: Vec<String>,
+}
+
+/// What the view of the sidecar `workload` reads (one scope for both).
+pub fn view_reads(ctx: &Context, workload: usize) -> ViewReads {
     use std::fmt::Write;
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
     let scope = scope::build(ctx, &proxy);
     let v6_only = proxy.ips.iter().all(|ip| ip.is_ipv6());
     let node_local = scope.cds_services.iter().any(|s| s.service.node_local);
-    let mut out = format!("{v6_only} {:?}", node_local.then_some(&proxy.node));
+    let mut key = format!("{v6_only} {:?}", node_local.then_some(&proxy.node));
     for s in &scope.cds_services {
         let svc = s.service;
         let rule = clusters::destination_rule(ctx, &proxy, svc);
-        let _ = write!(out, "\n{}/{}", svc.namespace, svc.hostname);
+        let _ = write!(key, "\n{}/{}", svc.namespace, svc.hostname);
         for p in &s.ports {
-            let _ = write!(out, " {p:?}");
+            let _ = write!(key, " {p:?}");
         }
         if let Some(r) = rule {
             for m in &r.metas {
-                let _ = write!(out, " {}/{}", m.namespace, m.name);
+                let _ = write!(key, " {}/{}", m.namespace, m.name);
             }
         }
     }
-    out
-}
-
-/// The hosts whose services, VirtualServices and DestinationRules the
-/// outbound part of a sidecar reads: what it sees and what its
-/// VirtualServices route to. `diff` compares no part that no changed
-/// object reaches.
-pub fn outbound_hosts(ctx: &Context, workload: usize) -> Vec<String> {
-    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let scope = scope::build(ctx, &proxy);
-    let mut out: Vec<String> = scope
+    let mut hosts: Vec<String> = scope
         .cds_services
         .iter()
         .map(|s| s.service.hostname.clone())
         .collect();
     for l in &scope.egress {
-        out.extend(l.services.iter().map(|s| s.service.hostname.clone()));
+        hosts.extend(l.services.iter().map(|s| s.service.hostname.clone()));
         for vs in &l.virtual_services {
             let ns = &vs.meta.namespace;
-            out.extend(vs.spec.hosts.iter().map(|h| resolve_short_name(h, ns)));
+            hosts.extend(vs.spec.hosts.iter().map(|h| resolve_short_name(h, ns)));
         }
     }
-    out.sort();
-    out.dedup();
-    out
+    hosts.sort();
+    hosts.dedup();
+    ViewReads {
+        clusters_key: key,
+        hosts,
+    }
 }
 
 /// The hosts of the services a sidecar's inbound part serves.

@@ -318,8 +318,12 @@ fn virtual_hosts(
 
     // First vhost of a name wins; a domain belongs to the first vhost using
     // it. A focused vhost sharing either with another could change with it.
-    let mut names: HashMap<&str, usize> = HashMap::new();
-    let mut owner: HashMap<&str, usize> = HashMap::new();
+    // Sized once, with a fast hash: a view of a large mesh has thousands.
+    let domains_count = entries.iter().map(|e| e.domains.len()).sum();
+    let mut names: foldhash::HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(entries.len(), Default::default());
+    let mut owner: foldhash::HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(domains_count, Default::default());
     let mut kept: Vec<(usize, Vec<&str>)> = Vec::new();
     let mut contended = false;
     for (i, e) in entries.iter().enumerate() {
