@@ -280,7 +280,8 @@ impl Side for Classes<'_> {
             return None;
         }
         let ctx = self.session.context();
-        // Routes reference no secret: the names are the whole part's.
+        // A sidecar's outbound listeners and routes hold no TLS context:
+        // the secret names (none) are the whole part's.
         let (config, sds) = generate::outbound_part(&ctx, workload, Some(focus))?;
         self.lock().insert(part, sds);
         Some(Resources::from_config(config))
