@@ -237,14 +237,7 @@ fn virtual_hosts(
             port,
         )
     };
-    let cx = RouteContext {
-        proxy,
-        port,
-        gateways: &gateways,
-        cluster_name: &cluster_name,
-        hash_policy: &hash,
-        mesh_retry: ctx.mesh.mesh_config.default_http_retry_policy.as_ref(),
-    };
+    let cx = RouteContext::of_mesh(ctx, proxy, port, &gateways, &cluster_name, &hash);
     // Each VirtualService's routes, once built. One the focus does not
     // touch is taken to have some: the hosts it matches are untouched too.
     let mut vs_routes: Vec<Option<Vec<Value>>> = vec![None; vss.len()];

@@ -37,6 +37,27 @@ pub struct RouteContext<'a> {
     pub mesh_retry: Option<&'a HttpRetry>,
 }
 
+impl<'a> RouteContext<'a> {
+    /// Routes for `proxy` on `port`, under the mesh's default retry policy.
+    pub fn of_mesh(
+        ctx: &'a super::Context,
+        proxy: &'a Proxy,
+        port: u16,
+        gateways: &'a [String],
+        cluster_name: &'a dyn Fn(&Destination) -> String,
+        hash_policy: &'a dyn Fn(&Destination) -> Option<Vec<Value>>,
+    ) -> RouteContext<'a> {
+        RouteContext {
+            proxy,
+            port,
+            gateways,
+            cluster_name,
+            hash_policy,
+            mesh_retry: ctx.mesh.mesh_config.default_http_retry_policy.as_ref(),
+        }
+    }
+}
+
 const NO_TIMEOUT: &str = "0s";
 const DEFAULT_RETRY_ON: &str =
     "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";

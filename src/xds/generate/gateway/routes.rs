@@ -254,14 +254,7 @@ fn routes_of(
         destination_hash(ctx, proxy, d, svc_ns, port_of(d))
     };
     let gateways = [s.gateway_name.clone()];
-    let cx = RouteContext {
-        proxy,
-        port,
-        gateways: &gateways,
-        cluster_name: &cluster_name,
-        hash_policy: &hash,
-        mesh_retry: ctx.mesh.mesh_config.default_http_retry_policy.as_ref(),
-    };
+    let cx = RouteContext::of_mesh(ctx, proxy, port, &gateways, &cluster_name, &hash);
     virtual_service_routes(vs, &cx)
 }
 
