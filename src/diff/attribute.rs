@@ -13,7 +13,7 @@
 //! (MeshConfig, webhooks, Nodes...); failing that, what caused the proxy's
 //! other changes ([`super::compare_sides`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::diag::Span;
@@ -179,13 +179,11 @@ fn moved_addresses(
     indices: &[SideIndex; 2],
     changed: &dyn Fn(&Identity) -> bool,
 ) -> (HashMap<Identity, Reach>, Vec<(bool, Reach)>) {
-    let identities = sides.map(|s| -> HashMap<&Span, Identity> {
-        s.store
-            .objects()
-            .iter()
-            .map(|o| (&o.span, identity(o)))
-            .collect()
+    // Objects by span; identities are built only for the few looked up.
+    let objects = sides.map(|s| -> HashMap<&Span, &Object> {
+        s.store.objects().iter().map(|o| (&o.span, o)).collect()
     });
+    let identity_at = |side: usize, span: &Span| objects[side].get(span).map(|o| identity(o));
     let services = sides.map(|s| -> Vec<Held> {
         let ip = |x: &crate::registry::services::Service| x.cluster_ip;
         s.mesh
@@ -204,7 +202,7 @@ fn moved_addresses(
     let mut unclaimed = Vec::new();
     for (workload, held) in [(false, services), (true, workloads)] {
         let unchanged =
-            |side: usize, span: &Span| identities[side].get(span).is_some_and(|id| !changed(id));
+            |side: usize, span: &Span| identity_at(side, span).is_some_and(|id| !changed(&id));
         for (at, holders) in moved(&held) {
             if !(unchanged(0, held[0][at[0]].2) && unchanged(1, held[1][at[1]].2)) {
                 continue;
@@ -226,13 +224,13 @@ fn moved_addresses(
                         .insert(sides[side].mesh.services[i].hostname.clone());
                 }
             }
-            let culprits: Vec<&Identity> = holders
+            let culprits: Vec<Identity> = holders
                 .iter()
-                .filter_map(|&(side, span)| identities[side].get(span))
+                .filter_map(|&(side, span)| identity_at(side, span))
                 .filter(|id| changed(id))
                 .collect();
-            for c in &culprits {
-                let e = out.entry((*c).clone()).or_default();
+            for c in culprits.iter().cloned() {
+                let e = out.entry(c).or_default();
                 e.hosts.extend(reach.hosts.iter().cloned());
                 e.proxies.extend(reach.proxies.iter().cloned());
             }
@@ -308,16 +306,19 @@ impl Attribution {
         ids.dedup();
         let mut out = Attribution::default();
         let indices = [SideIndex::of(old), SideIndex::of(new)];
-        let changed = |id: &Identity| {
-            let (a, b) = (old_index.get(id), new_index.get(id));
-            a.map(|&i| &old.store.objects()[i].body) != b.map(|&i| &new.store.objects()[i].body)
+        // The objects that differ, each compared once.
+        let sides = [(old, &old_index), (new, &new_index)];
+        let object = |side: usize, id: &Identity| {
+            let (s, index) = sides[side];
+            index.get(id).map(|&i| &s.store.objects()[i])
         };
-        let (mut moved, mut unclaimed) = moved_addresses([old, new], &indices, &changed);
+        ids.retain(|id| object(0, id).map(|o| &o.body) != object(1, id).map(|o| &o.body));
+        let changed: HashSet<&Identity> = ids.iter().copied().collect();
+        let (mut moved, mut unclaimed) =
+            moved_addresses([old, new], &indices, &|id| changed.contains(id));
         for id in ids {
-            let a = old_index.get(id).map(|&i| &old.store.objects()[i]);
-            let b = new_index.get(id).map(|&i| &new.store.objects()[i]);
+            let (a, b) = (object(0, id), object(1, id));
             let op = match (a, b) {
-                (Some(x), Some(y)) if x.body == y.body => continue,
                 (Some(_), Some(_)) => ObjectOp::Modified,
                 (None, Some(_)) => ObjectOp::Added,
                 _ => ObjectOp::Removed,

@@ -27,6 +27,7 @@
 //! [`OutboundSelectors`]: crate::registry::config::OutboundSelectors
 //! [`WorkloadNames`]: crate::xds::generate::telemetry::WorkloadNames
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -86,7 +87,7 @@ pub trait Side: Sync {
     /// (None: unknown).
     fn part_key(&self, part: usize) -> Option<&str>;
     /// The hosts whose objects the part reads (outbound and inbound parts).
-    fn part_hosts(&self, part: usize) -> PartHosts;
+    fn part_hosts(&self, part: usize) -> PartHosts<'_>;
     /// The secret names the part references, once it has been generated.
     fn part_sds(&self, part: usize) -> Option<Vec<String>>;
     /// The resources of a part, or why there are none.
@@ -101,11 +102,12 @@ pub trait Side: Sync {
 
 /// The hosts a part reads.
 #[derive(Debug, Default)]
-pub struct PartHosts {
-    /// Hosts whose services, VirtualServices and DestinationRules it reads.
-    pub config: Vec<String>,
+pub struct PartHosts<'a> {
+    /// Hosts whose services, VirtualServices and DestinationRules it reads
+    /// (a view's list is borrowed: it holds every service of the mesh).
+    pub config: Cow<'a, [String]>,
     /// Hosts whose endpoints it reads too.
-    pub endpoints: Vec<String>,
+    pub endpoints: Cow<'a, [String]>,
 }
 
 /// A part to generate: its kind and a workload it is generated for.
@@ -204,7 +206,7 @@ impl Side for Classes<'_> {
         Some(&self.parts[part].key)
     }
 
-    fn part_hosts(&self, part: usize) -> PartHosts {
+    fn part_hosts(&self, part: usize) -> PartHosts<'_> {
         let Part {
             kind,
             workload,
@@ -212,19 +214,15 @@ impl Side for Classes<'_> {
             ..
         } = self.parts[part];
         let ctx = self.session.context();
-        let view = || hosts.map(|h| self.hosts[h].clone()).unwrap_or_default();
+        let view: &[String] = hosts.map_or(&[], |h| &self.hosts[h]);
         match kind {
-            PartKind::Clusters => {
-                let config = view();
-                PartHosts {
-                    endpoints: config.clone(),
-                    config,
-                }
-            }
+            PartKind::Clusters => PartHosts {
+                config: Cow::Borrowed(view),
+                endpoints: Cow::Borrowed(view),
+            },
             PartKind::Outbound => {
                 // Listeners read the endpoints of headless services only.
-                let config = view();
-                let endpoints = config
+                let endpoints = view
                     .iter()
                     .filter(|h| {
                         ctx.catalog
@@ -233,12 +231,15 @@ impl Side for Classes<'_> {
                     })
                     .cloned()
                     .collect();
-                PartHosts { config, endpoints }
+                PartHosts {
+                    config: Cow::Borrowed(view),
+                    endpoints: Cow::Owned(endpoints),
+                }
             }
             // The endpoints it reads decide its targets: in its key.
             PartKind::Inbound => PartHosts {
-                config: generate::inbound_hosts(&ctx, workload),
-                endpoints: Vec::new(),
+                config: Cow::Owned(generate::inbound_hosts(&ctx, workload)),
+                endpoints: Cow::default(),
             },
             PartKind::Whole | PartKind::Own => PartHosts::default(),
         }

@@ -163,7 +163,7 @@ impl Side for Snapshot {
         None
     }
 
-    fn part_hosts(&self, _: usize) -> PartHosts {
+    fn part_hosts(&self, _: usize) -> PartHosts<'_> {
         PartHosts::default()
     }
 
