@@ -455,7 +455,7 @@ impl Attribution {
                 .filter(|(_, objects)| objects.iter().any(|&o| !self.reach[o].workload))
                 .map(|(h, _)| h.clone()),
             self.by_host.keys().cloned(),
-            sides.iter().flat_map(|s| &s.config.virtual_services.all),
+            &sides.map(|s| (&s.catalog, s.config.virtual_services.all.as_slice())),
         )
     }
 

@@ -4,8 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::rds::{View, domain_forms};
 use super::scope::{destinations, host_subset};
-use crate::registry::catalog::{CatalogService, Resolution};
+use crate::registry::catalog::{Catalog, CatalogService, Resolution};
 use crate::registry::config::VirtualServiceEntry;
 use crate::registry::config::virtual_services::resolve_short_name;
 
@@ -18,6 +19,10 @@ pub struct Focus {
     /// The VirtualServices (names by namespace) that name or route to a
     /// host of `config`: worked out once, every view asks for them.
     virtual_services: HashMap<String, HashSet<String>>,
+    /// The hosts whose virtual hosts may hold a domain of a host's in some
+    /// view, on either side, or its `HOST:PORT`, by host (most have
+    /// none): a focused view checks the domains of those alone.
+    sharing: HashMap<String, Vec<String>>,
 }
 
 /// A set of hostnames (wildcards allowed), matched both ways: a host is
@@ -54,11 +59,11 @@ impl Hosts {
 impl Focus {
     /// `config`: the hosts whose services, VirtualServices or
     /// DestinationRules changed; `endpoints`: those whose endpoints did;
-    /// `virtual_services`: every VirtualService a view may hold.
+    /// `sides`: the services and VirtualServices of each side.
     pub fn new<'v>(
         config: impl IntoIterator<Item = String>,
         endpoints: impl IntoIterator<Item = String>,
-        virtual_services: impl IntoIterator<Item = &'v VirtualServiceEntry>,
+        sides: &[(&'v Catalog, &'v [VirtualServiceEntry])],
     ) -> Focus {
         let config = Hosts::new(config);
         // A VirtualService's routes may differ when it names a touched
@@ -72,7 +77,8 @@ impl Focus {
                     .any(|(h, _)| config.touch(&resolve_short_name(h, ns)))
         };
         let mut by_namespace: HashMap<String, HashSet<String>> = HashMap::new();
-        for vs in virtual_services.into_iter().filter(|vs| touched(vs)) {
+        let virtual_services = sides.iter().flat_map(|(_, vss)| vss.iter());
+        for vs in virtual_services.filter(|vs| touched(vs)) {
             by_namespace
                 .entry(vs.meta.namespace.clone())
                 .or_default()
@@ -82,6 +88,7 @@ impl Focus {
             config,
             endpoints: Hosts::new(endpoints),
             virtual_services: by_namespace,
+            sharing: sharing(sides),
         }
     }
 
@@ -98,12 +105,72 @@ impl Focus {
             .is_some_and(|names| names.contains(&vs.meta.name))
     }
 
+    /// The hosts whose virtual hosts may hold a domain of `host`'s (see
+    /// [`Focus::sharing`]).
+    pub fn sharing(&self, host: &str) -> &[String] {
+        self.sharing.get(host).map_or(&[], Vec::as_slice)
+    }
+
     /// Whether a service's own listeners may differ: its configuration
     /// changed, or the endpoints a headless one listens on.
     pub fn touches_listeners_of(&self, s: &CatalogService) -> bool {
         self.touches(&s.hostname)
             || (s.resolution == Resolution::Passthrough && self.endpoints.touch(&s.hostname))
     }
+}
+
+/// The hosts of [`Focus::sharing`]. A domain is held by a service's
+/// virtual host in any view that could hold it ([`View::Any`]), or by the
+/// virtual host of a VirtualService host no service has; two hosts
+/// holding one share it unless it is a bare name each holds in views of
+/// its own namespace only.
+fn sharing(sides: &[(&Catalog, &[VirtualServiceEntry])]) -> HashMap<String, Vec<String>> {
+    type Holder<'a> = (&'a str, Option<&'a str>);
+    let mut holders: HashMap<String, Vec<Holder>> = HashMap::new();
+    for (catalog, vss) in sides {
+        for s in &catalog.services {
+            let vips = s.cluster_vips.iter().map(String::as_str);
+            for (d, only) in domain_forms(s, View::Any, vips.chain(s.auto_allocated.as_deref())) {
+                holders.entry(d).or_default().push((&s.hostname, only));
+            }
+        }
+        for h in vss.iter().flat_map(|vs| &vs.spec.hosts) {
+            holders.entry(h.clone()).or_default().push((h, None));
+        }
+    }
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let mut share = |a: &str, b: &str| {
+        let with = out.entry(a.to_string()).or_default();
+        if !with.iter().any(|h| h == b) {
+            with.push(b.to_string());
+        }
+    };
+    for (domain, mut held) in holders {
+        held.sort_unstable();
+        held.dedup();
+        for (i, a) in held.iter().enumerate() {
+            for b in &held[i + 1..] {
+                if a.0 != b.0 && (a.1.is_none() || b.1.is_none() || a.1 == b.1) {
+                    share(a.0, b.0);
+                    share(b.0, a.0);
+                }
+            }
+        }
+        // A sniffed route of `HOST:PORT` also picks the virtual host
+        // holding that domain.
+        if let Some((host, port)) = domain.rsplit_once(':')
+            && !domain.starts_with('[')
+            && port.parse::<u16>().is_ok()
+        {
+            for (h, _) in &held {
+                share(host, h);
+            }
+        }
+    }
+    for with in out.values_mut() {
+        with.sort_unstable();
+    }
+    out
 }
 
 #[cfg(test)]
@@ -118,7 +185,7 @@ mod tests {
                 "*.example.com".to_string(),
             ],
             [],
-            [],
+            &[],
         );
         assert!(f.touches("a.ns.svc.cluster.local"));
         assert!(f.touches("*.ns.svc.cluster.local"));
@@ -128,5 +195,51 @@ mod tests {
         assert!(!f.touches("b.ns.svc.cluster.local"));
         assert!(!f.touches("*.other.svc.cluster.local"));
         assert!(!Focus::default().touches("*"));
+    }
+
+    #[test]
+    fn hosts_sharing_a_domain_in_some_view() {
+        use crate::registry::catalog::Registry;
+        let svc = |name: &str, ns: &str, vip: &str| {
+            let host = format!("{name}.{ns}.svc.cluster.local");
+            let mut s = CatalogService::for_test(
+                &host,
+                name,
+                Registry::Kubernetes,
+                Resolution::ClientSideLb,
+                Vec::new(),
+            );
+            s.namespace = ns.to_string();
+            s.cluster_vips = vec![vip.to_string()];
+            s
+        };
+        let mut external = svc("x", "x", "10.0.0.9");
+        external.hostname = "api.b".to_string();
+        external.cluster_vips.clear();
+        let catalog = Catalog::new(
+            vec![
+                // The same bare name in two namespaces: never in one view.
+                svc("api", "a", "10.0.0.1"),
+                svc("api", "b", "10.0.0.2"),
+                // One address taken by two services.
+                svc("web", "a", "10.0.0.3"),
+                svc("db", "a", "10.0.0.3"),
+                // A host that is another's `name.namespace`.
+                external,
+            ],
+            Default::default(),
+        );
+        let f = Focus::new([], [], &[(&catalog, &[])]);
+        assert_eq!(f.sharing("api.a.svc.cluster.local"), &[] as &[String]);
+        assert_eq!(
+            f.sharing("web.a.svc.cluster.local"),
+            ["db.a.svc.cluster.local"]
+        );
+        assert_eq!(
+            f.sharing("db.a.svc.cluster.local"),
+            ["web.a.svc.cluster.local"]
+        );
+        assert_eq!(f.sharing("api.b"), ["api.b.svc.cluster.local"]);
+        assert_eq!(f.sharing("api.b.svc.cluster.local"), ["api.b"]);
     }
 }

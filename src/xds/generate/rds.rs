@@ -2,7 +2,7 @@
 //! for the shared HTTP listener of a port, `"HOST:PORT"` for a sniffed
 //! per-VIP listener; virtual hosts per service and per VirtualService host.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::{Value, json};
 
@@ -162,8 +162,11 @@ fn catch_all(mode: OutboundMode) -> Value {
 
 /// A virtual host before its routes are built.
 struct Entry<'s> {
-    name: String,
-    domains: Vec<String>,
+    /// Its name without the port: a service's hostname, or a host of a
+    /// VirtualService that names no service.
+    host: &'s str,
+    /// The service whose domains it has, if any (else only `host`).
+    service: Option<&'s CatalogService>,
     /// Index of the VirtualService giving its routes, else its service.
     from: Result<usize, &'s CatalogService>,
     /// A host the focus touches (every host without one).
@@ -178,7 +181,9 @@ struct Entry<'s> {
 /// configurations pick. That is exact as long as no touched virtual host
 /// shares a name or a domain with another (a domain belongs to the first
 /// virtual host using it: a sniffed host not listed picks a virtual host
-/// of its own); None otherwise.
+/// of its own); None otherwise. The domains of the virtual hosts built
+/// are checked against every other's only when the focus finds they may
+/// be shared ([`Focus::may_clash`]).
 fn virtual_hosts(
     ctx: &Context,
     proxy: &Proxy,
@@ -221,10 +226,6 @@ fn virtual_hosts(
         .filter(|vs| port == 80 || vs.spec.hosts.iter().any(|h| names_a_service(h)))
         .collect();
     let vs_hosts = VsHosts::new(&vss);
-    let best_vs: BTreeMap<&str, usize> = services
-        .keys()
-        .filter_map(|host| Some((*host, vs_hosts.most_specific(host)?)))
-        .collect();
 
     let gateways = ["mesh".to_string()];
     let cluster_name = |d: &Destination| destination_cluster(d, port);
@@ -258,13 +259,10 @@ fn virtual_hosts(
             if let Some(s) = services.get(h.as_str()) {
                 matched.push(s);
             } else if h.starts_with('*') {
-                let bound: Vec<&CatalogService> = services
-                    .values()
-                    .filter(|s| {
-                        host_subset(&s.hostname, h) && best_vs.get(s.hostname.as_str()) == Some(&vi)
-                    })
-                    .copied()
-                    .collect();
+                // The services it covers that no more specific host does.
+                let bound = services.values().filter(|s| {
+                    host_subset(&s.hostname, h) && vs_hosts.most_specific(&s.hostname) == Some(vi)
+                });
                 let any_match = services.keys().any(|s| host_subset(s, h));
                 if !any_match {
                     foreign.push(h);
@@ -277,20 +275,16 @@ fn virtual_hosts(
         if matched.is_empty() && port != 80 {
             continue;
         }
-        let entry = |name: String, domains: Vec<String>| Entry {
-            name,
-            domains,
+        let entry = |host, service| Entry {
+            host,
+            service,
             from: Ok(vi),
             focused,
         };
-        entries.extend(
-            foreign
-                .iter()
-                .map(|h| entry(format!("{h}:{port}"), vec![h.to_string()])),
-        );
+        entries.extend(foreign.iter().map(|h| entry(h, None)));
         for s in matched {
             used.insert(s.hostname.as_str());
-            entries.push(entry(format!("{}:{port}", s.hostname), domains(proxy, s)));
+            entries.push(entry(&s.hostname, Some(s)));
         }
     }
     for s in services.values() {
@@ -302,41 +296,71 @@ fn virtual_hosts(
             continue;
         }
         entries.push(Entry {
-            name: format!("{}:{port}", s.hostname),
-            domains: domains(proxy, s),
+            host: &s.hostname,
+            service: Some(s),
             from: Err(s),
             focused: focus.is_none_or(|f| f.touches(&s.hostname)),
         });
     }
+    let domains_of = |e: &Entry| match e.service {
+        Some(s) => domains(proxy, s),
+        None => vec![e.host.to_string()],
+    };
 
-    // First vhost of a name wins; a domain belongs to the first vhost using
-    // it. A focused vhost sharing either with another could change with it.
-    // Sized once, with a fast hash: a view of a large mesh has thousands.
-    let domains_count = entries.iter().map(|e| e.domains.len()).sum();
+    // First vhost of a name wins; a focused vhost sharing its name with
+    // another could change with it.
     let mut names: foldhash::HashMap<&str, usize> =
         HashMap::with_capacity_and_hasher(entries.len(), Default::default());
-    let mut owner: foldhash::HashMap<&str, usize> =
-        HashMap::with_capacity_and_hasher(domains_count, Default::default());
-    let mut kept: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut first: Vec<usize> = Vec::with_capacity(entries.len());
     let mut contended = false;
     for (i, e) in entries.iter().enumerate() {
-        if let Some(&j) = names.get(e.name.as_str()) {
-            contended |= e.focused || entries[j].focused;
-            continue;
+        match names.get(e.host) {
+            Some(&j) => contended |= e.focused || entries[j].focused,
+            None => {
+                names.insert(e.host, i);
+                first.push(i);
+            }
         }
-        names.insert(&e.name, i);
-        let mut doms = Vec::new();
-        for d in &e.domains {
+    }
+    if focus.is_some() && contended {
+        return None;
+    }
+    // A domain belongs to the first vhost using it; a focused vhost sharing
+    // one with another could change with it. With a focus, only the vhosts
+    // built and those that may hold their domains are looked at. Sized
+    // once, with a fast hash: a view of a large mesh has thousands.
+    let looked_at: Option<HashSet<&str>> = focus.map(|f| {
+        let built = entries.iter().filter(|e| e.focused).map(|e| e.host);
+        let mut hosts: HashSet<&str> = HashSet::new();
+        for h in built.chain(sniffed.iter().copied()) {
+            hosts.insert(h);
+            hosts.extend(f.sharing(h).iter().map(String::as_str));
+        }
+        hosts
+    });
+    first.retain(|&i| {
+        looked_at
+            .as_ref()
+            .is_none_or(|h| h.contains(entries[i].host))
+    });
+    let all: Vec<Vec<String>> = first.iter().map(|&i| domains_of(&entries[i])).collect();
+    let mut owner: foldhash::HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(all.iter().map(Vec::len).sum(), Default::default());
+    let mut held: Vec<(usize, Vec<&str>)> = Vec::with_capacity(first.len());
+    for (&i, doms) in first.iter().zip(&all) {
+        let e = &entries[i];
+        let mut own = Vec::new();
+        for d in doms {
             match owner.get(d.as_str()) {
                 Some(&j) if j != i => contended |= e.focused || entries[j].focused,
                 Some(_) => {}
                 None => {
                     owner.insert(d, i);
-                    doms.push(d.as_str());
+                    own.push(d.as_str());
                 }
             }
         }
-        kept.push((i, doms));
+        held.push((i, own));
     }
     // Untouched vhosts a sniffed host picks are built for it.
     let mut needed = vec![focus.is_none(); entries.len()];
@@ -353,19 +377,19 @@ fn virtual_hosts(
             }
         }
     }
-    let built = |i: usize| entries[i].focused || needed[i];
+    let kept: Vec<(usize, Vec<&str>)> = held
+        .into_iter()
+        .filter(|(i, _)| entries[*i].focused || needed[*i])
+        .collect();
     // A VirtualService's routes are copied to each of its vhosts but the last.
     let mut last_of: Vec<usize> = vec![usize::MAX; vss.len()];
-    for &(i, _) in kept.iter().filter(|(i, _)| built(*i)) {
+    for &(i, _) in &kept {
         if let Ok(vi) = entries[i].from {
             last_of[vi] = i;
         }
     }
-    let mut vhosts: Vec<(&str, Value, bool)> = Vec::new();
+    let mut vhosts: Vec<(String, Value, bool)> = Vec::with_capacity(kept.len());
     for (i, doms) in kept {
-        if !built(i) {
-            continue;
-        }
         let e = &entries[i];
         let routes = match e.from {
             Ok(vi) => {
@@ -393,15 +417,16 @@ fn virtual_hosts(
                 )]
             }
         };
+        let name = format!("{}:{port}", e.host);
         let value = object([
-            ("name", Value::String(e.name.clone())),
-            ("domains", doms.iter().map(|d| json!(d)).collect()),
+            ("name", Value::String(name.clone())),
+            ("domains", doms.into_iter().map(|d| json!(d)).collect()),
             ("routes", Value::Array(routes)),
             ("include_request_attempt_count", Value::Bool(true)),
         ]);
-        vhosts.push((&e.name, value, e.focused));
+        vhosts.push((name, value, e.focused));
     }
-    vhosts.sort_by(|a, b| a.0.cmp(b.0));
+    vhosts.sort_by(|a, b| a.0.cmp(&b.0));
     Some(vhosts.into_iter().map(|(_, v, f)| (v, f)).collect())
 }
 
@@ -443,39 +468,75 @@ fn service_ns<'a>(ctx: &'a Context, host: &str, proxy_ns: &'a str) -> &'a str {
 
 /// The domains of a service's virtual host as seen by this proxy (§5.5).
 pub fn domains(proxy: &Proxy, s: &CatalogService) -> Vec<String> {
+    let short_names = proxy.dns_domain.contains(".svc.");
+    let view = View::Namespace(&proxy.namespace, short_names);
+    domain_forms(s, view, proxy.vips(s))
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect()
+}
+
+/// Whose view of a service [`domain_forms`] gives.
+#[derive(Clone, Copy)]
+pub enum View<'a> {
+    /// A proxy's of this namespace, with Kubernetes short names or not.
+    Namespace(&'a str, bool),
+    /// Every proxy's: all forms any view can hold.
+    Any,
+}
+
+/// The domains of service `s` in `view` with addresses `vips`, in order,
+/// each with the namespace whose views alone hold it (a bare service
+/// name), if any.
+pub fn domain_forms<'s>(
+    s: &'s CatalogService,
+    view: View,
+    vips: impl Iterator<Item = &'s str>,
+) -> Vec<(String, Option<&'s str>)> {
     let mut out = Vec::new();
     let svc_suffix = ".svc.cluster.local";
+    let (same_ns, short_names) = match view {
+        View::Namespace(ns, short) => (Some(ns), short),
+        View::Any => (None, true),
+    };
     for h in std::iter::once(&s.hostname).chain(&s.aliases) {
-        out.push(h.clone());
+        out.push((h.clone(), None));
         if h.parse::<std::net::IpAddr>().is_err() {
-            out.push(format!("{h}."));
+            out.push((format!("{h}."), None));
         }
-        if proxy.dns_domain.contains(".svc.")
+        if short_names
             && let Some(base) = h.strip_suffix(svc_suffix)
             && let Some((name, ns)) = base.split_once('.')
             && !ns.contains('.')
         {
-            if ns == proxy.namespace {
-                out.push(name.to_string());
-                out.push(format!("{name}.{ns}.svc"));
-                out.push(format!("{name}.{ns}"));
+            let same = same_ns.map(|v| v == ns);
+            if same != Some(false) {
+                out.push((name.to_string(), Some(ns)));
+            }
+            if same == Some(true) {
+                out.push((format!("{name}.{ns}.svc"), None));
+                out.push((format!("{name}.{ns}"), None));
             } else {
-                out.push(format!("{name}.{ns}"));
-                out.push(format!("{name}.{ns}.svc"));
+                out.push((format!("{name}.{ns}"), None));
+                out.push((format!("{name}.{ns}.svc"), None));
             }
         }
     }
     if s.k8s_headless {
-        let wild: Vec<String> = out.iter().map(|d| format!("*.{d}")).collect();
+        let wild: Vec<(String, Option<&str>)> = out
+            .iter()
+            .map(|(d, only)| (format!("*.{d}"), *only))
+            .collect();
         out.extend(wild);
     }
-    for vip in proxy.vips(s) {
+    for vip in vips {
         if vip != "0.0.0.0" {
-            out.push(if vip.contains(':') {
+            let d = if vip.contains(':') {
                 format!("[{vip}]")
             } else {
                 vip.to_string()
-            });
+            };
+            out.push((d, None));
         }
     }
     out
