@@ -4,12 +4,12 @@
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::registry::ProxyType;
 
 use super::attribute::ObjectChange;
-use super::{Group, ProxyRef, Report};
+use super::{Group, GroupChange, ProxyRef, Report};
 
 /// Which rendering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,8 +289,71 @@ fn markdown(report: &Report) -> String {
     s
 }
 
-fn proxy_json(p: &ProxyRef) -> Value {
-    json!({"id": p.id, "namespace": p.namespace, "type": p.kind.as_str()})
+/// A proxy in the JSON report.
+#[derive(serde::Serialize)]
+struct ProxyJson<'a> {
+    id: &'a str,
+    namespace: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+fn proxy_json(p: &ProxyRef) -> ProxyJson<'_> {
+    ProxyJson {
+        id: &p.id,
+        namespace: &p.namespace,
+        kind: p.kind.as_str(),
+    }
+}
+
+/// A group in the JSON report.
+#[derive(serde::Serialize)]
+struct GroupJson<'a> {
+    title: String,
+    #[serde(serialize_with = "serialize_proxies")]
+    proxies: &'a [ProxyRef],
+    #[serde(serialize_with = "serialize_changes")]
+    changes: &'a [GroupChange],
+}
+
+fn serialize_proxies<S: serde::Serializer>(p: &&[ProxyRef], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(p.iter().map(proxy_json))
+}
+
+/// A group's change in the JSON report.
+#[derive(serde::Serialize)]
+struct ChangeJson<'a> {
+    #[serde(rename = "type")]
+    rtype: &'a str,
+    name: &'a str,
+    virtual_host: Option<&'a str>,
+    change: &'a str,
+    causes: &'a [usize],
+    diff: usize,
+}
+
+fn serialize_changes<S: serde::Serializer>(c: &&[GroupChange], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(c.iter().map(|c| ChangeJson {
+        rtype: c.rtype.name(),
+        name: &c.name,
+        virtual_host: c.part.as_deref(),
+        change: c.op.name(),
+        causes: &c.causes,
+        diff: c.diff,
+    }))
+}
+
+/// `items`, each written as pretty JSON at depth 2 of the document (the
+/// elements of a list in the top object), on every core: a mesh-wide
+/// change has thousands of groups listing millions of proxies.
+fn pretty_at_depth_2<T: Sync>(
+    items: &[T],
+    to_json: impl Fn(&T) -> String + Sync,
+) -> Vec<Box<serde_json::value::RawValue>> {
+    crate::parallel::map(items, |item| {
+        let text = to_json(item).replace('\n', "\n    ");
+        serde_json::value::RawValue::from_string(text).expect("serde_json wrote JSON")
+    })
 }
 
 /// The `meshsim.diff/v4` document, serialized as it is written: a mesh-wide
@@ -301,13 +364,13 @@ struct JsonReport<'r>(&'r Report);
 /// A list serialized item by item.
 struct Items<I>(std::cell::Cell<Option<I>>);
 
-impl<I: Iterator<Item = Value>> serde::Serialize for Items<I> {
+impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for Items<I> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.take().into_iter().flatten())
     }
 }
 
-fn items<I: Iterator<Item = Value>>(it: I) -> Items<I> {
+fn items<I: Iterator<Item = T>, T: serde::Serialize>(it: I) -> Items<I> {
     Items(std::cell::Cell::new(Some(it)))
 }
 
@@ -344,24 +407,21 @@ impl serde::Serialize for JsonReport<'_> {
                 })
             })),
         )?;
-        m.serialize_entry(
-            "groups",
-            &items(report.groups.iter().map(|g| {
-                json!({
-                    "title": title(g),
-                    "proxies": g.proxies.iter().map(proxy_json).collect::<Vec<_>>(),
-                    "changes": g.changes.iter().map(|c| json!({
-                        "type": c.rtype.name(),
-                        "name": c.name,
-                        "virtual_host": c.part,
-                        "change": c.op.name(),
-                        "causes": c.causes,
-                        "diff": c.diff,
-                    })).collect::<Vec<_>>(),
-                })
-            })),
-        )?;
-        m.serialize_entry("diffs", &report.diffs)?;
+        let groups = pretty_at_depth_2(&report.groups, |g| {
+            let g = GroupJson {
+                title: title(g),
+                proxies: &g.proxies,
+                changes: &g.changes,
+            };
+            serde_json::to_string_pretty(&g).unwrap_or_default()
+        });
+        m.serialize_entry("groups", &groups)?;
+        drop(groups);
+        let diffs = pretty_at_depth_2(&report.diffs, |d| {
+            serde_json::to_string(d).unwrap_or_default()
+        });
+        m.serialize_entry("diffs", &diffs)?;
+        drop(diffs);
         m.serialize_entry("added", &items(report.added.iter().map(proxy_json)))?;
         m.serialize_entry("removed", &items(report.removed.iter().map(proxy_json)))?;
         m.serialize_entry(
