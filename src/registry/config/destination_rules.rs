@@ -7,7 +7,7 @@ use crate::diag::Diagnostics;
 use crate::model::istio::{DestinationRule, Subset, TrafficPolicy};
 use crate::model::{Labels, Object, Store};
 
-use super::super::{Mesh, all_of, in_namespace};
+use super::super::{Mesh, all_of, in_namespace, sorted_run};
 use super::virtual_services::resolve_short_name;
 use super::{ConfigMeta, selects};
 
@@ -107,25 +107,31 @@ impl DestinationRules {
     }
 
     /// The rules of one namespace and scope for the host that best matches
-    /// `needle`: the exact host, else the longest matching wildcard.
+    /// `needle`: the exact host, else the longest matching wildcard. Rules
+    /// are sorted by namespace, scope and host, so each run is found by
+    /// binary search: a view of a large mesh looks up thousands of hosts.
     fn most_specific(&self, ns: &str, scope: RuleScope, needle: &str) -> Option<Vec<&MergedRule>> {
         let (_, run) = in_namespace(&self.rules, ns, |r| &r.metas[0].namespace);
-        let candidates = run.iter().filter(|r| r.scope == scope);
-        let host = if candidates.clone().any(|r| r.host == needle) {
-            needle
-        } else {
-            let bare = needle.strip_prefix('*').unwrap_or(needle);
-            candidates
-                .clone()
-                .filter_map(|r| {
-                    r.host
-                        .strip_prefix('*')
-                        .filter(|s| bare.ends_with(s))
-                        .map(|_| r.host.as_str())
-                })
-                .max_by_key(|h| h.len())?
-        };
-        Some(candidates.filter(|r| r.host == host).collect())
+        let (_, run) = sorted_run(run, |r| r.scope.cmp(&scope));
+        let of_host = |host: &str| sorted_run(run, |r| r.host.as_str().cmp(host)).1;
+        let exact = of_host(needle);
+        if !exact.is_empty() {
+            return Some(exact.iter().collect());
+        }
+        // Wildcard hosts are those from `*` up to `+`, the next character.
+        let wildcards = &run[run.partition_point(|r| r.host.as_str() < "*")
+            ..run.partition_point(|r| r.host.as_str() < "+")];
+        let bare = needle.strip_prefix('*').unwrap_or(needle);
+        let host = wildcards
+            .iter()
+            .filter_map(|r| {
+                r.host
+                    .strip_prefix('*')
+                    .filter(|s| bare.ends_with(s))
+                    .map(|_| r.host.as_str())
+            })
+            .max_by_key(|h| h.len())?;
+        Some(of_host(host).iter().collect())
     }
 }
 
