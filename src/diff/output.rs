@@ -343,17 +343,30 @@ fn serialize_changes<S: serde::Serializer>(c: &&[GroupChange], s: S) -> Result<S
     }))
 }
 
-/// `items`, each written as pretty JSON at depth 2 of the document (the
-/// elements of a list in the top object), on every core: a mesh-wide
-/// change has thousands of groups listing millions of proxies.
-fn pretty_at_depth_2<T: Sync>(
-    items: &[T],
-    to_json: impl Fn(&T) -> String + Sync,
-) -> Vec<Box<serde_json::value::RawValue>> {
-    crate::parallel::map(items, |item| {
-        let text = to_json(item).replace('\n', "\n    ");
-        serde_json::value::RawValue::from_string(text).expect("serde_json wrote JSON")
-    })
+/// A list whose items are written as pretty JSON at depth 2 of the
+/// document (the elements of a list in the top object) on every core, a
+/// run at a time: a mesh-wide change has thousands of groups listing
+/// millions of proxies, and only one run is held written at once.
+struct Pretty<'a, T, F> {
+    items: &'a [T],
+    to_json: F,
+}
+
+impl<T: Sync, F: Fn(&T) -> String + Sync> serde::Serialize for Pretty<'_, T, F> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.items.len()))?;
+        for run in self.items.chunks(4096) {
+            let written = crate::parallel::map(run, |item| {
+                let text = (self.to_json)(item).replace('\n', "\n    ");
+                serde_json::value::RawValue::from_string(text).expect("serde_json wrote JSON")
+            });
+            for item in &written {
+                seq.serialize_element(item)?;
+            }
+        }
+        seq.end()
+    }
 }
 
 /// The `meshsim.diff/v4` document, serialized as it is written: a mesh-wide
@@ -407,21 +420,23 @@ impl serde::Serialize for JsonReport<'_> {
                 })
             })),
         )?;
-        let groups = pretty_at_depth_2(&report.groups, |g| {
-            let g = GroupJson {
-                title: title(g),
-                proxies: &g.proxies,
-                changes: &g.changes,
-            };
-            serde_json::to_string_pretty(&g).unwrap_or_default()
-        });
+        let groups = Pretty {
+            items: &report.groups,
+            to_json: |g: &Group| {
+                let g = GroupJson {
+                    title: title(g),
+                    proxies: &g.proxies,
+                    changes: &g.changes,
+                };
+                serde_json::to_string_pretty(&g).unwrap_or_default()
+            },
+        };
         m.serialize_entry("groups", &groups)?;
-        drop(groups);
-        let diffs = pretty_at_depth_2(&report.diffs, |d| {
-            serde_json::to_string(d).unwrap_or_default()
-        });
+        let diffs = Pretty {
+            items: &report.diffs,
+            to_json: |d: &String| serde_json::to_string(d).unwrap_or_default(),
+        };
         m.serialize_entry("diffs", &diffs)?;
-        drop(diffs);
         m.serialize_entry("added", &items(report.added.iter().map(proxy_json)))?;
         m.serialize_entry("removed", &items(report.removed.iter().map(proxy_json)))?;
         m.serialize_entry(

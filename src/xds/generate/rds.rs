@@ -183,7 +183,7 @@ struct Entry<'s> {
 /// virtual host using it: a sniffed host not listed picks a virtual host
 /// of its own); None otherwise. The domains of the virtual hosts built
 /// are checked against every other's only when the focus finds they may
-/// be shared ([`Focus::may_clash`]).
+/// be shared ([`Focus::sharing`]).
 fn virtual_hosts(
     ctx: &Context,
     proxy: &Proxy,
