@@ -1,13 +1,14 @@
 //! DestinationRules: merged per host and namespace, looked up for a proxy
 //! and a service in istiod's order (istiod-sidecar.md §3.7).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
 
 use crate::diag::Diagnostics;
 use crate::model::istio::{DestinationRule, Subset, TrafficPolicy};
 use crate::model::{Labels, Object, Store};
 
-use super::super::{Mesh, all_of, in_namespace, sorted_run};
+use super::super::{Mesh, all_of};
 use super::virtual_services::resolve_short_name;
 use super::{ConfigMeta, selects};
 
@@ -65,6 +66,41 @@ pub struct DestinationRules {
     /// then config order).
     pub rules: Vec<MergedRule>,
     pub root_namespace: String,
+    /// Where each namespace's rules of a scope for a host are in `rules`:
+    /// a view of a large mesh looks up thousands of hosts, each in up to
+    /// three namespaces.
+    index: HashMap<String, [HostRuns; 3]>,
+}
+
+/// The rules of one namespace and scope, by host.
+#[derive(Debug, Default)]
+struct HostRuns {
+    exact: HashMap<String, Range<usize>>,
+    /// The wildcard hosts (`*.example.com`) among them.
+    wildcards: Vec<(String, Range<usize>)>,
+}
+
+impl HostRuns {
+    /// Index sorted `rules` (namespace, scope, host): one entry per run.
+    fn index(rules: &[MergedRule]) -> HashMap<String, [HostRuns; 3]> {
+        let mut out: HashMap<String, [HostRuns; 3]> = HashMap::new();
+        let mut start = 0;
+        for (i, r) in rules.iter().enumerate() {
+            let next = rules.get(i + 1);
+            if next.is_some_and(|n| {
+                (n.namespace(), n.scope, &n.host) == (r.namespace(), r.scope, &r.host)
+            }) {
+                continue;
+            }
+            let runs = &mut out.entry(r.namespace().to_string()).or_default()[r.scope as usize];
+            if r.host.starts_with('*') {
+                runs.wildcards.push((r.host.clone(), start..i + 1));
+            }
+            runs.exact.insert(r.host.clone(), start..i + 1);
+            start = i + 1;
+        }
+        out
+    }
 }
 
 impl DestinationRules {
@@ -87,19 +123,16 @@ impl DestinationRules {
         // A host match in the proxy namespace ends the search even when none
         // of its rules fits the proxy (only selector rules of other workloads).
         if let Some(found) = self.most_specific(proxy_ns, local, host) {
-            return pick(&found, proxy_ns, proxy_labels);
+            return pick(found, proxy_ns, proxy_labels);
         }
         for ns in [service_ns, self.root_namespace.as_str()] {
             if ns.is_empty() {
                 continue;
             }
             if let Some(found) = self.most_specific(ns, RuleScope::Exported, host) {
-                let visible: Vec<_> = found
-                    .into_iter()
-                    .filter(|r| r.exported_to(proxy_ns))
-                    .collect();
-                if !visible.is_empty() {
-                    return pick(&visible, proxy_ns, proxy_labels);
+                let mut visible = found.iter().filter(|r| r.exported_to(proxy_ns)).peekable();
+                if visible.peek().is_some() {
+                    return pick(visible, proxy_ns, proxy_labels);
                 }
             }
         }
@@ -107,42 +140,34 @@ impl DestinationRules {
     }
 
     /// The rules of one namespace and scope for the host that best matches
-    /// `needle`: the exact host, else the longest matching wildcard. Rules
-    /// are sorted by namespace, scope and host, so each run is found by
-    /// binary search: a view of a large mesh looks up thousands of hosts.
-    fn most_specific(&self, ns: &str, scope: RuleScope, needle: &str) -> Option<Vec<&MergedRule>> {
-        let (_, run) = in_namespace(&self.rules, ns, |r| &r.metas[0].namespace);
-        let (_, run) = sorted_run(run, |r| r.scope.cmp(&scope));
-        let of_host = |host: &str| sorted_run(run, |r| r.host.as_str().cmp(host)).1;
-        let exact = of_host(needle);
-        if !exact.is_empty() {
-            return Some(exact.iter().collect());
+    /// `needle`: the exact host, else the longest matching wildcard.
+    fn most_specific(&self, ns: &str, scope: RuleScope, needle: &str) -> Option<&[MergedRule]> {
+        let runs = &self.index.get(ns)?[scope as usize];
+        if let Some(run) = runs.exact.get(needle) {
+            return Some(&self.rules[run.clone()]);
         }
-        // Wildcard hosts are those from `*` up to `+`, the next character.
-        let wildcards = &run[run.partition_point(|r| r.host.as_str() < "*")
-            ..run.partition_point(|r| r.host.as_str() < "+")];
         let bare = needle.strip_prefix('*').unwrap_or(needle);
-        let host = wildcards
+        let (_, run) = runs
+            .wildcards
             .iter()
-            .filter_map(|r| {
-                r.host
-                    .strip_prefix('*')
-                    .filter(|s| bare.ends_with(s))
-                    .map(|_| r.host.as_str())
-            })
-            .max_by_key(|h| h.len())?;
-        Some(of_host(host).iter().collect())
+            .filter(|(h, _)| bare.ends_with(&h[1..]))
+            .max_by_key(|(h, _)| h.len())?;
+        Some(&self.rules[run.clone()])
     }
 }
 
 /// istiod's per-proxy choice among the rules for one host: the first
 /// selector rule of the proxy's namespace whose labels the proxy has, else
 /// the last selector-less one.
-fn pick<'a>(rules: &[&'a MergedRule], proxy_ns: &str, labels: &Labels) -> Option<&'a MergedRule> {
+fn pick<'a>(
+    rules: impl IntoIterator<Item = &'a MergedRule>,
+    proxy_ns: &str,
+    labels: &Labels,
+) -> Option<&'a MergedRule> {
     let mut catch_all = None;
     for r in rules {
         match &r.selector {
-            None => catch_all = Some(*r),
+            None => catch_all = Some(r),
             Some(sel) => {
                 if r.namespace() == proxy_ns && selects(sel, labels) {
                     return Some(r);
@@ -220,8 +245,10 @@ pub fn build(
             add(RuleScope::RootLocal);
         }
     }
+    let rules: Vec<MergedRule> = pools.into_values().flatten().collect();
     DestinationRules {
-        rules: pools.into_values().flatten().collect(),
+        index: HostRuns::index(&rules),
+        rules,
         root_namespace: root,
     }
 }
