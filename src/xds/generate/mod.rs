@@ -310,7 +310,7 @@ pub fn view_reads(ctx: &Context, workload: usize) -> ViewReads {
         let svc = s.service;
         let rule = clusters::destination_rule(ctx, &proxy, svc);
         let _ = write!(key, "\n{}/{}", svc.namespace, svc.hostname);
-        for p in &s.ports {
+        for p in s.ports.iter() {
             let _ = write!(key, " {p:?}");
         }
         if let Some(r) = rule {

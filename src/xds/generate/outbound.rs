@@ -176,7 +176,7 @@ pub fn listeners<'a>(
                 let bind_to_port = proxy.interception == Interception::None;
                 let bind = bind_to_port.then(|| "127.0.0.1".to_string());
                 for s in &l.services {
-                    for port in &s.ports {
+                    for port in s.ports.iter() {
                         let target = ListenerTarget {
                             service: s,
                             port,

@@ -2,6 +2,7 @@
 //! resource, the services and VirtualServices of each egress listener, the
 //! services that get clusters, and the outbound traffic policy.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::{Context, Proxy};
@@ -16,7 +17,9 @@ use crate::registry::protocol::Protocol;
 #[derive(Debug, Clone)]
 pub struct ScopedService<'a> {
     pub service: &'a CatalogService,
-    pub ports: Vec<Port>,
+    /// Borrowed when all of the service's: a scope of a large mesh holds
+    /// thousands, most with every port.
+    pub ports: Cow<'a, [Port]>,
 }
 
 /// What happens to traffic to unknown destinations.
@@ -184,14 +187,14 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
                 if !imported(&imports, &s.namespace, &s.hostname, false) {
                     continue;
                 }
-                let ports: Vec<Port> = match &spec.port {
+                let ports: Cow<[Port]> = match &spec.port {
                     Some(p) if p.protocol != Protocol::HttpProxy => s
                         .ports
                         .iter()
                         .filter(|sp| sp.port == p.number)
                         .cloned()
                         .collect(),
-                    _ => s.ports.clone(),
+                    _ => Cow::Borrowed(&s.ports),
                 };
                 if ports.is_empty() {
                     continue;
@@ -232,9 +235,9 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
                 let Some(s) = best_service(ctx, &default_export, &host, ns) else {
                     continue;
                 };
-                let ports: Vec<Port> = match port {
+                let ports: Cow<[Port]> = match port {
                     Some(p) => s.ports.iter().filter(|sp| sp.port == p).cloned().collect(),
-                    None => s.ports.clone(),
+                    None => Cow::Borrowed(&s.ports),
                 };
                 if !ports.is_empty() {
                     cds.merge_for_cds(ScopedService { service: s, ports });
@@ -389,9 +392,9 @@ impl<'a> ByHost<'a> {
         {
             *o = s;
         } else if o.service.namespace == s.service.namespace {
-            for p in s.ports {
+            for p in s.ports.iter() {
                 if !o.ports.iter().any(|q| q.port == p.port) {
-                    o.ports.push(p);
+                    o.ports.to_mut().push(p.clone());
                 }
             }
         }
