@@ -184,10 +184,10 @@ struct Entry<'s> {
 /// of its own); None otherwise. The domains of the virtual hosts built
 /// are checked against every other's only when the focus finds they may
 /// be shared ([`Focus::sharing`]).
-fn virtual_hosts(
+fn virtual_hosts<'s>(
     ctx: &Context,
     proxy: &Proxy,
-    scope: &SidecarScope,
+    scope: &'s SidecarScope,
     port: u16,
     focus: Option<&Focus>,
     sniffed: &[&str],
@@ -200,8 +200,11 @@ fn virtual_hosts(
     else {
         return Some(Vec::new());
     };
-    // Services with this port, by hostname (the last duplicate wins).
-    let mut services: BTreeMap<&str, &CatalogService> = BTreeMap::new();
+    // Services with this port, by hostname (the last duplicate wins). A
+    // hash map with a fast hash: a view of a large mesh has thousands, and a
+    // focused generation looks up a few of them.
+    let mut services: foldhash::HashMap<&str, &CatalogService> =
+        HashMap::with_capacity_and_hasher(listener.services.len(), Default::default());
     for s in &listener.services {
         if s.ports.iter().any(|p| p.port == port) {
             services.insert(s.service.hostname.as_str(), s.service);
@@ -260,9 +263,15 @@ fn virtual_hosts(
                 matched.push(s);
             } else if h.starts_with('*') {
                 // The services it covers that no more specific host does.
-                let bound = services.values().filter(|s| {
-                    host_subset(&s.hostname, h) && vs_hosts.most_specific(&s.hostname) == Some(vi)
-                });
+                let mut bound: Vec<&CatalogService> = services
+                    .values()
+                    .copied()
+                    .filter(|s| {
+                        host_subset(&s.hostname, h)
+                            && vs_hosts.most_specific(&s.hostname) == Some(vi)
+                    })
+                    .collect();
+                bound.sort_unstable_by(|x, y| x.hostname.cmp(&y.hostname));
                 let any_match = services.keys().any(|s| host_subset(s, h));
                 if !any_match {
                     foreign.push(h);
@@ -287,21 +296,52 @@ fn virtual_hosts(
             entries.push(entry(&s.hostname, Some(s)));
         }
     }
-    for s in services.values() {
-        if used.contains(s.hostname.as_str()) || s.resolution == Resolution::Alias {
-            continue;
-        }
-        let Some(p) = s.port(port) else { continue };
-        if !(p.protocol.is_http() || p.protocol.is_unsupported()) {
-            continue;
-        }
-        entries.push(Entry {
+    // A service's own vhost, when no VirtualService gives it one.
+    let own_entry = |s: &'s CatalogService| {
+        let p = s.port(port)?;
+        let own = !used.contains(s.hostname.as_str())
+            && s.resolution != Resolution::Alias
+            && (p.protocol.is_http() || p.protocol.is_unsupported());
+        own.then(|| Entry {
             host: &s.hostname,
             service: Some(s),
             from: Err(s),
             focused: focus.is_none_or(|f| f.touches(&s.hostname)),
-        });
-    }
+        })
+    };
+    // Services' vhosts follow the VirtualServices' in hostname order. No
+    // two share a name, nor one with a VirtualService's (which takes the
+    // service's). A domain belongs to the first vhost using it; a focused
+    // vhost sharing one with another could change with it. With a focus,
+    // only the vhosts built and those that may hold their domains or a
+    // sniffed host's are looked at (`looked_at`), so only those are listed.
+    let mut looked_at: Option<HashSet<&str>> = None;
+    let mut own: Vec<Entry> = match focus {
+        None => services.values().filter_map(|&s| own_entry(s)).collect(),
+        Some(f) => {
+            let mut own: Vec<Entry> = services
+                .values()
+                .filter_map(|&s| own_entry(s))
+                .filter(|e| e.focused)
+                .collect();
+            let built = entries.iter().chain(&own).filter(|e| e.focused);
+            let mut near: HashSet<&str> = HashSet::new();
+            for h in built.map(|e| e.host).chain(sniffed.iter().copied()) {
+                near.extend(f.sharing(h).iter().map(String::as_str));
+                near.insert(h);
+            }
+            own.extend(
+                near.iter()
+                    .filter_map(|&h| services.get(h))
+                    .filter_map(|&s| own_entry(s))
+                    .filter(|e| !e.focused),
+            );
+            looked_at = Some(near);
+            own
+        }
+    };
+    own.sort_unstable_by(|x, y| x.host.cmp(y.host));
+    entries.extend(own);
     let domains_of = |e: &Entry| match e.service {
         Some(s) => domains(proxy, s),
         None => vec![e.host.to_string()],
@@ -325,19 +365,8 @@ fn virtual_hosts(
     if focus.is_some() && contended {
         return None;
     }
-    // A domain belongs to the first vhost using it; a focused vhost sharing
-    // one with another could change with it. With a focus, only the vhosts
-    // built and those that may hold their domains are looked at. Sized
-    // once, with a fast hash: a view of a large mesh has thousands.
-    let looked_at: Option<HashSet<&str>> = focus.map(|f| {
-        let built = entries.iter().filter(|e| e.focused).map(|e| e.host);
-        let mut hosts: HashSet<&str> = HashSet::new();
-        for h in built.chain(sniffed.iter().copied()) {
-            hosts.insert(h);
-            hosts.extend(f.sharing(h).iter().map(String::as_str));
-        }
-        hosts
-    });
+    // Owners are sized once, with a fast hash: a view of a large mesh has
+    // thousands of vhosts.
     first.retain(|&i| {
         looked_at
             .as_ref()
