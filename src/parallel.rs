@@ -23,6 +23,10 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 /// dump), each thread taking the next item when it is free. Items are
 /// moved to `f`, so each is freed on the thread that used it.
 pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    // One item is done here, not on a thread started for it.
+    if items.len() < 2 {
+        return items.into_iter().map(f).collect();
+    }
     let queue = Mutex::new(items.into_iter().enumerate());
     let work = || {
         let mut done = Vec::new();

@@ -15,7 +15,7 @@ pub mod resources;
 pub mod share;
 pub mod snapshot;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use crate::registry::ProxyType;
 use crate::session::Session;
@@ -175,6 +175,9 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
     report
 }
 
+/// How many comparisons of one workload's parts are generated ahead.
+const SMALL_AHEAD: usize = 4;
+
 /// One comparison: parts of the old side against parts of the new, with
 /// each side's workload tracing values put back when the comparison is
 /// one proxy's own (its values differ between the sides, or the sides split
@@ -331,10 +334,12 @@ pub fn compare_sides(
         })
     };
     std::thread::scope(|s| {
-        // The next comparison's parts are generated while this one's
-        // changes are described.
+        // The next comparisons' parts are generated while this one's
+        // changes are described: one pair of large parts (views), or a few
+        // of one workload's, each too quick to keep the cores busy alone.
         let skipped = std::cell::RefCell::new(skipped);
         let mut queue = jobs.iter().copied();
+        let small = |j: &&Job| matches!(a.part_kind(j.old[0]), PartKind::Inbound | PartKind::Own);
         let mut next = || {
             let job = queue.find(|&j| {
                 let mut skipped = skipped.borrow_mut();
@@ -345,22 +350,24 @@ pub fn compare_sides(
                 }
                 !skip
             })?;
-            Some(s.spawn(move || generate(job)))
+            Some((job, s.spawn(move || generate(job))))
         };
-        let mut ahead = next();
+        let mut ahead = VecDeque::new();
+        refill(&mut ahead, small, &mut next);
         for job in &jobs {
             if skipped.borrow().contains(job) {
                 outcomes.push(Outcome::default());
                 continue;
             }
             let (x, y, in_focus) = ahead
-                .take()
+                .pop_front()
                 .expect("a generation per comparison not skipped")
+                .1
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
             report.generated += 1;
             report.focused += usize::from(in_focus);
-            ahead = next();
+            refill(&mut ahead, small, &mut next);
             let outcome = match (&x, &y) {
                 (Ok(x), Ok(y)) => {
                     let differs = differing(x, y, types);
@@ -601,6 +608,21 @@ pub fn compare_sides(
     report.not_generated.sort();
     report.failed.sort_by(|x, y| x.proxy.cmp(&y.proxy));
     report
+}
+
+/// Comparisons generated ahead (with `next`): at least one, and up to
+/// [`SMALL_AHEAD`] while they are `small`.
+fn refill<J, H>(
+    ahead: &mut VecDeque<(J, H)>,
+    small: impl Fn(&J) -> bool,
+    mut next: impl FnMut() -> Option<(J, H)>,
+) {
+    while ahead.is_empty()
+        || (ahead.len() < SMALL_AHEAD && ahead.back().is_some_and(|(j, _)| small(j)))
+    {
+        let Some(n) = next() else { break };
+        ahead.push_back(n);
+    }
 }
 
 /// What [`unreached`] found.
