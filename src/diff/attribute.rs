@@ -98,6 +98,9 @@ pub struct Attribution {
     reach: Vec<Reach>,
     /// The objects reaching each host.
     by_host: HashMap<String, Vec<usize>>,
+    /// The wildcard hosts (`*.example.com`) of `by_host`: every part's
+    /// hosts are matched against them.
+    wild_hosts: Vec<String>,
     /// The objects reaching everything a proxy sees, by proxy id (its
     /// Sidecar) and by namespace ("" for all).
     by_proxy: HashMap<String, Vec<usize>>,
@@ -382,6 +385,13 @@ impl Attribution {
                 }
             }
         }
+        out.wild_hosts = out
+            .by_host
+            .keys()
+            .filter(|h| h.starts_with('*'))
+            .cloned()
+            .collect();
+        out.wild_hosts.sort();
         out
     }
 
@@ -425,15 +435,10 @@ impl Attribution {
                 endpoints || objects.iter().any(|&o| !self.reach[o].workload)
             })
         };
-        let wild: Vec<&str> = self
-            .by_host
-            .keys()
-            .map(String::as_str)
-            .filter(|h| h.starts_with('*'))
-            .collect();
         let hit = |h: &str, endpoints: bool| {
             reached(h, endpoints)
-                || wild
+                || self
+                    .wild_hosts
                     .iter()
                     .any(|w| host_subset(h, w) && reached(w, endpoints))
                 || (h.starts_with('*')
