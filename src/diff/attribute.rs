@@ -303,35 +303,54 @@ impl Attribution {
                 .map(|(i, o)| (identity(o), i))
                 .collect()
         };
-        let (old_index, new_index) = (index(old), index(new));
+        let (old_index, new_index) = crate::parallel::join(|| index(old), || index(new));
         let mut ids: Vec<&Identity> = old_index.keys().chain(new_index.keys()).collect();
         ids.sort_by(|a, b| (a.1, &a.2, &a.3, a.0).cmp(&(b.1, &b.2, &b.3, b.0)));
         ids.dedup();
         let mut out = Attribution::default();
-        let indices = [SideIndex::of(old), SideIndex::of(new)];
+        let indices = {
+            let (x, y) = crate::parallel::join(|| SideIndex::of(old), || SideIndex::of(new));
+            [x, y]
+        };
         // The objects that differ, each compared once.
         let sides = [(old, &old_index), (new, &new_index)];
         let object = |side: usize, id: &Identity| {
             let (s, index) = sides[side];
             index.get(id).map(|&i| &s.store.objects()[i])
         };
-        ids.retain(|id| object(0, id).map(|o| &o.body) != object(1, id).map(|o| &o.body));
+        let differ = crate::parallel::map(&ids, |id| {
+            object(0, id).map(|o| &o.body) != object(1, id).map(|o| &o.body)
+        });
+        let ids: Vec<&Identity> = ids
+            .into_iter()
+            .zip(differ)
+            .filter_map(|(id, d)| d.then_some(id))
+            .collect();
         let changed: HashSet<&Identity> = ids.iter().copied().collect();
         let (mut moved, mut unclaimed) =
             moved_addresses([old, new], &indices, &|id| changed.contains(id));
-        for id in ids {
+        // Each object's reach on every core: a mesh-wide change has
+        // thousands.
+        let reaches = crate::parallel::map(&ids, |id| {
+            let mut reach = Reach::default();
+            for ((side, index), o) in [old, new]
+                .into_iter()
+                .zip(&indices)
+                .zip([object(0, id), object(1, id)])
+            {
+                if let Some(o) = o {
+                    extend_reach(side, index, o, &mut reach);
+                }
+            }
+            reach
+        });
+        for (id, mut reach) in ids.into_iter().zip(reaches) {
             let (a, b) = (object(0, id), object(1, id));
             let op = match (a, b) {
                 (Some(_), Some(_)) => ObjectOp::Modified,
                 (None, Some(_)) => ObjectOp::Added,
                 _ => ObjectOp::Removed,
             };
-            let mut reach = Reach::default();
-            for ((side, index), o) in [old, new].into_iter().zip(&indices).zip([a, b]) {
-                if let Some(o) = o {
-                    extend_reach(side, index, o, &mut reach);
-                }
-            }
             if let Some(m) = moved.remove(id) {
                 reach.hosts.extend(m.hosts);
                 reach.proxies.extend(m.proxies);
