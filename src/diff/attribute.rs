@@ -410,7 +410,6 @@ impl Attribution {
             .filter(|h| h.starts_with('*'))
             .cloned()
             .collect();
-        out.wild_hosts.sort();
         out
     }
 

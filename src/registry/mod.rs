@@ -135,14 +135,8 @@ pub fn build(store: &Store, opts: &Options, diags: &mut Diagnostics) -> Mesh {
 /// the index it starts at: selectors never cross namespaces, so matching
 /// within the run keeps the work linear in the mesh.
 pub fn in_namespace<'a, T>(items: &'a [T], ns: &str, ns_of: fn(&T) -> &String) -> (usize, &'a [T]) {
-    sorted_run(items, |x| ns_of(x).as_str().cmp(ns))
-}
-
-/// The run of sorted `items` that `order` finds equal, with the index it
-/// starts at (binary search).
-pub fn sorted_run<T>(items: &[T], order: impl Fn(&T) -> std::cmp::Ordering) -> (usize, &[T]) {
-    let start = items.partition_point(|x| order(x).is_lt());
-    let len = items[start..].partition_point(|x| order(x).is_eq());
+    let start = items.partition_point(|x| ns_of(x).as_str() < ns);
+    let len = items[start..].partition_point(|x| ns_of(x).as_str() == ns);
     (start, &items[start..start + len])
 }
 
