@@ -101,9 +101,11 @@ pub struct Attribution {
     /// The wildcard hosts (`*.example.com`) of `by_host`: every part's
     /// hosts are matched against them.
     wild_hosts: Vec<String>,
-    /// The objects reaching everything a proxy sees, by proxy id (its
-    /// Sidecar) and by namespace ("" for all).
+    /// The objects reaching what a proxy sees, by proxy id (its Sidecar,
+    /// the Gateways of a gateway).
     by_proxy: HashMap<String, Vec<usize>>,
+    /// The objects reaching everything of a proxy, by namespace ("" for
+    /// all).
     by_namespace: HashMap<String, Vec<usize>>,
     /// The objects reaching a proxy's own side, by proxy id and by
     /// namespace.
@@ -426,12 +428,19 @@ impl Attribution {
                     .flatten(),
             )
         };
-        let any = reaching(&self.by_proxy, &self.by_namespace);
+        let any = union(
+            [self.by_namespace.get(namespace), self.by_namespace.get("")]
+                .into_iter()
+                .flatten()
+                .flatten(),
+        );
+        let views = union(self.by_proxy.get(id).into_iter().flatten());
         let (workloads, inbound) = reaching(&self.own_by_proxy, &self.own_by_namespace)
             .into_iter()
             .partition(|&o| self.reach[o].workload);
         ProxyReach {
             any,
+            views,
             inbound,
             workloads,
         }
@@ -505,6 +514,7 @@ impl Attribution {
             by_hosts
                 .iter()
                 .chain(&proxy.any)
+                .chain(&proxy.views)
                 .chain(inbound)
                 .chain(workloads),
         );
@@ -533,8 +543,13 @@ pub fn is_own(change: &Change) -> bool {
 /// The changed objects that reach one proxy directly.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ProxyReach {
-    /// Those reaching everything it sees (its Sidecar, its namespace, all).
+    /// Those reaching everything of it (its namespace, all).
     any: Vec<usize>,
+    /// Those reaching what it sees (its Sidecar, a gateway's Gateways):
+    /// what they feed its own side (a Sidecar's ingress) is in its inbound
+    /// key ([`super::share`]). Causes of its changes of either side, as
+    /// `any`.
+    views: Vec<usize>,
     /// Those reaching its own, inbound side (policies, the services it
     /// serves).
     inbound: Vec<usize>,
@@ -543,9 +558,14 @@ pub struct ProxyReach {
 }
 
 impl ProxyReach {
-    /// Reached whatever the part: by namespace, Sidecar or mesh.
+    /// Reached whatever the part: by namespace or mesh.
     pub fn whole(&self) -> bool {
         !self.any.is_empty()
+    }
+
+    /// Reached in what it sees: by namespace, mesh, Sidecar or Gateway.
+    pub fn sees(&self) -> bool {
+        self.whole() || !self.views.is_empty()
     }
 
     /// Reached on its own side (policies, the services it serves) by more
@@ -560,6 +580,7 @@ impl ProxyReach {
     pub fn as_seen_by(&self, own: bool) -> ProxyReach {
         ProxyReach {
             any: self.any.clone(),
+            views: self.views.clone(),
             inbound: if own {
                 self.inbound.clone()
             } else {

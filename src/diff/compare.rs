@@ -286,16 +286,55 @@ fn unified(a: &Value, b: &Value, label: &str) -> String {
         }
     };
     let (ta, tb) = (text(a), text(b));
+    match (ta.is_empty(), tb.is_empty()) {
+        (true, false) => one_sided(&tb, true, label),
+        (false, true) => one_sided(&ta, false, label),
+        _ => line_diff(&ta, &tb, label),
+    }
+}
+
+/// The unified diff of two texts.
+fn line_diff(ta: &str, tb: &str, label: &str) -> String {
     // Patience anchors on lines found once on each side (every object's
     // name): a route configuration with thousands of virtual hosts and
     // changes all over diffs in pieces instead of one quadratic search.
     TextDiff::configure()
         .algorithm(Algorithm::Patience)
-        .diff_lines(&ta, &tb)
+        .diff_lines(ta, tb)
         .unified_diff()
         .context_radius(3)
         .header(&format!("old/{label}"), &format!("new/{label}"))
         .to_string()
+}
+
+/// The unified diff of a text (ending in a newline) against nothing, as
+/// [`line_diff`] writes it (one hunk of every line) without searching:
+/// most changes add or remove a resource whole.
+fn one_sided(text: &str, added: bool, label: &str) -> String {
+    use std::fmt::Write;
+    let lines = text.lines().count();
+    // A hunk range: its first line and length, the length left out when 1.
+    let range = if lines == 1 {
+        "1".to_string()
+    } else {
+        format!("1,{lines}")
+    };
+    let none = "0,0".to_string();
+    let (old, new, sign) = if added {
+        (none, range, '+')
+    } else {
+        (range, none, '-')
+    };
+    let mut out = String::with_capacity(text.len() + lines + 2 * label.len() + 48);
+    let _ = write!(
+        out,
+        "--- old/{label}\n+++ new/{label}\n@@ -{old} +{new} @@\n"
+    );
+    for line in text.split_inclusive('\n') {
+        out.push(sign);
+        out.push_str(line);
+    }
+    out
 }
 
 /// Strings found where `a` and `b` differ: objects compared key by key,
@@ -409,6 +448,28 @@ fn all_strings(v: &Value, out: &mut BTreeSet<String>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_resource_added_or_removed_diffs_as_the_line_diff_does() {
+        let cluster =
+            json!({"name": "outbound|80||a", "type": "EDS", "lb_policy": ["x", {"y": 1}]});
+        let mut pretty = serde_json::to_string_pretty(&cluster).unwrap();
+        pretty.push('\n');
+        for text in [pretty.as_str(), "1\n", "a\nb\n"] {
+            for added in [true, false] {
+                let (a, b) = if added { ("", text) } else { (text, "") };
+                assert_eq!(
+                    one_sided(text, added, "cluster x"),
+                    line_diff(a, b, "cluster x"),
+                    "{text:?} added: {added}"
+                );
+            }
+        }
+        assert_eq!(
+            unified(&Value::Null, &cluster, "c"),
+            line_diff("", &pretty, "c")
+        );
+    }
 
     fn resources(items: &[(&str, Value)]) -> Resources {
         Resources(

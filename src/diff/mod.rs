@@ -131,7 +131,8 @@ pub struct Report {
     /// object reaches).
     pub generated: usize,
     /// Of those, pairs generated for the changed hosts only (listeners and
-    /// routes that changed objects reach through some hosts).
+    /// routes, clusters and endpoints, that changed objects reach through
+    /// some hosts).
     pub focused: usize,
 }
 
@@ -217,8 +218,9 @@ struct Outcome {
 /// generated and compared once, then dropped. With `skip` (the changed
 /// objects, their reach all known), a pair of parts generated from equal
 /// inputs that no changed object reaches is taken as unchanged without
-/// generating it, and one reached through some of its hosts only is
-/// generated for the hosts of `focus` when both sides can be.
+/// generating it, and one reached through some of its hosts only (its
+/// inputs equal for the other hosts) is generated for the hosts of `focus`
+/// when both sides can be.
 pub fn compare_sides(
     a: &dyn Side,
     b: &dyn Side,
@@ -295,7 +297,7 @@ pub fn compare_sides(
         focused,
         serving,
     } = match skip {
-        Some(attribution) => unreached(a, b, &pairs, &reach, &jobs, attribution),
+        Some(attribution) => unreached(a, b, &pairs, &reach, &jobs, attribution, focus),
         None => Unreached::default(),
     };
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
@@ -338,23 +340,30 @@ pub fn compare_sides(
         // changes are described: one pair of large parts (views), or a few
         // of one workload's, each too quick to keep the cores busy alone.
         let skipped = std::cell::RefCell::new(skipped);
-        let mut queue = jobs.iter().copied();
+        let mut queue = jobs.iter().copied().peekable();
         let small = |j: &&Job| matches!(a.part_kind(j.old[0]), PartKind::Inbound | PartKind::Own);
-        let mut next = || {
-            let job = queue.find(|&j| {
-                let mut skipped = skipped.borrow_mut();
-                let skip =
-                    skipped.contains(j) || (own_if_same_sds.contains(j) && same_sds(j, &skipped));
-                if skip {
-                    skipped.insert(j);
-                }
-                !skip
-            })?;
-            Some((job, s.spawn(move || generate(job))))
+        // The next comparison to generate, deciding the skips on the way;
+        // none while comparisons are `pending` and the next is an own part
+        // whose skip needs their secret names.
+        let mut next = |pending: bool| loop {
+            let &job = queue.peek()?;
+            let own = own_if_same_sds.contains(job);
+            if pending && own {
+                return None;
+            }
+            queue.next();
+            let mut skipped = skipped.borrow_mut();
+            if skipped.contains(job) || (own && same_sds(job, &skipped)) {
+                skipped.insert(job);
+                continue;
+            }
+            return Some((job, s.spawn(move || generate(job))));
         };
         let mut ahead = VecDeque::new();
-        refill(&mut ahead, small, &mut next);
         for job in &jobs {
+            if ahead.is_empty() {
+                refill(&mut ahead, small, &mut next);
+            }
             if skipped.borrow().contains(job) {
                 outcomes.push(Outcome::default());
                 continue;
@@ -423,10 +432,12 @@ pub fn compare_sides(
     });
     let job_index: HashMap<&Job, usize> = jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
     // Proxies classed first by the comparisons that found their changes and
-    // by what reaches them (so by their causes): cheap to compare.
+    // by what reaches them (so by their causes): cheap to compare. Each
+    // proxy by its index in `pairs`, which is in id order, as the report
+    // lists proxies.
     type Coarse = (Vec<usize>, Option<ProxyReach>);
-    let mut coarse: BTreeMap<Coarse, Vec<ProxyRef>> = BTreeMap::new();
-    for ((q, jobs), reach) in pairs.iter().zip(reach) {
+    let mut coarse: BTreeMap<Coarse, Vec<usize>> = BTreeMap::new();
+    for (i, ((q, jobs), reach)) in pairs.iter().zip(reach).enumerate() {
         let mut with_changes: Vec<usize> = Vec::new();
         let mut errors: Option<(Option<String>, Option<String>)> = None;
         for job in jobs {
@@ -461,12 +472,9 @@ pub fn compare_sides(
             continue;
         }
         report.changed += 1;
-        coarse
-            .entry((with_changes, reach))
-            .or_default()
-            .push(ProxyRef::of(q));
+        coarse.entry((with_changes, reach)).or_default().push(i);
     }
-    let classes: Vec<(Coarse, Vec<ProxyRef>)> = coarse.into_iter().collect();
+    let classes: Vec<(Coarse, Vec<usize>)> = coarse.into_iter().collect();
     // The classes each comparison's changes reach, by what of their reach
     // the changes' causes read: a change about what proxies see is caused
     // the same way on every proxy their namespace-wide reach agrees on,
@@ -562,11 +570,13 @@ pub fn compare_sides(
                 .collect();
             in_classes.sort_unstable();
             in_classes.dedup();
-            let mut proxies: Vec<ProxyRef> = in_classes
+            let mut proxies: Vec<usize> = in_classes
                 .iter()
-                .flat_map(|&c| classes[c].1.iter().cloned())
+                .flat_map(|&c| classes[c].1.iter().copied())
                 .collect();
-            proxies.sort();
+            proxies.sort_unstable();
+            let proxies: Vec<ProxyRef> =
+                proxies.iter().map(|&i| ProxyRef::of(pairs[i].0)).collect();
             changes.sort_by(|x, y| {
                 let (a, b) = (&found[x.0], &found[y.0]);
                 (a.rtype, &a.name, &a.part, &x.1).cmp(&(b.rtype, &b.name, &b.part, &y.1))
@@ -610,17 +620,20 @@ pub fn compare_sides(
     report
 }
 
-/// Comparisons generated ahead (with `next`): at least one, and up to
-/// [`SMALL_AHEAD`] while they are `small`.
+/// Comparisons generated ahead (with `next`, told whether some are still
+/// pending): at least one, and up to [`SMALL_AHEAD`] while they are
+/// `small`.
 fn refill<J, H>(
     ahead: &mut VecDeque<(J, H)>,
     small: impl Fn(&J) -> bool,
-    mut next: impl FnMut() -> Option<(J, H)>,
+    mut next: impl FnMut(bool) -> Option<(J, H)>,
 ) {
     while ahead.is_empty()
         || (ahead.len() < SMALL_AHEAD && ahead.back().is_some_and(|(j, _)| small(j)))
     {
-        let Some(n) = next() else { break };
+        let Some(n) = next(!ahead.is_empty()) else {
+            break;
+        };
         ahead.push_back(n);
     }
 }
@@ -633,7 +646,8 @@ struct Unreached<'j> {
     /// Own jobs no changed object reaches, skipped when their proxies'
     /// other parts reference the same secret names on both sides.
     own_if_same_sds: HashSet<&'j Job>,
-    /// Outbound jobs changed objects reach through some hosts only.
+    /// Outbound and clusters jobs changed objects reach through some
+    /// hosts only.
     focused: HashSet<&'j Job>,
     /// The pairs (proxies) each job serves.
     serving: HashMap<&'j Job, Vec<usize>>,
@@ -641,9 +655,10 @@ struct Unreached<'j> {
 
 /// The jobs no changed object reaches: their parts were generated from
 /// equal inputs on both sides (equal keys, the same workload values), and
-/// no changed object reaches the namespace, Sidecar or own side of any
-/// proxy they serve (the objects defining its workload aside: the keys
-/// show their changes), nor what their parts read of a host. An own part
+/// no changed object reaches the namespace of any proxy they serve, nor
+/// its Sidecar (outbound parts) or its own side (inbound parts; the
+/// objects defining its workload aside: the keys show their changes), nor
+/// what their parts read of a host. An own part
 /// (static resources, secrets) reads the secret names its proxy's other
 /// parts reference.
 fn unreached<'j>(
@@ -653,6 +668,7 @@ fn unreached<'j>(
     reach: &[Option<ProxyReach>],
     jobs: &[&'j Job],
     attribution: &Attribution,
+    focus: Option<&Focus>,
 ) -> Unreached<'j> {
     let mut out = Unreached::default();
     for (i, (_, js)) in pairs.iter().enumerate() {
@@ -665,36 +681,46 @@ fn unreached<'j>(
             continue;
         };
         let kind = a.part_kind(*x);
-        if job.names != (None, None)
-            || kind != b.part_kind(*y)
-            || a.part_key(*x).is_none()
-            || a.part_key(*x) != b.part_key(*y)
-        {
+        if job.names != (None, None) || kind != b.part_kind(*y) {
             continue;
         }
         let reached = out.serving[job].iter().any(|&i| {
-            reach[i]
-                .as_ref()
-                .is_none_or(|r| r.whole() || (!kind.is_outbound() && r.own()))
+            reach[i].as_ref().is_none_or(|r| match kind {
+                PartKind::Outbound | PartKind::Clusters => r.sees(),
+                PartKind::Inbound => r.whole() || r.own(),
+                // Its key and the secret names decide it.
+                PartKind::Own | PartKind::Whole => r.whole(),
+            })
         });
         if reached {
             continue;
         }
+        let same_key = a.part_key(*x).is_some() && a.part_key(*x) == b.part_key(*y);
+        let hosts_reached = || {
+            [a.part_hosts(*x), b.part_hosts(*y)]
+                .iter()
+                .any(|h| attribution.reaches_hosts(h))
+        };
         match kind {
-            PartKind::Outbound | PartKind::Clusters | PartKind::Inbound => {
-                if ![a.part_hosts(*x), b.part_hosts(*y)]
-                    .iter()
-                    .any(|h| attribution.reaches_hosts(h))
-                {
-                    out.skipped.insert(job);
-                } else if kind == PartKind::Outbound {
-                    out.focused.insert(job);
-                }
+            PartKind::Outbound | PartKind::Clusters | PartKind::Inbound
+                if same_key && !hosts_reached() =>
+            {
+                out.skipped.insert(job);
             }
-            PartKind::Own => {
+            // Keys that differ in what the focus touches alone (a view
+            // seeing services added or removed).
+            PartKind::Outbound | PartKind::Clusters
+                if focus.is_some_and(|f| {
+                    let outside = a.key_outside(*x, f);
+                    outside.is_some() && outside == b.key_outside(*y, f)
+                }) =>
+            {
+                out.focused.insert(job);
+            }
+            PartKind::Own if same_key => {
                 out.own_if_same_sds.insert(job);
             }
-            PartKind::Whole => {}
+            _ => {}
         }
     }
     out

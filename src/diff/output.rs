@@ -343,24 +343,23 @@ fn serialize_changes<S: serde::Serializer>(c: &&[GroupChange], s: S) -> Result<S
     }))
 }
 
-/// A list whose items are written as pretty JSON at depth 2 of the
-/// document (the elements of a list in the top object) on every core, a
-/// run at a time: a mesh-wide change has thousands of groups listing
-/// millions of proxies, and only one run is held written at once.
+/// A list whose items are written as JSON at depth 2 of the document (the
+/// elements of a list in the top object) on every core, a run at a time: a
+/// mesh-wide change has thousands of groups listing millions of proxies,
+/// and only one run is held written at once.
 struct Pretty<'a, T, F> {
     items: &'a [T],
     to_json: F,
 }
 
-impl<T: Sync, F: Fn(&T) -> String + Sync> serde::Serialize for Pretty<'_, T, F> {
+type Raw = Box<serde_json::value::RawValue>;
+
+impl<T: Sync, F: Fn(&T) -> Raw + Sync> serde::Serialize for Pretty<'_, T, F> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.items.len()))?;
         for run in self.items.chunks(4096) {
-            let written = crate::parallel::map(run, |item| {
-                let text = (self.to_json)(item).replace('\n', "\n    ");
-                serde_json::value::RawValue::from_string(text).expect("serde_json wrote JSON")
-            });
+            let written = crate::parallel::map(run, &self.to_json);
             for item in &written {
                 seq.serialize_element(item)?;
             }
@@ -428,13 +427,17 @@ impl serde::Serialize for JsonReport<'_> {
                     proxies: &g.proxies,
                     changes: &g.changes,
                 };
-                serde_json::to_string_pretty(&g).unwrap_or_default()
+                // Pretty, indented to its depth.
+                let text = serde_json::to_string_pretty(&g).unwrap_or_default();
+                serde_json::value::RawValue::from_string(text.replace('\n', "\n    "))
+                    .expect("serde_json wrote JSON")
             },
         };
         m.serialize_entry("groups", &groups)?;
         let diffs = Pretty {
             items: &report.diffs,
-            to_json: |d: &String| serde_json::to_string(d).unwrap_or_default(),
+            // A string: one line, written once (not parsed again).
+            to_json: |d: &String| serde_json::value::to_raw_value(d).expect("a string is JSON"),
         };
         m.serialize_entry("diffs", &diffs)?;
         m.serialize_entry("added", &items(report.added.iter().map(proxy_json)))?;

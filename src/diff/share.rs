@@ -88,13 +88,22 @@ pub trait Side: Sync {
     fn part_key(&self, part: usize) -> Option<&str>;
     /// The hosts whose objects the part reads (outbound and inbound parts).
     fn part_hosts(&self, part: usize) -> PartHosts<'_>;
-    /// The secret names the part references, once it has been generated.
+    /// The secret names the part references, once it has been generated
+    /// (focused: those of what the focus touches; the rest are the same
+    /// on both sides).
     fn part_sds(&self, part: usize) -> Option<Vec<String>>;
     /// The resources of a part, or why there are none.
     fn resources(&self, part: usize) -> Result<Resources, String>;
-    /// What of an outbound part the hosts `focus` touches give (see
-    /// [`generate::outbound_part`]); None when that cannot be generated
-    /// apart.
+    /// What of the part's key the hosts `focus` touches leave: two parts
+    /// agreeing on it give the same resources for the other hosts, so can
+    /// be compared [`Side::focused`]. None when the part cannot be
+    /// focused.
+    fn key_outside<'k>(&'k self, _part: usize, _focus: &'k Focus) -> Option<Vec<&'k str>> {
+        None
+    }
+    /// What of an outbound or clusters part the hosts `focus` touches give
+    /// (see [`generate::outbound_part`], [`generate::clusters_part`]); None
+    /// when that cannot be generated apart.
     fn focused(&self, _part: usize, _focus: &Focus) -> Option<Resources> {
         None
     }
@@ -131,8 +140,9 @@ pub struct Classes<'s> {
     parts: Vec<Part>,
     /// The distinct lists of hosts views read.
     hosts: Vec<Vec<String>>,
-    /// Secret names each generated part references, for the own parts.
-    sds: Mutex<HashMap<usize, Vec<String>>>,
+    /// Secret names each generated part references, for the own parts,
+    /// and whether they are all of them (the part was not focused).
+    sds: Mutex<HashMap<usize, (Vec<String>, bool)>>,
 }
 
 impl Classes<'_> {
@@ -179,14 +189,26 @@ impl Classes<'_> {
     /// The secret names the part `part` references, generating it when it
     /// has not been.
     fn sds_of(&self, part: usize) -> Vec<String> {
-        if let Some(names) = self.lock().get(&part) {
+        if let Some((names, true)) = self.lock().get(&part) {
             return names.clone();
         }
         let _ = self.resources(part);
-        self.lock().get(&part).cloned().unwrap_or_default()
+        self.lock()
+            .get(&part)
+            .map(|(names, _)| names.clone())
+            .unwrap_or_default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Vec<String>>> {
+    /// Keep the secret names of `part`: all of them (`whole`) or a
+    /// focus's, which never replace all.
+    fn keep_sds(&self, part: usize, names: Vec<String>, whole: bool) {
+        let mut sds = self.lock();
+        if whole || !sds.get(&part).is_some_and(|(_, w)| *w) {
+            sds.insert(part, (names, whole));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, (Vec<String>, bool)>> {
         self.sds
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -246,7 +268,7 @@ impl Side for Classes<'_> {
     }
 
     fn part_sds(&self, part: usize) -> Option<Vec<String>> {
-        self.lock().get(&part).cloned()
+        self.lock().get(&part).map(|(names, _)| names.clone())
     }
 
     fn resources(&self, part: usize) -> Result<Resources, String> {
@@ -261,7 +283,7 @@ impl Side for Classes<'_> {
             PartKind::Whole => return self.session.generate(workload).map(Resources::from_config),
             PartKind::Outbound => generate::outbound_part(&ctx, workload, None)
                 .expect("without a focus the whole part is generated"),
-            PartKind::Clusters => generate::clusters_part(&ctx, workload),
+            PartKind::Clusters => generate::clusters_part(&ctx, workload, None),
             PartKind::Inbound => generate::inbound_part(&ctx, workload),
             PartKind::Own => {
                 let names: BTreeSet<String> = others.iter().flat_map(|&p| self.sds_of(p)).collect();
@@ -270,21 +292,40 @@ impl Side for Classes<'_> {
             }
         };
         if kind != PartKind::Own {
-            self.lock().insert(part, sds);
+            self.keep_sds(part, sds, true);
         }
         Ok(Resources::from_config(config))
     }
 
+    fn key_outside<'k>(&'k self, part: usize, focus: &'k Focus) -> Option<Vec<&'k str>> {
+        let Part { kind, ref key, .. } = self.parts[part];
+        match kind {
+            // Its key holds nothing of hosts.
+            PartKind::Outbound => Some(vec![key]),
+            PartKind::Clusters => {
+                Some(generate::clusters_key_outside(key, |h| focus.touches_any(h)).collect())
+            }
+            _ => None,
+        }
+    }
+
     fn focused(&self, part: usize, focus: &Focus) -> Option<Resources> {
         let Part { kind, workload, .. } = self.parts[part];
-        if kind != PartKind::Outbound {
-            return None;
-        }
         let ctx = self.session.context();
-        // A sidecar's outbound listeners and routes hold no TLS context:
-        // the secret names (none) are the whole part's.
-        let (config, sds) = generate::outbound_part(&ctx, workload, Some(focus))?;
-        self.lock().insert(part, sds);
+        let (config, sds, whole) = match kind {
+            PartKind::Outbound => {
+                // A sidecar's outbound listeners and routes hold no TLS
+                // context: the secret names (none) are the whole part's.
+                let (config, sds) = generate::outbound_part(&ctx, workload, Some(focus))?;
+                (config, sds, true)
+            }
+            PartKind::Clusters => {
+                let (config, sds) = generate::clusters_part(&ctx, workload, Some(focus));
+                (config, sds, false)
+            }
+            _ => return None,
+        };
+        self.keep_sds(part, sds, whole);
         Some(Resources::from_config(config))
     }
 }
@@ -313,6 +354,10 @@ struct Key {
     workload_name: String,
     /// The Gateway API gateway a pod belongs to (target refs pick it).
     gateway: Option<String>,
+    /// What the inbound side reads of its Sidecar (its name and ingress
+    /// listeners, when it has some): a Sidecar reaches the outbound parts
+    /// only ([`super::attribute::ProxyReach`]).
+    sidecar: String,
     /// What a clusters part reads ([`generate::ViewReads`]; only
     /// there), as the first view reading the same: the text is large.
     reads: usize,
@@ -345,11 +390,11 @@ impl<'s> Relevance<'s> {
     /// The key of the whole configuration.
     fn key(&self, session: &Session, proxy: &Proxy) -> Key {
         let ctx = session.context();
-        let sidecar_ingress = session
+        let sidecar = session
             .config
             .sidecars
-            .for_proxy(&proxy.namespace, &proxy.labels)
-            .is_some_and(|s| !s.spec.ingress.is_empty());
+            .for_proxy(&proxy.namespace, &proxy.labels);
+        let sidecar_ingress = sidecar.is_some_and(|s| !s.spec.ingress.is_empty());
         let ip = proxy.ip();
         let ip_matters = proxy.kind == ProxyType::Router
             || proxy.interception == Interception::None
@@ -384,6 +429,12 @@ impl<'s> Relevance<'s> {
                 .collect(),
             workload_name: proxy.workload_name.clone(),
             gateway: proxy.labels.get(GATEWAY_NAME_LABEL).cloned(),
+            sidecar: sidecar
+                .filter(|_| sidecar_ingress)
+                .map_or_else(String::new, |s| {
+                    let ingress = serde_json::to_string(&s.spec.ingress).unwrap_or_default();
+                    format!("{}/{} {ingress}", s.meta.namespace, s.meta.name)
+                }),
             reads: 0,
         }
     }
@@ -406,6 +457,7 @@ impl<'s> Relevance<'s> {
             targets: Vec::new(),
             workload_name: String::new(),
             gateway: whole.gateway.clone(),
+            sidecar: String::new(),
             reads: 0,
         }
     }
@@ -438,7 +490,8 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
     // Equal outbound keys see the same services under the same rules: what
     // the clusters read is worked out once per view (on every core), and
     // views reading the same share one clusters part.
-    let mut views: HashMap<&Key, usize> = HashMap::new();
+    // Keys are large: a fast hash.
+    let mut views: foldhash::HashMap<&Key, usize> = Default::default();
     let mut first: Vec<usize> = Vec::new();
     for ((i, ..), (_, outbound, _)) in wanted.iter().zip(&keyed) {
         if let Some(k) = outbound {
@@ -469,7 +522,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
     for (list, i) in lists {
         out.hosts[i] = list.to_vec();
     }
-    let mut ids: HashMap<(PartKind, Key), usize> = HashMap::new();
+    let mut ids: foldhash::HashMap<(PartKind, Key), usize> = Default::default();
     let mut part =
         |parts: &mut Vec<Part>, kind: PartKind, key: Key, workload: usize, view: Option<usize>| {
             *ids.entry((kind, key)).or_insert_with_key(|(_, key)| {

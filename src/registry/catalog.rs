@@ -216,8 +216,9 @@ pub struct IstioEndpoint {
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub services: Vec<CatalogService>,
-    /// Service indices per hostname, in catalog order.
-    pub by_host: BTreeMap<String, Vec<usize>>,
+    /// Service indices per hostname, in catalog order (a fast hash: every
+    /// view looks up thousands).
+    by_host: foldhash::HashMap<String, Vec<usize>>,
     /// Service indices per namespace, in catalog order: a workload's
     /// services are looked up among its namespace's only.
     by_namespace: HashMap<String, Vec<usize>>,
@@ -231,7 +232,7 @@ impl Catalog {
         services: Vec<CatalogService>,
         endpoints: BTreeMap<(String, String), Vec<IstioEndpoint>>,
     ) -> Catalog {
-        let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by_host: foldhash::HashMap<String, Vec<usize>> = Default::default();
         let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, s) in services.iter().enumerate() {
             by_host.entry(s.hostname.clone()).or_default().push(i);

@@ -469,14 +469,15 @@ fn a_policy_reaches_what_its_namespace_serves() {
     assert_eq!(changes[0]["name"], "virtualInbound");
     assert_eq!(changes[0]["causes"], serde_json::json!([0]));
     assert_eq!(v["objects"][0]["kind"], "AuthorizationPolicy");
-    // The payments workload's inbound and own parts, nothing it sees (and
-    // the two ingress gateway pods, which are always generated whole).
+    // The payments workload's inbound part, nothing it sees, not its own
+    // part (whose key and secret names are the same), and the two ingress
+    // gateway pods, which are always generated whole.
     let (old, new) = (
         open(&[SHOP]),
         open(&[SHOP, "testdata/diff/payments-policy"]),
     );
     let report = meshsim::diff::diff(&old, &new, &Default::default());
-    assert_eq!(report.generated, 4);
+    assert_eq!(report.generated, 3);
 }
 
 /// Scaling a Deployment changes the endpoints its clients see, not what
@@ -532,7 +533,8 @@ fn selectors_and_gateways_narrow_what_a_change_reaches() {
     assert!(catalog.own() && !catalog.whole());
     let frontend = reach("frontend-fmrgbb5fjx-gf5gg.shop");
     assert!(!frontend.own() && !frontend.whole());
-    assert!(reach("shop-gateway-wfkqbhjz74-7w2zw.istio-ingress").whole());
+    let gateway = reach("shop-gateway-wfkqbhjz74-7w2zw.istio-ingress");
+    assert!(gateway.sees() && !gateway.whole());
     let report = meshsim::diff::diff(&old, &new, &Default::default());
     let shown: BTreeSet<(String, String)> = report
         .groups
@@ -549,9 +551,76 @@ fn selectors_and_gateways_narrow_what_a_change_reaches() {
     changed.dedup();
     assert_eq!(changed, ["catalog", "shop"], "{shown:?}");
     assert!(shown.contains(&("catalog".into(), "virtualInbound".into())));
-    // The catalog workloads' inbound and own parts (v1, v2) and the two
-    // gateway pods, whole.
-    assert_eq!(report.generated, 6);
+    // The catalog workloads' inbound parts (v1, v2) and the two gateway
+    // pods, whole.
+    assert_eq!(report.generated, 4);
+}
+
+/// A Sidecar reaches what its sidecars see, not what they serve: their
+/// outbound parts are generated, their inbound and own parts are not,
+/// unless it has ingress listeners (the inbound key holds them).
+#[test]
+fn a_sidecar_reaches_what_its_sidecars_see() {
+    use share::PartKind::{Clusters, Outbound, Whole};
+    let diff = |overlay: &str| {
+        let (old, new) = (open(&[SHOP]), open(&[SHOP, overlay]));
+        let report = meshsim::diff::diff(&old, &new, &Default::default());
+        assert!(!report.groups.is_empty(), "{overlay} changed nothing");
+        let causes: BTreeSet<String> = report
+            .groups
+            .iter()
+            .flat_map(|g| &g.changes)
+            .flat_map(|c| &c.causes)
+            .map(|&o| report.objects[o].describe())
+            .collect();
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert!(causes.iter().all(|c| c.starts_with("Sidecar shop/")));
+        report
+    };
+    // The distinct parts of a kind: of the shop sidecars, or all.
+    let session = open(&[SHOP]);
+    let classes = share::classify(&session, &|_| true);
+    let parts = |kind: share::PartKind, shop_sidecars: bool| {
+        let parts: BTreeSet<usize> = classes
+            .proxies()
+            .values()
+            .filter(|p| {
+                !shop_sidecars
+                    || (p.namespace == "shop" && p.kind == meshsim::registry::ProxyType::Sidecar)
+            })
+            .flat_map(|p| p.parts.iter().copied())
+            .filter(|&x| classes.part_kind(x) == kind)
+            .collect();
+        parts.len()
+    };
+    let report = diff("testdata/diff/sidecar-egress");
+    assert_eq!(
+        report.generated,
+        parts(Outbound, true) + parts(Clusters, true) + parts(Whole, false),
+        "{:?}",
+        report.groups
+    );
+    let changed: BTreeSet<ResourceType> = report
+        .groups
+        .iter()
+        .flat_map(|g| &g.changes)
+        .map(|c| c.rtype)
+        .collect();
+    assert!(changed.contains(&ResourceType::Cluster), "{changed:?}");
+    // With ingress, the catalog pods' inbound parts too (the rest of the
+    // shop is not reached).
+    let report = diff("testdata/diff/sidecar-ingress");
+    let inbound = report
+        .groups
+        .iter()
+        .filter(|g| g.changes.iter().any(|c| c.name == "virtualInbound"))
+        .flat_map(|g| &g.proxies)
+        .collect::<Vec<_>>();
+    assert!(!inbound.is_empty(), "{:?}", report.groups);
+    assert!(
+        inbound.iter().all(|p| p.id.starts_with("catalog-")),
+        "{inbound:?}"
+    );
 }
 
 /// Clusters and endpoints are shared across namespaces when the sidecars
@@ -595,14 +664,15 @@ fn routes_reached_through_some_hosts_are_generated_for_those() {
         meshsim::diff::diff(&old, &new, &Default::default())
     };
     let hash = diff("hash");
-    // Every view of the sidecars (the gateway is not split in parts).
+    // Every view of the sidecars, its listeners and routes and its
+    // clusters (the gateway is not split in parts).
     let session = open(&base);
     let classes = share::classify(&session, &|_| true);
     let views: BTreeSet<usize> = classes
         .proxies()
         .values()
         .flat_map(|p| p.parts.iter().copied())
-        .filter(|&x| classes.part_kind(x) == share::PartKind::Outbound)
+        .filter(|&x| classes.part_kind(x).is_outbound())
         .collect();
     assert_eq!(hash.focused, views.len());
     let causes = |report: &meshsim::diff::Report, vhost: &str| -> Vec<String> {
@@ -627,7 +697,12 @@ fn routes_reached_through_some_hosts_are_generated_for_those() {
         ["DestinationRule shop/stock"]
     );
     let shared = diff("shared-domain");
-    assert_eq!(shared.focused, 0);
+    // Listeners and routes whole; clusters for ledger alone.
+    let clusters = views
+        .iter()
+        .filter(|&&x| classes.part_kind(x) == share::PartKind::Clusters)
+        .count();
+    assert_eq!(shared.focused, clusters);
     assert_eq!(
         causes(&shared, "ledger.shop:80"),
         ["DestinationRule shop/ledger"]
@@ -762,6 +837,8 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
         overlay("testdata/diff/payments-policy"),
         overlay("testdata/diff/catalog-scale"),
         overlay("testdata/diff/catalog-policy"),
+        overlay("testdata/diff/sidecar-egress"),
+        overlay("testdata/diff/sidecar-ingress"),
     ];
     let focus_base = [SHOP, "testdata/diff/focus/base"]
         .map(PathBuf::from)

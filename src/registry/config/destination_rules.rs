@@ -1,7 +1,7 @@
 //! DestinationRules: merged per host and namespace, looked up for a proxy
 //! and a service in istiod's order (istiod-sidecar.md §3.7).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use crate::diag::Diagnostics;
@@ -69,21 +69,21 @@ pub struct DestinationRules {
     /// Where each namespace's rules of a scope for a host are in `rules`:
     /// a view of a large mesh looks up thousands of hosts, each in up to
     /// three namespaces.
-    index: HashMap<String, [HostRuns; 3]>,
+    index: foldhash::HashMap<String, [HostRuns; 3]>,
 }
 
 /// The rules of one namespace and scope, by host.
 #[derive(Debug, Default)]
 struct HostRuns {
-    exact: HashMap<String, Range<usize>>,
+    exact: foldhash::HashMap<String, Range<usize>>,
     /// The wildcard hosts (`*.example.com`) among them.
     wildcards: Vec<(String, Range<usize>)>,
 }
 
 impl HostRuns {
     /// Index sorted `rules` (namespace, scope, host): one entry per run.
-    fn index(rules: &[MergedRule]) -> HashMap<String, [HostRuns; 3]> {
-        let mut out: HashMap<String, [HostRuns; 3]> = HashMap::new();
+    fn index(rules: &[MergedRule]) -> foldhash::HashMap<String, [HostRuns; 3]> {
+        let mut out: foldhash::HashMap<String, [HostRuns; 3]> = Default::default();
         let mut start = 0;
         for (i, r) in rules.iter().enumerate() {
             let next = rules.get(i + 1);

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::model::istio::ListenerMatch;
+use crate::registry::config::attachment::policy_namespaces;
 use crate::registry::config::envoy_filters::{ApplyTo, Operation, Patch, PatchContext};
 
 use super::{Context, ISTIO_VERSION, Proxy};
@@ -195,6 +196,17 @@ fn inline_routes(l: &mut Value) -> Vec<&mut Value> {
 
 /// The patches that apply to `proxy`, in istiod's order.
 pub fn patches_for<'a>(ctx: &Context<'a>, proxy: &Proxy) -> Vec<&'a Patch> {
+    // The node metadata costs more to build than most meshes' EnvoyFilters
+    // (often none) take to check.
+    let filters = &ctx.config.envoy_filters;
+    let namespaces = policy_namespaces(&filters.root_namespace, &proxy.namespace);
+    if !filters
+        .all
+        .iter()
+        .any(|f| namespaces.contains(&f.meta.namespace.as_str()))
+    {
+        return Vec::new();
+    }
     // `match.proxy.metadata` compares node metadata strings.
     let mut metadata: BTreeMap<String, String> = super::bootstrap::node(proxy)["metadata"]
         .as_object()

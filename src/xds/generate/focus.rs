@@ -2,8 +2,6 @@
 //! for: `diff` regenerates a view that only some changed hosts reach, and
 //! what the other hosts give is the same on both sides.
 
-use std::collections::{HashMap, HashSet};
-
 use super::rds::{View, domain_forms};
 use super::scope::{destinations, host_subset};
 use crate::registry::catalog::{Catalog, CatalogService, Resolution};
@@ -18,18 +16,18 @@ pub struct Focus {
     endpoints: Hosts,
     /// The VirtualServices (names by namespace) that name or route to a
     /// host of `config`: worked out once, every view asks for them.
-    virtual_services: HashMap<String, HashSet<String>>,
+    virtual_services: foldhash::HashMap<String, foldhash::HashSet<String>>,
     /// The hosts whose virtual hosts may hold a domain of a host's in some
     /// view, on either side, or its `HOST:PORT`, by host (most have
     /// none): a focused view checks the domains of those alone.
-    sharing: HashMap<String, Vec<String>>,
+    sharing: foldhash::HashMap<String, Vec<String>>,
 }
 
 /// A set of hostnames (wildcards allowed), matched both ways: a host is
 /// touched when a name of the set covers it or it covers one.
 #[derive(Debug, Default)]
 struct Hosts {
-    exact: HashSet<String>,
+    exact: foldhash::HashSet<String>,
     wild: Vec<String>,
 }
 
@@ -76,7 +74,8 @@ impl Focus {
                     .iter()
                     .any(|(h, _)| config.touch(&resolve_short_name(h, ns)))
         };
-        let mut by_namespace: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut by_namespace: foldhash::HashMap<String, foldhash::HashSet<String>> =
+            Default::default();
         let virtual_services = sides.iter().flat_map(|(_, vss)| vss.iter());
         for vs in virtual_services.filter(|vs| touched(vs)) {
             by_namespace
@@ -95,6 +94,20 @@ impl Focus {
     /// Whether the configuration of `host` (maybe a wildcard) changed.
     pub fn touches(&self, host: &str) -> bool {
         self.config.touch(host)
+    }
+
+    /// The exact hosts whose configuration changed, when those are all
+    /// (no wildcard among them): a view looks its services up by them.
+    pub fn exact_hosts(&self) -> Option<impl Iterator<Item = &str>> {
+        self.config
+            .wild
+            .is_empty()
+            .then(|| self.config.exact.iter().map(String::as_str))
+    }
+
+    /// Whether the configuration or the endpoints of `host` changed.
+    pub fn touches_any(&self, host: &str) -> bool {
+        self.config.touch(host) || self.endpoints.touch(host)
     }
 
     /// Whether a VirtualService's routes may differ (any of that name, on
@@ -124,9 +137,9 @@ impl Focus {
 /// virtual host of a VirtualService host no service has; two hosts
 /// holding one share it unless it is a bare name each holds in views of
 /// its own namespace only.
-fn sharing(sides: &[(&Catalog, &[VirtualServiceEntry])]) -> HashMap<String, Vec<String>> {
+fn sharing(sides: &[(&Catalog, &[VirtualServiceEntry])]) -> foldhash::HashMap<String, Vec<String>> {
     type Holder<'a> = (&'a str, Option<&'a str>);
-    let mut holders: HashMap<String, Vec<Holder>> = HashMap::new();
+    let mut holders: foldhash::HashMap<String, Vec<Holder>> = Default::default();
     for (catalog, vss) in sides {
         for s in &catalog.services {
             let vips = s.cluster_vips.iter().map(String::as_str);
@@ -138,7 +151,7 @@ fn sharing(sides: &[(&Catalog, &[VirtualServiceEntry])]) -> HashMap<String, Vec<
             holders.entry(h.clone()).or_default().push((h, None));
         }
     }
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let mut out: foldhash::HashMap<String, Vec<String>> = Default::default();
     let mut share = |a: &str, b: &str| {
         let with = out.entry(a.to_string()).or_default();
         if !with.iter().any(|h| h == b) {

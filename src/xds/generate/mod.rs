@@ -269,10 +269,22 @@ pub fn outbound_part(
 
 /// The outbound clusters and endpoints of a sidecar that [`splits`]: the
 /// same for every sidecar with the same [`ViewReads::clusters_key`], across
-/// namespaces.
-pub fn clusters_part(ctx: &Context, workload: usize) -> (ProxyConfig, Vec<String>) {
+/// namespaces. With a focus, only those of the services whose configuration
+/// or endpoints it touches (a service's clusters read nothing of the
+/// others': two views whose keys agree on the other services give them
+/// alike, see [`clusters_key_outside`]).
+pub fn clusters_part(
+    ctx: &Context,
+    workload: usize,
+    focus: Option<&focus::Focus>,
+) -> (ProxyConfig, Vec<String>) {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let scope = scope::build(ctx, &proxy);
+    let mut scope = scope::build(ctx, &proxy);
+    if let Some(focus) = focus {
+        scope
+            .cds_services
+            .retain(|s| focus.touches_any(&s.service.hostname));
+    }
     let (clusters, endpoints) = outbound_clusters(ctx, &proxy, &scope);
     let half = Half {
         clusters,
@@ -337,6 +349,24 @@ pub fn view_reads(ctx: &Context, workload: usize) -> ViewReads {
         clusters_key: key,
         hosts,
     }
+}
+
+/// The lines of a [`ViewReads::clusters_key`] that hold what it reads in
+/// general, and of the services whose host `touched` rejects.
+pub fn clusters_key_outside<'k>(
+    key: &'k str,
+    touched: impl Fn(&str) -> bool + 'k,
+) -> impl Iterator<Item = &'k str> + 'k {
+    let mut lines = key.split('\n');
+    let general = lines.next();
+    // A service's line: `namespace/hostname ...`.
+    let host = |line: &'k str| {
+        let rest = line.split_once('/').map_or(line, |(_, r)| r);
+        rest.split(' ').next().unwrap_or(rest)
+    };
+    general
+        .into_iter()
+        .chain(lines.filter(move |l| !touched(host(l))))
 }
 
 /// The hosts of the services a sidecar's inbound part serves.

@@ -246,7 +246,7 @@ fn virtual_hosts<'s>(
     // touch is taken to have some: the hosts it matches are untouched too.
     let mut vs_routes: Vec<Option<Vec<Value>>> = vec![None; vss.len()];
     let mut entries: Vec<Entry> = Vec::new();
-    let mut used: BTreeSet<&str> = BTreeSet::new();
+    let mut used: foldhash::HashSet<&str> = Default::default();
     for (vi, vs) in vss.iter().enumerate() {
         let focused = focus.is_none_or(|f| f.touches_virtual_service(vs));
         if focused {
@@ -319,9 +319,18 @@ fn virtual_hosts<'s>(
     let mut own: Vec<Entry> = match focus {
         None => services.values().filter_map(|&s| own_entry(s)).collect(),
         Some(f) => {
-            let mut own: Vec<Entry> = services
-                .values()
-                .filter_map(|&s| own_entry(s))
+            // The touched services, looked up by the touched hosts when
+            // those are exact (wildcard services, few, checked each).
+            let touched: Vec<&CatalogService> = match f.exact_hosts() {
+                Some(hosts) => hosts
+                    .chain(wildcard_services.iter().copied())
+                    .filter_map(|h| services.get(h).copied())
+                    .collect(),
+                None => services.values().copied().collect(),
+            };
+            let mut own: Vec<Entry> = touched
+                .into_iter()
+                .filter_map(own_entry)
                 .filter(|e| e.focused)
                 .collect();
             let built = entries.iter().chain(&own).filter(|e| e.focused);

@@ -131,12 +131,17 @@ pub fn default_route_with_retry(
 
 /// The default retry policy (§5.6), omitting previous_hosts when `consistent_hash`.
 pub fn default_retry_policy(consistent_hash: bool) -> Value {
-    // Two attempts and nothing else is exactly istiod's default policy.
-    let two = HttpRetry {
-        attempts: Some(2),
-        ..HttpRetry::default()
-    };
-    retry_fields(&two, consistent_hash)
+    // Most routes have it: built once (a copy hashes no keys).
+    static POLICIES: std::sync::OnceLock<[Value; 2]> = std::sync::OnceLock::new();
+    let policies = POLICIES.get_or_init(|| {
+        // Two attempts and nothing else is exactly istiod's default policy.
+        let two = HttpRetry {
+            attempts: Some(2),
+            ..HttpRetry::default()
+        };
+        [false, true].map(|hash| retry_fields(&two, hash))
+    });
+    policies[usize::from(consistent_hash)].clone()
 }
 
 /// Whether a route is a catch-all (prefix `/` or regex `.*`, no header/query

@@ -3,7 +3,6 @@
 //! services that get clusters, and the outbound traffic policy.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use super::{Context, Proxy};
 use crate::model::istio::Destination;
@@ -48,7 +47,7 @@ pub struct EgressListener<'a> {
 /// VirtualServices; each service looks up only its own.
 #[derive(Debug, Clone, Default)]
 pub struct VsHosts<'a> {
-    exact: HashMap<&'a str, Vec<usize>>,
+    exact: foldhash::HashMap<&'a str, Vec<usize>>,
     wildcard: Vec<(usize, &'a str)>,
 }
 
@@ -232,7 +231,7 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
     for l in &egress {
         for vs in &l.virtual_services {
             for (host, port) in destinations(vs) {
-                let Some(s) = best_service(ctx, &default_export, &host, ns) else {
+                let Some(s) = best_service(ctx, &default_export, host, ns) else {
                     continue;
                 };
                 let ports: Cow<[Port]> = match port {
@@ -334,7 +333,7 @@ pub fn host_subset(a: &str, b: &str) -> bool {
 #[derive(Default)]
 struct ByHost<'a> {
     items: Vec<Option<ScopedService<'a>>>,
-    index: HashMap<&'a str, Vec<usize>>,
+    index: foldhash::HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> ByHost<'a> {
@@ -406,7 +405,7 @@ impl<'a> ByHost<'a> {
 }
 
 /// Every destination host of a VirtualService with the port it names.
-pub fn destinations(vs: &VirtualServiceEntry) -> Vec<(String, Option<u16>)> {
+pub fn destinations(vs: &VirtualServiceEntry) -> Vec<(&str, Option<u16>)> {
     let port = |d: &Destination| {
         d.port
             .as_ref()
@@ -416,24 +415,24 @@ pub fn destinations(vs: &VirtualServiceEntry) -> Vec<(String, Option<u16>)> {
     let mut out = Vec::new();
     for h in &vs.spec.http {
         for r in &h.route {
-            out.push((r.destination.host.clone(), port(&r.destination)));
+            out.push((r.destination.host.as_str(), port(&r.destination)));
         }
         for m in h
             .mirror
             .iter()
             .chain(h.mirrors.iter().map(|m| &m.destination))
         {
-            out.push((m.host.clone(), port(m)));
+            out.push((m.host.as_str(), port(m)));
         }
     }
     for t in &vs.spec.tcp {
         for r in &t.route {
-            out.push((r.destination.host.clone(), port(&r.destination)));
+            out.push((r.destination.host.as_str(), port(&r.destination)));
         }
     }
     for t in &vs.spec.tls {
         for r in &t.route {
-            out.push((r.destination.host.clone(), port(&r.destination)));
+            out.push((r.destination.host.as_str(), port(&r.destination)));
         }
     }
     out
