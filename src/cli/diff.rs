@@ -153,7 +153,7 @@ pub fn run(
         DiffFormat::Markdown => Format::Markdown,
         DiffFormat::Json => Format::Json,
     };
-    out.write_all(output::render(&report, format, color(global)).as_bytes())?;
+    output::write(&report, format, color(global), out)?;
     let status = if report.has_changes() {
         ExitStatus::Findings
     } else {

@@ -25,10 +25,33 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Text => text(report, color),
         Format::Markdown => markdown(report),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&JsonReport(report)).unwrap_or_default();
-            s.push('\n');
-            s
+            let mut out = Vec::new();
+            // Writing into memory fails only with serialization, which
+            // leaves the document short, as the writer would.
+            let _ = write(report, format, color, &mut out);
+            String::from_utf8(out).unwrap_or_default()
         }
+    }
+}
+
+/// Write `report` to `out` as [`render`] gives it. A JSON report is
+/// written as it is serialized, never held whole: a mesh-wide change makes
+/// hundreds of megabytes of it.
+pub fn write(
+    report: &Report,
+    format: Format,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    match format {
+        Format::Json => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+            serde_json::to_writer_pretty(&mut out, &JsonReport(report))?;
+            out.write_all(b"\n")?;
+            out.flush()
+        }
+        _ => out.write_all(render(report, format, color).as_bytes()),
     }
 }
 
