@@ -390,15 +390,16 @@ impl<'s> Relevance<'s> {
     /// The key of the whole configuration.
     fn key(&self, session: &Session, proxy: &Proxy) -> Key {
         let ctx = session.context();
-        let sidecar = session
+        // Its Sidecar, when that has ingress listeners.
+        let ingress = session
             .config
             .sidecars
-            .for_proxy(&proxy.namespace, &proxy.labels);
-        let sidecar_ingress = sidecar.is_some_and(|s| !s.spec.ingress.is_empty());
+            .for_proxy(&proxy.namespace, &proxy.labels)
+            .filter(|s| !s.spec.ingress.is_empty());
         let ip = proxy.ip();
         let ip_matters = proxy.kind == ProxyType::Router
             || proxy.interception == Interception::None
-            || sidecar_ingress
+            || ingress.is_some()
             || self.passthrough_ips.contains(&ip.to_string());
         let node_label = "kubernetes.io/hostname";
         Key {
@@ -429,12 +430,10 @@ impl<'s> Relevance<'s> {
                 .collect(),
             workload_name: proxy.workload_name.clone(),
             gateway: proxy.labels.get(GATEWAY_NAME_LABEL).cloned(),
-            sidecar: sidecar
-                .filter(|_| sidecar_ingress)
-                .map_or_else(String::new, |s| {
-                    let ingress = serde_json::to_string(&s.spec.ingress).unwrap_or_default();
-                    format!("{}/{} {ingress}", s.meta.namespace, s.meta.name)
-                }),
+            sidecar: ingress.map_or_else(String::new, |s| {
+                let listeners = serde_json::to_string(&s.spec.ingress).unwrap_or_default();
+                format!("{}/{} {listeners}", s.meta.namespace, s.meta.name)
+            }),
             reads: 0,
         }
     }

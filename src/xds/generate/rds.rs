@@ -2,7 +2,7 @@
 //! for the shared HTTP listener of a port, `"HOST:PORT"` for a sniffed
 //! per-VIP listener; virtual hosts per service and per VirtualService host.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
@@ -315,7 +315,7 @@ fn virtual_hosts<'s>(
     // vhost sharing one with another could change with it. With a focus,
     // only the vhosts built and those that may hold their domains or a
     // sniffed host's are looked at (`looked_at`), so only those are listed.
-    let mut looked_at: Option<HashSet<&str>> = None;
+    let mut looked_at: Option<foldhash::HashSet<&str>> = None;
     let mut own: Vec<Entry> = match focus {
         None => services.values().filter_map(|&s| own_entry(s)).collect(),
         Some(f) => {
@@ -334,7 +334,7 @@ fn virtual_hosts<'s>(
                 .filter(|e| e.focused)
                 .collect();
             let built = entries.iter().chain(&own).filter(|e| e.focused);
-            let mut near: HashSet<&str> = HashSet::new();
+            let mut near: foldhash::HashSet<&str> = Default::default();
             for h in built.map(|e| e.host).chain(sniffed.iter().copied()) {
                 near.extend(f.sharing(h).iter().map(String::as_str));
                 near.insert(h);
