@@ -40,7 +40,15 @@ pub fn run(
     }
     let committed = snapshot::read(&a.out).map_err(|e| anyhow!(e))?;
     // No manifests of the snapshot's side: changes are not attributed.
-    let diff = compare_sides(&committed, &current, &ResourceType::ALL, None, None, None);
+    let diff = compare_sides(
+        &committed,
+        &current,
+        &ResourceType::ALL,
+        None,
+        None,
+        None,
+        false,
+    );
     out.write_all(output::render(&diff, Format::Text, super::diff::color(global)).as_bytes())?;
     let status = if diff.has_changes() {
         ExitStatus::Findings

@@ -171,6 +171,7 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
         Some(&attribution),
         skip,
         focus.as_ref(),
+        !opts.regenerate_all,
     );
     report.objects = attribution.objects;
     report
@@ -220,7 +221,8 @@ struct Outcome {
 /// inputs that no changed object reaches is taken as unchanged without
 /// generating it, and one reached through some of its hosts only (its
 /// inputs equal for the other hosts) is generated for the hosts of `focus`
-/// when both sides can be.
+/// when both sides can be. With `skip_types`, a pair of parts that can hold
+/// none of `types` is not generated.
 pub fn compare_sides(
     a: &dyn Side,
     b: &dyn Side,
@@ -228,6 +230,7 @@ pub fn compare_sides(
     attribution: Option<&Attribution>,
     skip: Option<&Attribution>,
     focus: Option<&Focus>,
+    skip_types: bool,
 ) -> Report {
     let mut report = Report::default();
     for (id, p) in a.proxies() {
@@ -300,6 +303,18 @@ pub fn compare_sides(
         Some(attribution) => unreached(a, b, &pairs, &reach, &jobs, attribution, focus),
         None => Unreached::default(),
     };
+    // Pairs that can hold none of the types compared; kept apart from
+    // `skipped`, whose parts' secret names are known to be the same.
+    let holds = |side: &dyn Side, parts: &[usize]| {
+        parts
+            .iter()
+            .any(|&p| side.part_kind(p).types().iter().any(|t| types.contains(t)))
+    };
+    let unwanted: HashSet<&Job> = jobs
+        .iter()
+        .copied()
+        .filter(|j| skip_types && !holds(a, &j.old) && !holds(b, &j.new))
+        .collect();
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let mut found: Vec<Found> = Vec::new();
     let mut known: HashMap<ChangeKey, usize> = HashMap::new();
@@ -347,6 +362,10 @@ pub fn compare_sides(
         // whose skip needs their secret names.
         let mut next = |pending: bool| loop {
             let &job = queue.peek()?;
+            if unwanted.contains(job) {
+                queue.next();
+                continue;
+            }
             let own = own_if_same_sds.contains(job);
             if pending && own {
                 return None;
@@ -364,7 +383,7 @@ pub fn compare_sides(
             if ahead.is_empty() {
                 refill(&mut ahead, small, &mut next);
             }
-            if skipped.borrow().contains(job) {
+            if unwanted.contains(job) || skipped.borrow().contains(job) {
                 outcomes.push(Outcome::default());
                 continue;
             }

@@ -42,7 +42,7 @@ use crate::xds::generate::inbound::service_targets;
 use crate::xds::generate::telemetry::WorkloadNames;
 use crate::xds::generate::{self, Interception, Proxy};
 
-use super::resources::Resources;
+use super::resources::{ResourceType, Resources};
 
 /// What part of a proxy's configuration a part holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,6 +61,20 @@ impl PartKind {
     /// What the proxy sees, as opposed to what it is.
     pub fn is_outbound(self) -> bool {
         matches!(self, PartKind::Outbound | PartKind::Clusters)
+    }
+
+    /// The resource types a part of this kind can hold changes of.
+    pub fn types(self) -> &'static [ResourceType] {
+        use ResourceType::{Cluster, Endpoint, Listener, Route, Secret};
+        match self {
+            PartKind::Whole => &ResourceType::ALL,
+            PartKind::Outbound => &[Listener, Route],
+            PartKind::Clusters => &[Cluster, Endpoint],
+            PartKind::Inbound => &[Listener, Route, Cluster, Endpoint],
+            // Besides its secrets, the bootstrap's static listeners and
+            // clusters, the same for every proxy.
+            PartKind::Own => &[Secret],
+        }
     }
 }
 

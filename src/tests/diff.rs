@@ -824,6 +824,44 @@ fn workload_tracing_values_group_and_their_changes_show() {
     assert!(!diff.contains("{canonical_revision}"), "{diff}");
 }
 
+/// `--type` generates only the parts that can hold the types compared, and
+/// reports what generating every part and filtering it reports.
+#[test]
+fn a_type_filter_generates_only_parts_holding_it() {
+    let mut fewer = Vec::new();
+    for overlay in ["catalog-policy", "sidecar-ingress", "catalog-scale"] {
+        let old = open(&[SHOP]);
+        let new = open(&[SHOP.to_string(), format!("testdata/diff/{overlay}")]);
+        let all = meshsim::diff::diff(&old, &new, &Default::default());
+        for t in ResourceType::ALL {
+            let opts = |regenerate_all| meshsim::diff::Options {
+                types: vec![t],
+                regenerate_all,
+                ..Default::default()
+            };
+            let full = meshsim::diff::diff(&old, &new, &opts(true));
+            let fast = meshsim::diff::diff(&old, &new, &opts(false));
+            let render = |r| output::render(r, output::Format::Json, false);
+            assert_eq!(
+                render(&fast),
+                render(&full),
+                "{overlay} --type {}",
+                t.name()
+            );
+            if fast.generated < all.generated {
+                fewer.push((overlay, t.name()));
+            }
+        }
+    }
+    // No clusters part holds a route, no outbound or own part an endpoint.
+    for t in ["route", "endpoint"] {
+        assert!(
+            fewer.iter().any(|(_, n)| *n == t),
+            "--type {t} generated as much as every type: {fewer:?}"
+        );
+    }
+}
+
 /// Parts no changed object reaches are not generated; the report is the
 /// same as generating every part, on every bookinfo overlay and the shop.
 #[test]

@@ -29,20 +29,25 @@ pub struct Sidecars {
     /// in config order (istiod's precedence).
     pub all: Vec<SidecarEntry>,
     pub root_namespace: String,
+    /// Indices into `all` by namespace, in `all`'s order: every proxy of a
+    /// diff's sides is looked up, for each changed Sidecar.
+    by_namespace: foldhash::HashMap<String, Vec<usize>>,
 }
 
 impl Sidecars {
     /// The Sidecar for a proxy: its namespace's (selector ones first, oldest
     /// first), else the root namespace's selector-less one.
     pub fn for_proxy(&self, ns: &str, labels: &Labels) -> Option<&SidecarEntry> {
-        self.all
-            .iter()
-            .find(|s| s.meta.namespace == ns && s.selects(labels))
-            .or_else(|| {
-                self.all.iter().find(|s| {
-                    s.meta.namespace == self.root_namespace && s.spec.workload_selector.is_none()
-                })
-            })
+        let of = |ns: &str| {
+            self.by_namespace
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .map(|&i| &self.all[i])
+        };
+        of(ns)
+            .find(|s| s.selects(labels))
+            .or_else(|| of(&self.root_namespace).find(|s| s.spec.workload_selector.is_none()))
     }
 }
 
@@ -58,9 +63,17 @@ pub fn build(store: &Store, mesh: &Mesh, _diags: &mut Diagnostics) -> Sidecars {
         (a.spec.workload_selector.is_none(), a.meta.order_key())
             .cmp(&(b.spec.workload_selector.is_none(), b.meta.order_key()))
     });
+    let mut by_namespace: foldhash::HashMap<String, Vec<usize>> = Default::default();
+    for (i, s) in all.iter().enumerate() {
+        by_namespace
+            .entry(s.meta.namespace.clone())
+            .or_default()
+            .push(i);
+    }
     Sidecars {
         all,
         root_namespace: mesh.mesh_config.root_namespace().to_string(),
+        by_namespace,
     }
 }
 
