@@ -10,11 +10,13 @@
 
 pub mod attribute;
 pub mod compare;
+mod lines;
 pub mod output;
 pub mod resources;
 pub mod share;
 pub mod snapshot;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use crate::registry::ProxyType;
@@ -22,6 +24,7 @@ use crate::session::Session;
 
 use attribute::{Attribution, ObjectChange, ProxyReach};
 use compare::{ChangeKey, Differs, Op, differing};
+use lines::{Lines, Plan};
 use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
@@ -130,10 +133,13 @@ pub struct Report {
     /// Pairs of parts generated and compared (the others no changed
     /// object reaches).
     pub generated: usize,
-    /// Of those, pairs generated for the changed hosts only (listeners and
-    /// routes, clusters and endpoints, that changed objects reach through
-    /// some hosts).
+    /// Of those, pairs generated for some hosts only: listeners and
+    /// routes that changed objects reach through some hosts, clusters and
+    /// endpoints of the services no comparison before held ([`lines`]).
     pub focused: usize,
+    /// Pairs of clusters parts not generated: comparisons before held all
+    /// their services (with the same lines on each side).
+    pub reused: usize,
 }
 
 impl Report {
@@ -204,6 +210,56 @@ struct Found {
     own: bool,
 }
 
+/// The changes comparisons found, each described once: a change many
+/// comparisons find (one endpoint every view sees) has one fingerprint.
+#[derive(Default)]
+struct Findings {
+    found: Vec<Found>,
+    // Keys and diffs are long: a fast hash.
+    known: foldhash::HashMap<ChangeKey, usize>,
+    /// Each diff's index in the report's list.
+    diffs: foldhash::HashMap<String, usize>,
+}
+
+impl Findings {
+    /// The indices of `differs` in the changes found; those not met before
+    /// described on every core.
+    fn of(&mut self, differs: Vec<&Differs>, attribution: Option<&Attribution>) -> Vec<usize> {
+        let keys = crate::parallel::map_owned(differs.clone(), Differs::key);
+        let mut fresh: Vec<&Differs> = Vec::new();
+        let mut fresh_keys = foldhash::HashSet::default();
+        for (d, k) in differs.iter().zip(&keys) {
+            if !self.known.contains_key(k) && fresh_keys.insert(k) {
+                fresh.push(d);
+            }
+        }
+        let described = crate::parallel::map_owned(fresh, |d| {
+            let c = d.describe();
+            let hosts = attribution.map(|a| a.of_change(&c)).unwrap_or_default();
+            (c, hosts)
+        });
+        let mut described = described.into_iter();
+        keys.into_iter()
+            .map(|k| {
+                *self.known.entry(k).or_insert_with(|| {
+                    let (c, hosts) = described.next().expect("each fresh change described");
+                    let next = self.diffs.len();
+                    self.found.push(Found {
+                        hosts,
+                        own: attribute::is_own(&c),
+                        diff: *self.diffs.entry(c.diff).or_insert(next),
+                        rtype: c.rtype,
+                        name: c.name,
+                        part: c.part,
+                        op: c.op,
+                    });
+                    self.found.len() - 1
+                })
+            })
+            .collect()
+    }
+}
+
 /// What comparing one pair of parts (or of whole proxies) gave.
 #[derive(Default)]
 struct Outcome {
@@ -221,16 +277,17 @@ struct Outcome {
 /// inputs that no changed object reaches is taken as unchanged without
 /// generating it, and one reached through some of its hosts only (its
 /// inputs equal for the other hosts) is generated for the hosts of `focus`
-/// when both sides can be. With `skip_types`, a pair of parts that can hold
-/// none of `types` is not generated.
-pub fn compare_sides(
-    a: &dyn Side,
-    b: &dyn Side,
+/// when both sides can be. With `frugal`, a pair of parts that can hold
+/// none of `types` is not generated, and clusters parts are compared
+/// service by service ([`lines`]).
+pub fn compare_sides<'s>(
+    a: &'s dyn Side,
+    b: &'s dyn Side,
     types: &[ResourceType],
     attribution: Option<&Attribution>,
     skip: Option<&Attribution>,
     focus: Option<&Focus>,
-    skip_types: bool,
+    frugal: bool,
 ) -> Report {
     let mut report = Report::default();
     for (id, p) in a.proxies() {
@@ -313,15 +370,26 @@ pub fn compare_sides(
     let unwanted: HashSet<&Job> = jobs
         .iter()
         .copied()
-        .filter(|j| skip_types && !holds(a, &j.old) && !holds(b, &j.new))
+        .filter(|j| frugal && !holds(a, &j.old) && !holds(b, &j.new))
         .collect();
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
-    let mut found: Vec<Found> = Vec::new();
-    let mut known: HashMap<ChangeKey, usize> = HashMap::new();
-    let mut diffs: HashMap<String, usize> = HashMap::new();
+    let mut findings = Findings::default();
+    // Clusters parts compared service by service, and whether the sides of
+    // such a comparison reference the same secret names.
+    let by_service = RefCell::new(Lines::default());
+    let same_secrets: RefCell<HashMap<&Job, bool>> = RefCell::default();
     // A pair that changed objects reach through some of its hosts only is
-    // generated for those when both sides can be (then `true`).
-    let generate = |job: &Job| {
+    // generated for those when both sides can be (then `true`); a clusters
+    // pair compared by service, for the services `hosts` on each side.
+    let generate = |job: &Job, hosts: Option<[HashSet<&str>; 2]>| {
+        if let Some([p, q]) = hosts {
+            let (x, y) = crate::parallel::join(
+                || a.services(job.old[0], &|h| p.contains(h)),
+                || b.services(job.new[0], &|h| q.contains(h)),
+            );
+            let by_service = "a part split by service generates by service";
+            return (Ok(x.expect(by_service)), Ok(y.expect(by_service)), true);
+        }
         if let Some(focus) = focus.filter(|_| focused.contains(job))
             && let (Some(x), Some(y)) = crate::parallel::join(
                 || a.focused(job.old[0], focus),
@@ -343,10 +411,12 @@ pub fn compare_sides(
         serving[job].iter().all(|&i| {
             pairs[i].1.iter().filter(|j| *j != job).all(|j| {
                 skipped.contains(j)
-                    || match (j.old.as_slice(), j.new.as_slice()) {
-                        ([x], [y]) => a.part_sds(*x).is_some_and(|n| Some(n) == b.part_sds(*y)),
-                        _ => false,
-                    }
+                    || same_secrets.borrow().get(j).copied().unwrap_or_else(|| {
+                        match (j.old.as_slice(), j.new.as_slice()) {
+                            ([x], [y]) => a.part_sds(*x).is_some_and(|n| Some(n) == b.part_sds(*y)),
+                            _ => false,
+                        }
+                    })
             })
         })
     };
@@ -354,12 +424,14 @@ pub fn compare_sides(
         // The next comparisons' parts are generated while this one's
         // changes are described: one pair of large parts (views), or a few
         // of one workload's, each too quick to keep the cores busy alone.
-        let skipped = std::cell::RefCell::new(skipped);
+        let skipped = RefCell::new(skipped);
         let mut queue = jobs.iter().copied().peekable();
         let small = |j: &&Job| matches!(a.part_kind(j.old[0]), PartKind::Inbound | PartKind::Own);
         // The next comparison to generate, deciding the skips on the way;
         // none while comparisons are `pending` and the next is an own part
-        // whose skip needs their secret names.
+        // whose skip needs their secret names. A clusters comparison holds
+        // its services' pairs of lines no comparison before held, and
+        // generates those alone (or nothing).
         let mut next = |pending: bool| loop {
             let &job = queue.peek()?;
             if unwanted.contains(job) {
@@ -376,7 +448,17 @@ pub fn compare_sides(
                 skipped.insert(job);
                 continue;
             }
-            return Some((job, s.spawn(move || generate(job))));
+            let plan = match (job.old.as_slice(), job.new.as_slice()) {
+                ([x], [y]) if frugal => by_service.borrow_mut().plan((a, *x), (b, *y), focus),
+                _ => None,
+            };
+            let hosts = plan.as_ref().map(Plan::hosts);
+            let generation = match hosts {
+                Some(None) => None,
+                Some(hosts) => Some(s.spawn(move || generate(job, hosts))),
+                None => Some(s.spawn(move || generate(job, None))),
+            };
+            return Some((job, (generation, plan)));
         };
         let mut ahead = VecDeque::new();
         for job in &jobs {
@@ -387,68 +469,75 @@ pub fn compare_sides(
                 outcomes.push(Outcome::default());
                 continue;
             }
-            let (x, y, in_focus) = ahead
+            let (generation, plan) = ahead
                 .pop_front()
                 .expect("a generation per comparison not skipped")
-                .1
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            report.generated += 1;
-            report.focused += usize::from(in_focus);
-            refill(&mut ahead, small, &mut next);
-            let outcome = match (&x, &y) {
-                (Ok(x), Ok(y)) => {
-                    let differs = differing(x, y, types);
-                    let keys = crate::parallel::map_owned(differs.iter().collect(), Differs::key);
-                    // Changes not met before, each described once, on every core.
-                    let mut fresh: Vec<&Differs> = Vec::new();
-                    let mut fresh_keys = HashSet::new();
-                    for (d, k) in differs.iter().zip(&keys) {
-                        if !known.contains_key(k) && fresh_keys.insert(k) {
-                            fresh.push(d);
-                        }
-                    }
-                    let described = crate::parallel::map_owned(fresh, |d| {
-                        let c = d.describe();
-                        let hosts = attribution.map(|a| a.of_change(&c)).unwrap_or_default();
-                        (c, hosts)
-                    });
-                    let mut described = described.into_iter();
-                    let changes = keys
-                        .into_iter()
-                        .map(|k| {
-                            *known.entry(k).or_insert_with(|| {
-                                let (c, hosts) =
-                                    described.next().expect("each fresh change described");
-                                let next = diffs.len();
-                                found.push(Found {
-                                    hosts,
-                                    own: attribute::is_own(&c),
-                                    diff: *diffs.entry(c.diff).or_insert(next),
-                                    rtype: c.rtype,
-                                    name: c.name,
-                                    part: c.part,
-                                    op: c.op,
-                                });
-                                found.len() - 1
+                .1;
+            let generated =
+                generation.map(|g| g.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            report.reused += usize::from(generated.is_none());
+            // A comparison by service knows its secret names once compared.
+            let recording = plan.is_some();
+            refill(&mut ahead, small, |pending| next(pending || recording));
+            if let Some((_, _, in_focus)) = &generated {
+                report.generated += 1;
+                report.focused +=
+                    usize::from(*in_focus && plan.as_ref().is_none_or(Plan::is_partial));
+            }
+            let outcome = match (generated, plan) {
+                (generated, Some(plan)) => {
+                    let mut by_service = by_service.borrow_mut();
+                    if let Some((Ok(x), Ok(y), _)) = generated {
+                        let split = Lines::split(&plan, x, y);
+                        // In type and name order, as one part's are.
+                        let mut differs: Vec<(usize, Differs)> = split
+                            .iter()
+                            .flat_map(|(i, x, y)| {
+                                differing(x, y, types).into_iter().map(move |d| (*i, d))
                             })
-                        })
-                        .collect();
+                            .collect();
+                        differs.sort_by(|(_, x), (_, y)| (x.rtype, x.name).cmp(&(y.rtype, y.name)));
+                        let found =
+                            findings.of(differs.iter().map(|(_, d)| d).collect(), attribution);
+                        let mut changes: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+                        for ((i, _), f) in differs.iter().zip(found) {
+                            changes.entry(*i).or_default().push(f);
+                        }
+                        for (i, x, y) in &split {
+                            let found = changes.remove(i).unwrap_or_default();
+                            by_service.record(&plan, *i, found, [x, y]);
+                        }
+                        drop(differs);
+                        std::thread::spawn(move || drop(split));
+                    }
+                    let (changes, same) = by_service.outcome(&plan, (a, job.old[0]));
+                    same_secrets.borrow_mut().insert(job, same);
                     Outcome {
                         changes,
                         errors: None,
                     }
                 }
-                (x, y) => Outcome {
+                (Some((Ok(x), Ok(y), _)), None) => {
+                    let differs = differing(&x, &y, types);
+                    let changes = findings.of(differs.iter().collect(), attribution);
+                    drop(differs);
+                    // Large parts take a while to free: not on the way to the next.
+                    std::thread::spawn(move || drop((x, y)));
+                    Outcome {
+                        changes,
+                        errors: None,
+                    }
+                }
+                (Some((x, y, _)), None) => Outcome {
                     changes: Vec::new(),
-                    errors: Some((x.as_ref().err().cloned(), y.as_ref().err().cloned())),
+                    errors: Some((x.err(), y.err())),
                 },
+                (None, None) => unreachable!("only a clusters comparison generates nothing"),
             };
-            // Large parts take a while to free: not on the way to the next.
-            std::thread::spawn(move || drop((x, y)));
             outcomes.push(outcome);
         }
     });
+    let Findings { found, diffs, .. } = findings;
     let job_index: HashMap<&Job, usize> = jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
     // Proxies classed first by the comparisons that found their changes and
     // by what reaches them (so by their causes): cheap to compare. Each
@@ -665,8 +754,7 @@ struct Unreached<'j> {
     /// Own jobs no changed object reaches, skipped when their proxies'
     /// other parts reference the same secret names on both sides.
     own_if_same_sds: HashSet<&'j Job>,
-    /// Outbound and clusters jobs changed objects reach through some
-    /// hosts only.
+    /// Outbound jobs changed objects reach through some hosts only.
     focused: HashSet<&'j Job>,
     /// The pairs (proxies) each job serves.
     serving: HashMap<&'j Job, Vec<usize>>,
@@ -726,14 +814,10 @@ fn unreached<'j>(
             {
                 out.skipped.insert(job);
             }
-            // Keys that differ in what the focus touches alone (a view
-            // seeing services added or removed).
-            PartKind::Outbound | PartKind::Clusters
-                if focus.is_some_and(|f| {
-                    let outside = a.key_outside(*x, f);
-                    outside.is_some() && outside == b.key_outside(*y, f)
-                }) =>
-            {
+            // Its key holds nothing of hosts: equal, the changed hosts
+            // alone give changes. (Clusters parts are compared by service,
+            // see `lines`.)
+            PartKind::Outbound if same_key && focus.is_some() => {
                 out.focused.insert(job);
             }
             PartKind::Own if same_key => {

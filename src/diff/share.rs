@@ -103,22 +103,25 @@ pub trait Side: Sync {
     /// The hosts whose objects the part reads (outbound and inbound parts).
     fn part_hosts(&self, part: usize) -> PartHosts<'_>;
     /// The secret names the part references, once it has been generated
-    /// (focused: those of what the focus touches; the rest are the same
-    /// on both sides).
+    /// whole (an outbound part's focus holds all of them: none).
     fn part_sds(&self, part: usize) -> Option<Vec<String>>;
     /// The resources of a part, or why there are none.
     fn resources(&self, part: usize) -> Result<Resources, String>;
-    /// What of the part's key the hosts `focus` touches leave: two parts
-    /// agreeing on it give the same resources for the other hosts, so can
-    /// be compared [`Side::focused`]. None when the part cannot be
-    /// focused.
-    fn key_outside<'k>(&'k self, _part: usize, _focus: &'k Focus) -> Option<Vec<&'k str>> {
+    /// What of an outbound part the hosts `focus` touches give (see
+    /// [`generate::outbound_part`]); None when that cannot be generated
+    /// apart.
+    fn focused(&self, _part: usize, _focus: &Focus) -> Option<Resources> {
         None
     }
-    /// What of an outbound or clusters part the hosts `focus` touches give
-    /// (see [`generate::outbound_part`], [`generate::clusters_part`]); None
-    /// when that cannot be generated apart.
-    fn focused(&self, _part: usize, _focus: &Focus) -> Option<Resources> {
+    /// A clusters part's key split by service
+    /// ([`generate::clusters_key_services`]): what it reads in general, and
+    /// each service's line by host. None for other parts.
+    fn service_lines(&self, _part: usize) -> Option<(&str, Vec<(&str, &str)>)> {
+        None
+    }
+    /// The clusters and endpoints of the services of a clusters part that
+    /// `keep` keeps (by host), with those of no service.
+    fn services(&self, _part: usize, _keep: &dyn Fn(&str) -> bool) -> Option<Resources> {
         None
     }
 }
@@ -154,9 +157,8 @@ pub struct Classes<'s> {
     parts: Vec<Part>,
     /// The distinct lists of hosts views read.
     hosts: Vec<Vec<String>>,
-    /// Secret names each generated part references, for the own parts,
-    /// and whether they are all of them (the part was not focused).
-    sds: Mutex<HashMap<usize, (Vec<String>, bool)>>,
+    /// Secret names each generated part references, for the own parts.
+    sds: Mutex<HashMap<usize, Vec<String>>>,
 }
 
 impl Classes<'_> {
@@ -203,26 +205,14 @@ impl Classes<'_> {
     /// The secret names the part `part` references, generating it when it
     /// has not been.
     fn sds_of(&self, part: usize) -> Vec<String> {
-        if let Some((names, true)) = self.lock().get(&part) {
+        if let Some(names) = self.lock().get(&part) {
             return names.clone();
         }
         let _ = self.resources(part);
-        self.lock()
-            .get(&part)
-            .map(|(names, _)| names.clone())
-            .unwrap_or_default()
+        self.lock().get(&part).cloned().unwrap_or_default()
     }
 
-    /// Keep the secret names of `part`: all of them (`whole`) or a
-    /// focus's, which never replace all.
-    fn keep_sds(&self, part: usize, names: Vec<String>, whole: bool) {
-        let mut sds = self.lock();
-        if whole || !sds.get(&part).is_some_and(|(_, w)| *w) {
-            sds.insert(part, (names, whole));
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, (Vec<String>, bool)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Vec<String>>> {
         self.sds
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -282,7 +272,7 @@ impl Side for Classes<'_> {
     }
 
     fn part_sds(&self, part: usize) -> Option<Vec<String>> {
-        self.lock().get(&part).map(|(names, _)| names.clone())
+        self.lock().get(&part).cloned()
     }
 
     fn resources(&self, part: usize) -> Result<Resources, String> {
@@ -306,40 +296,38 @@ impl Side for Classes<'_> {
             }
         };
         if kind != PartKind::Own {
-            self.keep_sds(part, sds, true);
+            self.lock().insert(part, sds);
         }
         Ok(Resources::from_config(config))
     }
 
-    fn key_outside<'k>(&'k self, part: usize, focus: &'k Focus) -> Option<Vec<&'k str>> {
-        let Part { kind, ref key, .. } = self.parts[part];
-        match kind {
-            // Its key holds nothing of hosts.
-            PartKind::Outbound => Some(vec![key]),
-            PartKind::Clusters => {
-                Some(generate::clusters_key_outside(key, |h| focus.touches_any(h)).collect())
-            }
-            _ => None,
-        }
-    }
-
     fn focused(&self, part: usize, focus: &Focus) -> Option<Resources> {
         let Part { kind, workload, .. } = self.parts[part];
+        if kind != PartKind::Outbound {
+            return None;
+        }
         let ctx = self.session.context();
-        let (config, sds, whole) = match kind {
-            PartKind::Outbound => {
-                // A sidecar's outbound listeners and routes hold no TLS
-                // context: the secret names (none) are the whole part's.
-                let (config, sds) = generate::outbound_part(&ctx, workload, Some(focus))?;
-                (config, sds, true)
-            }
-            PartKind::Clusters => {
-                let (config, sds) = generate::clusters_part(&ctx, workload, Some(focus));
-                (config, sds, false)
-            }
-            _ => return None,
-        };
-        self.keep_sds(part, sds, whole);
+        // A sidecar's outbound listeners and routes hold no TLS context:
+        // the secret names (none) are the whole part's.
+        let (config, sds) = generate::outbound_part(&ctx, workload, Some(focus))?;
+        self.lock().insert(part, sds);
+        Some(Resources::from_config(config))
+    }
+
+    fn service_lines(&self, part: usize) -> Option<(&str, Vec<(&str, &str)>)> {
+        let Part { kind, ref key, .. } = self.parts[part];
+        (kind == PartKind::Clusters).then(|| {
+            let (general, lines) = generate::clusters_key_services(key);
+            (general, lines.collect())
+        })
+    }
+
+    fn services(&self, part: usize, keep: &dyn Fn(&str) -> bool) -> Option<Resources> {
+        let Part { kind, workload, .. } = self.parts[part];
+        if kind != PartKind::Clusters {
+            return None;
+        }
+        let (config, _) = generate::clusters_part(&self.session.context(), workload, Some(keep));
         Some(Resources::from_config(config))
     }
 }

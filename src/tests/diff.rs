@@ -725,6 +725,66 @@ fn routes_reached_through_some_hosts_are_generated_for_those() {
     assert_eq!(cause.describe(), "Service shop/till");
 }
 
+/// Clusters parts are compared service by service: a service whose lines
+/// (what its clusters read) two comparisons share is generated and
+/// compared once; one whose lines differ, in each. The reports equal
+/// generating every part whole.
+#[test]
+fn clusters_are_compared_once_per_pair_of_service_lines() {
+    let base = ["testdata/diff/teams"];
+    let diff = |overlay: &str, opts: &meshsim::diff::Options| {
+        let (old, new) = (open(&base), open(&[base[0], overlay]));
+        meshsim::diff::diff(&old, &new, opts)
+    };
+    let all = meshsim::diff::Options {
+        regenerate_all: true,
+        ..Default::default()
+    };
+    let render = |r: &meshsim::diff::Report| output::render(r, output::Format::Json, false);
+    // Two clusters parts: team-a's and team-b's, and team-c's.
+    let rule = diff("testdata/diff/teams-rule", &Default::default());
+    assert_eq!(
+        render(&rule),
+        render(&diff("testdata/diff/teams-rule", &all))
+    );
+    let changed_in = |r: &meshsim::diff::Report, host: &str| {
+        r.groups
+            .iter()
+            .filter(|g| {
+                g.changes
+                    .iter()
+                    .any(|c| c.rtype == ResourceType::Cluster && c.name.ends_with(host))
+            })
+            .flat_map(|g| g.proxies.iter().map(|p| p.namespace.clone()))
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(
+        changed_in(&rule, "api.team-b.svc.cluster.local"),
+        BTreeSet::from(["team-a".into(), "team-b".into(), "team-c".into()])
+    );
+    // team-b's api is read alike by both: the second takes the first's.
+    assert_eq!(rule.reused, 1, "{rule:?}");
+    let scale = diff("testdata/diff/teams-scale", &Default::default());
+    assert_eq!(
+        render(&scale),
+        render(&diff("testdata/diff/teams-scale", &all))
+    );
+    // team-a's api is read under two rules: each part generates it alone.
+    assert_eq!(scale.reused, 0);
+    let scaled: BTreeSet<&str> = scale
+        .groups
+        .iter()
+        .flat_map(|g| &g.changes)
+        .filter(|c| c.rtype == ResourceType::Endpoint)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        scaled,
+        BTreeSet::from(["outbound|80||api.team-a.svc.cluster.local"])
+    );
+    assert!(scale.focused >= 2, "{scale:?}");
+}
+
 /// Sharing one generation between proxies of equal inputs gives each of
 /// them exactly what generating it alone gives.
 #[test]

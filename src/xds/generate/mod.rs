@@ -32,7 +32,7 @@ pub mod tls;
 
 use serde_json::Value;
 
-use crate::registry::catalog::Catalog;
+use crate::registry::catalog::{Catalog, Port};
 use crate::registry::config::IstioConfig;
 use crate::registry::config::virtual_services::resolve_short_name;
 use crate::registry::{Mesh, ProxyType};
@@ -269,21 +269,19 @@ pub fn outbound_part(
 
 /// The outbound clusters and endpoints of a sidecar that [`splits`]: the
 /// same for every sidecar with the same [`ViewReads::clusters_key`], across
-/// namespaces. With a focus, only those of the services whose configuration
-/// or endpoints it touches (a service's clusters read nothing of the
-/// others': two views whose keys agree on the other services give them
-/// alike, see [`clusters_key_outside`]).
+/// namespaces. With `hosts`, only those of the services it keeps (with the
+/// blackhole and passthrough clusters): a service's clusters read nothing
+/// of the others', so they are a function of its line of the key alone
+/// (see [`clusters_key_services`]).
 pub fn clusters_part(
     ctx: &Context,
     workload: usize,
-    focus: Option<&focus::Focus>,
+    hosts: Option<&dyn Fn(&str) -> bool>,
 ) -> (ProxyConfig, Vec<String>) {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
     let mut scope = scope::build(ctx, &proxy);
-    if let Some(focus) = focus {
-        scope
-            .cds_services
-            .retain(|s| focus.touches_any(&s.service.hostname));
+    if let Some(keep) = hosts {
+        scope.cds_services.retain(|s| keep(&s.service.hostname));
     }
     let (clusters, endpoints) = outbound_clusters(ctx, &proxy, &scope);
     let half = Half {
@@ -322,8 +320,15 @@ pub fn view_reads(ctx: &Context, workload: usize) -> ViewReads {
         let svc = s.service;
         let rule = clusters::destination_rule(ctx, &proxy, svc);
         let _ = write!(key, "\n{}/{}", svc.namespace, svc.hostname);
-        for p in s.ports.iter() {
-            let _ = write!(key, " {p:?}");
+        // Every field, written short: thousands of lines per view.
+        for Port {
+            name,
+            port,
+            protocol,
+            target_port,
+        } in s.ports.iter()
+        {
+            let _ = write!(key, " {name:?}:{port}:{protocol:?}:{target_port:?}");
         }
         if let Some(r) = rule {
             for m in &r.metas {
@@ -351,22 +356,18 @@ pub fn view_reads(ctx: &Context, workload: usize) -> ViewReads {
     }
 }
 
-/// The lines of a [`ViewReads::clusters_key`] that hold what it reads in
-/// general, and of the services whose host `touched` rejects.
-pub fn clusters_key_outside<'k>(
-    key: &'k str,
-    touched: impl Fn(&str) -> bool + 'k,
-) -> impl Iterator<Item = &'k str> + 'k {
+/// A [`ViewReads::clusters_key`] (after any prefix on its first line) split
+/// in what it reads in general (its first line) and each service's line, by
+/// host: a service's clusters are a function of the two.
+pub fn clusters_key_services(key: &str) -> (&str, impl Iterator<Item = (&str, &str)>) {
     let mut lines = key.split('\n');
-    let general = lines.next();
+    let general = lines.next().unwrap_or_default();
     // A service's line: `namespace/hostname ...`.
-    let host = |line: &'k str| {
+    fn host(line: &str) -> &str {
         let rest = line.split_once('/').map_or(line, |(_, r)| r);
         rest.split(' ').next().unwrap_or(rest)
-    };
-    general
-        .into_iter()
-        .chain(lines.filter(move |l| !touched(host(l))))
+    }
+    (general, lines.map(|l| (host(l), l)))
 }
 
 /// The hosts of the services a sidecar's inbound part serves.

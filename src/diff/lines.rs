@@ -1,0 +1,234 @@
+//! Clusters parts compared service by service. A service's clusters and
+//! endpoints are a function of its line of its part's key and of the key's
+//! general line ([`generate::clusters_key_services`]), so a pair of lines
+//! (old side, new side) gives the same changes in every comparison that
+//! holds it: the first generates and compares it, the others take what it
+//! gave. A comparison holds the services the focus touches and those whose
+//! lines differ; the others are equal on both sides.
+//!
+//! [`generate::clusters_key_services`]: crate::xds::generate::clusters_key_services
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::resources::Resources;
+use super::share::Side;
+use crate::xds::generate::focus::Focus;
+use crate::xds::generate::secrets;
+
+/// A service's lines on each side with their parts' general lines: no
+/// line on a side without the service, nor on either for the resources of
+/// no service (the blackhole and passthrough clusters).
+type Pair<'k> = (&'k str, Option<&'k str>, &'k str, Option<&'k str>);
+
+/// One side's line of a pair: its general line and its service's line.
+type Line<'k> = (&'k str, Option<&'k str>);
+
+/// What one comparison of clusters parts holds.
+pub struct Plan<'k> {
+    /// Its pairs by host ("" for the resources of no service), in host
+    /// order, and whether it is the first to hold each.
+    pairs: Vec<(&'k str, Pair<'k>, bool)>,
+    /// The services it does not hold (equal on both sides), by host with
+    /// their line.
+    rest: Vec<(&'k str, &'k str)>,
+    /// How many services the parts have (the larger side).
+    services: usize,
+}
+
+impl<'k> Plan<'k> {
+    /// The hosts to generate on each side: those of the pairs it holds
+    /// first, with a line there. None when it holds no pair first.
+    pub fn hosts(&self) -> Option<[HashSet<&'k str>; 2]> {
+        let mut out = [HashSet::new(), HashSet::new()];
+        let mut any = false;
+        for &(host, (_, old, _, new), first) in &self.pairs {
+            any |= first;
+            if first {
+                for (side, line) in [old, new].into_iter().enumerate() {
+                    if line.is_some() {
+                        out[side].insert(host);
+                    }
+                }
+            }
+        }
+        any.then_some(out)
+    }
+
+    /// Whether it generates fewer services than its parts have.
+    pub fn is_partial(&self) -> bool {
+        self.hosts()
+            .is_some_and(|[a, b]| a.len().max(b.len()) < self.services)
+    }
+}
+
+/// The pairs of lines compared so far and what they gave.
+#[derive(Default)]
+pub struct Lines<'k> {
+    held: HashSet<Pair<'k>>,
+    /// The changes each pair gave (indices into the changes found).
+    changes: HashMap<Pair<'k>, Vec<usize>>,
+    /// The secret names each side's lines reference, by general line and
+    /// line.
+    sds: [HashMap<Line<'k>, Vec<String>>; 2],
+}
+
+impl<'k> Lines<'k> {
+    /// The plan of comparing the clusters part `x` of `a` with `y` of `b`,
+    /// the pairs no comparison held before taken as this one's. None
+    /// when they are not split by service, or a side sees a host twice.
+    pub fn plan(
+        &mut self,
+        (a, x): (&'k dyn Side, usize),
+        (b, y): (&'k dyn Side, usize),
+        focus: Option<&Focus>,
+    ) -> Option<Plan<'k>> {
+        let (ga, old) = a.service_lines(x)?;
+        let (gb, new) = b.service_lines(y)?;
+        let services = old.len().max(new.len());
+        let mut hosts: BTreeMap<&str, [Option<&str>; 2]> = BTreeMap::new();
+        for (side, lines) in [old, new].into_iter().enumerate() {
+            for (host, line) in lines {
+                hosts.entry(host).or_default()[side]
+                    .replace(line)
+                    .is_none()
+                    .then_some(())?;
+            }
+        }
+        let mut pairs = vec![("", (ga, None, gb, None))];
+        let mut rest = Vec::new();
+        for (host, [p, q]) in hosts {
+            if ga != gb || p != q || focus.is_none_or(|f| f.touches_any(host)) {
+                pairs.push((host, (ga, p, gb, q)));
+            } else if let Some(line) = p {
+                rest.push((host, line));
+            }
+        }
+        let pairs = pairs
+            .into_iter()
+            .map(|(host, pair)| (host, pair, self.held.insert(pair)))
+            .collect();
+        Some(Plan {
+            pairs,
+            rest,
+            services,
+        })
+    }
+
+    /// Split what was generated for `plan` by the pairs it holds first:
+    /// (index into its pairs, old side's resources, new side's).
+    pub fn split(
+        plan: &Plan<'k>,
+        old: Resources,
+        new: Resources,
+    ) -> Vec<(usize, Resources, Resources)> {
+        let index: HashMap<&str, usize> = plan
+            .pairs
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, first))| *first)
+            .map(|(i, (host, ..))| (*host, i))
+            .collect();
+        let mut out: BTreeMap<usize, (Resources, Resources)> = BTreeMap::new();
+        for (side, resources) in [old, new].into_iter().enumerate() {
+            for (key, value) in resources.0 {
+                let at = host_of(&key.1).and_then(|h| index.get(h)).or(index.get(""));
+                if let Some(&i) = at {
+                    let both = out.entry(i).or_default();
+                    [&mut both.0, &mut both.1][side].0.insert(key, value);
+                }
+            }
+        }
+        out.into_iter().map(|(i, (x, y))| (i, x, y)).collect()
+    }
+
+    /// Keep what the pair `i` of `plan` gave: its changes, and the secret
+    /// names each side's resources reference.
+    pub fn record(
+        &mut self,
+        plan: &Plan<'k>,
+        i: usize,
+        changes: Vec<usize>,
+        sides: [&Resources; 2],
+    ) {
+        let (_, pair @ (ga, old, gb, new), _) = plan.pairs[i];
+        self.changes.insert(pair, changes);
+        for (side, (key, resources)) in [(ga, old), (gb, new)].into_iter().zip(sides).enumerate() {
+            if held_on(pair, key) {
+                self.sds[side].insert(key, secrets::referenced(resources.0.values()));
+            }
+        }
+    }
+
+    /// The changes of the comparison `plan` (its pairs', each compared by
+    /// now), and whether both sides' parts reference the same secret
+    /// names. The services it does not hold reference the same on both
+    /// sides: those of its own that differ are looked for there, among
+    /// what the old side's part `x` of `a` references for them (generated
+    /// for the lines no comparison generated before).
+    pub fn outcome(&mut self, plan: &Plan<'k>, (a, x): (&dyn Side, usize)) -> (Vec<usize>, bool) {
+        let mut changes = Vec::new();
+        let mut sds: [BTreeSet<&String>; 2] = Default::default();
+        for (_, pair @ (ga, old, gb, new), _) in &plan.pairs {
+            changes.extend(self.changes.get(pair).into_iter().flatten());
+            for (side, key) in [(*ga, *old), (*gb, *new)].into_iter().enumerate() {
+                if held_on(*pair, key) {
+                    sds[side].extend(self.sds[side].get(&key).into_iter().flatten());
+                }
+            }
+        }
+        let [x_names, y_names] = sds;
+        let differ: BTreeSet<String> = x_names
+            .symmetric_difference(&y_names)
+            .map(|n| n.to_string())
+            .collect();
+        if differ.is_empty() {
+            return (changes, true);
+        }
+        let general = plan.pairs[0].1.0;
+        let known = |lines: &Self, line: &str| lines.sds[0].contains_key(&(general, Some(line)));
+        let unknown: HashSet<&str> = plan
+            .rest
+            .iter()
+            .filter(|(_, line)| !known(self, line))
+            .map(|(host, _)| *host)
+            .collect();
+        if !unknown.is_empty()
+            && let Some(generated) = a.services(x, &|h| unknown.contains(h))
+        {
+            let mut by_host: HashMap<&str, Vec<&serde_json::Value>> = HashMap::new();
+            for ((_, name), value) in &generated.0 {
+                if let Some(host) = host_of(name).filter(|h| unknown.contains(h)) {
+                    by_host.entry(host).or_default().push(value);
+                }
+            }
+            for &(host, line) in &plan.rest {
+                if unknown.contains(host) {
+                    let names = by_host.remove(host).unwrap_or_default();
+                    let names = secrets::referenced(names.into_iter());
+                    self.sds[0].insert((general, Some(line)), names);
+                }
+            }
+        }
+        let shared: BTreeSet<&String> = plan
+            .rest
+            .iter()
+            .flat_map(|(_, line)| self.sds[0].get(&(general, Some(*line))))
+            .flatten()
+            .collect();
+        let same = differ.iter().all(|n| shared.contains(n));
+        (changes, same)
+    }
+}
+
+/// The host of a cluster or its endpoints (`outbound|PORT|SUBSET|HOST`);
+/// None for those of no service.
+fn host_of(name: &str) -> Option<&str> {
+    name.strip_prefix("outbound|")
+        .and_then(|r| r.rsplit('|').next())
+}
+
+/// Whether a side's `key` (general line, line) of `pair` holds resources: a
+/// side without the service has none of it.
+fn held_on(pair: Pair, key: Line) -> bool {
+    key.1.is_some() || (pair.1.is_none() && pair.3.is_none())
+}
