@@ -89,6 +89,11 @@ struct Reach {
     /// generation is in their keys ([`super::share`]), and what it feeds
     /// other proxies is its hosts' endpoints.
     workload: bool,
+    /// What it changes of its hosts is their clusters alone, not their
+    /// listeners or routes: a DestinationRule no consistent hashing rule
+    /// of either side covers (routes read a rule's hash policy, nothing
+    /// else), a PeerAuthentication (clients read the servers' mTLS mode).
+    clusters_only: bool,
 }
 
 /// The changed objects and their reach.
@@ -127,6 +132,8 @@ struct SideIndex {
     services_from: HashMap<ObjRef, Vec<usize>>,
     /// Proxies (workload indices) by namespace.
     proxies_in: HashMap<String, Vec<usize>>,
+    /// The hosts of DestinationRules that hash consistently.
+    hashing: Vec<String>,
 }
 
 impl SideIndex {
@@ -138,6 +145,10 @@ impl SideIndex {
             proxy_of: side.mesh.proxies().map(|(i, w, _)| (i, w.id())).collect(),
             services_from: HashMap::new(),
             proxies_in: HashMap::new(),
+            hashing: (side.config.destination_rules.rules.iter())
+                .filter(|r| r.hashes())
+                .map(|r| r.host.clone())
+                .collect(),
         };
         for (i, w, _) in side.mesh.proxies() {
             out.proxies_in
@@ -334,7 +345,13 @@ impl Attribution {
         // Each object's reach on every core: a mesh-wide change has
         // thousands.
         let reaches = crate::parallel::map(&ids, |id| {
-            let mut reach = Reach::default();
+            let mut reach = Reach {
+                clusters_only: matches!(
+                    object(0, id).or(object(1, id)).map(|o| &o.body),
+                    Some(Body::DestinationRule(_) | Body::PeerAuthentication(_))
+                ),
+                ..Reach::default()
+            };
             for ((side, index), o) in [old, new]
                 .into_iter()
                 .zip(&indices)
@@ -354,6 +371,7 @@ impl Attribution {
                 _ => ObjectOp::Removed,
             };
             if let Some(m) = moved.remove(id) {
+                reach.clusters_only &= m.hosts.is_empty();
                 reach.hosts.extend(m.hosts);
                 reach.proxies.extend(m.proxies);
             }
@@ -394,6 +412,8 @@ impl Attribution {
         for (workload, m) in unclaimed {
             let of_kind = (0..out.reach.len()).filter(|&i| out.reach[i].workload == workload);
             for i in of_kind.collect::<Vec<_>>() {
+                // A moved address changes listeners.
+                out.reach[i].clusters_only &= m.hosts.is_empty();
                 for h in &m.hosts {
                     if out.reach[i].hosts.insert(h.clone()) {
                         out.by_host.entry(h.clone()).or_default().push(i);
@@ -459,7 +479,11 @@ impl Attribution {
         // The reached names taking objects of either kind.
         let reached = |h: &str, endpoints: bool| {
             self.by_host.get(h).is_some_and(|objects| {
-                endpoints || objects.iter().any(|&o| !self.reach[o].workload)
+                endpoints
+                    || objects.iter().any(|&o| {
+                        let r = &self.reach[o];
+                        !r.workload && (hosts.clusters || !r.clusters_only)
+                    })
             })
         };
         let hit = |h: &str, endpoints: bool| {
@@ -484,7 +508,11 @@ impl Attribution {
         Focus::new(
             self.by_host
                 .iter()
-                .filter(|(_, objects)| objects.iter().any(|&o| !self.reach[o].workload))
+                .filter(|(_, objects)| {
+                    objects
+                        .iter()
+                        .any(|&o| !self.reach[o].workload && !self.reach[o].clusters_only)
+                })
                 .map(|(h, _)| h.clone()),
             self.by_host.keys().cloned(),
             &sides.map(|s| (&s.catalog, s.config.virtual_services.all.as_slice())),
@@ -667,6 +695,10 @@ fn extend_reach(side: &Session, index: &SideIndex, o: &Object, reach: &mut Reach
                 .iter()
                 .filter(|r| r.metas.iter().any(|m| m.source == me))
             {
+                let overlaps = |h: &String| host_subset(&r.host, h) || host_subset(h, &r.host);
+                if index.hashing.iter().any(overlaps) {
+                    reach.clusters_only = false;
+                }
                 reach.hosts.insert(r.host.clone());
             }
         }

@@ -134,6 +134,10 @@ pub struct PartHosts<'a> {
     pub config: Cow<'a, [String]>,
     /// Hosts whose endpoints it reads too.
     pub endpoints: Cow<'a, [String]>,
+    /// Whether it reads the cluster settings of `config` (DestinationRules'
+    /// policies, the servers' mTLS modes), not only what listeners and
+    /// routes read of them.
+    pub clusters: bool,
 }
 
 /// A part to generate: its kind and a workload it is generated for.
@@ -245,6 +249,7 @@ impl Side for Classes<'_> {
             PartKind::Clusters => PartHosts {
                 config: Cow::Borrowed(view),
                 endpoints: Cow::Borrowed(view),
+                clusters: true,
             },
             PartKind::Outbound => {
                 // Listeners read the endpoints of headless services only.
@@ -260,12 +265,16 @@ impl Side for Classes<'_> {
                 PartHosts {
                     config: Cow::Borrowed(view),
                     endpoints: Cow::Owned(endpoints),
+                    clusters: false,
                 }
             }
-            // The endpoints it reads decide its targets: in its key.
+            // The endpoints it reads decide its targets: in its key. Its
+            // mTLS mode comes from the policies that select it, not from
+            // its services' hosts.
             PartKind::Inbound => PartHosts {
                 config: Cow::Owned(generate::inbound_hosts(&ctx, workload)),
                 endpoints: Cow::default(),
+                clusters: false,
             },
             PartKind::Whole | PartKind::Own => PartHosts::default(),
         }

@@ -256,6 +256,21 @@ api_struct!(TrafficPolicy {
     retry_budget: Option<RetryBudget>,
 });
 
+impl TrafficPolicy {
+    /// Whether it hashes consistently anywhere (top level or a port's
+    /// settings): the only part of a DestinationRule that routes read.
+    pub fn hashes(&self) -> bool {
+        let hashing = |lb: &Option<LoadBalancerSettings>| {
+            lb.as_ref().is_some_and(|lb| lb.consistent_hash.is_some())
+        };
+        hashing(&self.load_balancer)
+            || self
+                .port_level_settings
+                .iter()
+                .any(|p| hashing(&p.load_balancer))
+    }
+}
+
 api_struct!(PortTrafficPolicy {
     port: Option<PortSelector>,
     load_balancer: Option<LoadBalancerSettings>,

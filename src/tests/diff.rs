@@ -785,6 +785,50 @@ fn clusters_are_compared_once_per_pair_of_service_lines() {
     assert!(scale.focused >= 2, "{scale:?}");
 }
 
+/// A DestinationRule without consistent hashing reaches clusters alone,
+/// unless it shadows or unshadows a hashing rule: routes read a rule's hash
+/// policy and nothing else of it.
+#[test]
+fn rules_without_hashing_reach_routes_only_through_hashing_rules() {
+    let all = meshsim::diff::Options {
+        regenerate_all: true,
+        ..Default::default()
+    };
+    let render = |r: &meshsim::diff::Report| output::render(r, output::Format::Json, false);
+    let diff = |old: &[&str], new: &[&str], opts: &meshsim::diff::Options| {
+        meshsim::diff::diff(&open(old), &open(new), opts)
+    };
+    let types = |r: &meshsim::diff::Report| {
+        r.groups
+            .iter()
+            .flat_map(|g| &g.changes)
+            .map(|c| c.rtype)
+            .collect::<BTreeSet<_>>()
+    };
+    let teams = "testdata/diff/teams";
+    let hashing = "testdata/diff/teams-hashing";
+    let rule = "testdata/diff/teams-rule";
+    // No hashing rule: one pair of clusters parts is generated, the other
+    // proxy class's clusters take its changes.
+    let plain = diff(&[teams], &[teams, rule], &Default::default());
+    assert_eq!(
+        render(&plain),
+        render(&diff(&[teams], &[teams, rule], &all))
+    );
+    assert_eq!(types(&plain), BTreeSet::from([ResourceType::Cluster]));
+    assert_eq!((plain.generated, plain.reused), (1, 1), "{plain:?}");
+    // Under team-b's hashing rule, exporting its api's rule takes the hash
+    // off the other namespaces' routes to it.
+    let (old, new) = ([teams, hashing], [teams, hashing, rule]);
+    let shadowing = diff(&old, &new, &Default::default());
+    assert_eq!(render(&shadowing), render(&diff(&old, &new, &all)));
+    assert!(
+        types(&shadowing).contains(&ResourceType::Route),
+        "{shadowing:?}"
+    );
+    assert!(shadowing.focused > plain.focused, "{shadowing:?}");
+}
+
 /// Sharing one generation between proxies of equal inputs gives each of
 /// them exactly what generating it alone gives.
 #[test]

@@ -52,6 +52,19 @@ impl MergedRule {
         &self.metas[0].namespace
     }
 
+    /// Whether it hashes consistently anywhere (its subsets too): what
+    /// routes read of it.
+    pub fn hashes(&self) -> bool {
+        self.traffic_policy
+            .iter()
+            .chain(
+                self.subsets
+                    .iter()
+                    .filter_map(|s| s.traffic_policy.as_ref()),
+            )
+            .any(TrafficPolicy::hashes)
+    }
+
     /// Exported to clients of `ns` (unset counts as everywhere, as istiod
     /// only indexes unset rules here when the mesh default is public).
     fn exported_to(&self, ns: &str) -> bool {

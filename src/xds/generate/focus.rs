@@ -8,8 +8,9 @@ use crate::registry::catalog::{Catalog, CatalogService, Resolution};
 use crate::registry::config::VirtualServiceEntry;
 use crate::registry::config::virtual_services::resolve_short_name;
 
-/// The hosts a partial generation covers: those whose configuration
-/// changed, and those whose endpoints changed (a superset).
+/// The hosts a partial generation covers: those whose configuration that
+/// listeners and routes read changed, and those whose clusters or
+/// endpoints changed too (a superset).
 #[derive(Debug, Default)]
 pub struct Focus {
     config: Hosts,
@@ -55,9 +56,10 @@ impl Hosts {
 }
 
 impl Focus {
-    /// `config`: the hosts whose services, VirtualServices or
-    /// DestinationRules changed; `endpoints`: those whose endpoints did;
-    /// `sides`: the services and VirtualServices of each side.
+    /// `config`: the hosts whose services or VirtualServices changed, or
+    /// the DestinationRules routes read (hashing); `endpoints`: those whose
+    /// endpoints or cluster settings did too; `sides`: the services and
+    /// VirtualServices of each side.
     pub fn new<'v>(
         config: impl IntoIterator<Item = String>,
         endpoints: impl IntoIterator<Item = String>,
@@ -91,7 +93,8 @@ impl Focus {
         }
     }
 
-    /// Whether the configuration of `host` (maybe a wildcard) changed.
+    /// Whether what listeners and routes read of `host` (maybe a
+    /// wildcard) changed.
     pub fn touches(&self, host: &str) -> bool {
         self.config.touch(host)
     }
@@ -105,7 +108,7 @@ impl Focus {
             .then(|| self.config.exact.iter().map(String::as_str))
     }
 
-    /// Whether the configuration or the endpoints of `host` changed.
+    /// Whether anything of `host` changed (its clusters, its endpoints).
     pub fn touches_any(&self, host: &str) -> bool {
         self.config.touch(host) || self.endpoints.touch(host)
     }
