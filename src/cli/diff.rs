@@ -71,13 +71,8 @@ impl TypeArg {
     }
 }
 
-/// Open one side; its diagnostics go to stderr. Returns whether it had errors.
-fn open_side(
-    spec: &str,
-    a: &DiffArgs,
-    global: &GlobalArgs,
-    err: &mut dyn Write,
-) -> anyhow::Result<(Session, bool)> {
+/// Open one side.
+fn open_side(spec: &str, a: &DiffArgs, global: &GlobalArgs) -> anyhow::Result<Session> {
     let sources = revision::parse(spec);
     if sources.is_empty() {
         bail!("empty revision `{spec}`");
@@ -90,11 +85,7 @@ fn open_side(
         mesh_config: global.mesh_config.clone(),
         implicit_injection: !global.no_implicit_injection,
     };
-    let session =
-        Session::from_loaded(loaded, &inputs, diags).with_context(|| format!("revision {spec}"))?;
-    print_diagnostics(&session.diags, global, err)?;
-    let failed = session.diags.has_errors();
-    Ok((session, failed))
+    Session::from_loaded(loaded, &inputs, diags).with_context(|| format!("revision {spec}"))
 }
 
 /// Should stdout be coloured?
@@ -117,8 +108,20 @@ pub fn run(
     if !global.files.is_empty() {
         bail!("diff reads its inputs from OLD and NEW; -f is not used");
     }
-    let (old, old_failed) = open_side(&a.old, a, global, err)?;
-    let (new, new_failed) = open_side(&a.new, a, global, err)?;
+    // Both sides at once: loading alone keeps the cores only partly busy.
+    let (old, new) = crate::parallel::join(
+        || open_side(&a.old, a, global),
+        || open_side(&a.new, a, global),
+    );
+    // Each side's diagnostics, the old side's first; whether it had errors.
+    let mut failed = |side: &Session| -> anyhow::Result<bool> {
+        print_diagnostics(&side.diags, global, err)?;
+        Ok(side.diags.has_errors())
+    };
+    let old = old?;
+    let old_failed = failed(&old)?;
+    let new = new?;
+    let new_failed = failed(&new)?;
     let mut opts = Options::default();
     if !a.types.is_empty() {
         opts.types = a.types.iter().map(|t| t.resource_type()).collect();
@@ -159,5 +162,8 @@ pub fn run(
     } else {
         ExitStatus::Success
     };
+    // Freeing two large meshes takes a while and nothing waits for it: the
+    // process exits as soon as the command returns.
+    std::thread::spawn(move || drop((old, new, report)));
     Ok(finish(old_failed || new_failed, status))
 }

@@ -588,11 +588,24 @@ pub fn compare_sides<'s>(
     // the same way on every proxy their namespace-wide reach agrees on,
     // whatever their own workloads' changes (which differ per workload).
     type Slice<'r> = (usize, bool, Option<ProxyReach>);
+    // Whether each comparison found changes of what its proxies see, and
+    // of what they are: once, not for each class (a view's comparison
+    // finds thousands and reaches thousands of classes).
+    let holds: Vec<[bool; 2]> = outcomes
+        .iter()
+        .map(|o| {
+            let mut holds = [false; 2];
+            for &f in &o.changes {
+                holds[usize::from(found[f].own)] = true;
+            }
+            holds
+        })
+        .collect();
     let mut by_job: BTreeMap<Slice, Vec<usize>> = BTreeMap::new();
     for (c, ((jobs, reach), _)) in classes.iter().enumerate() {
         for &j in jobs {
             for own in [false, true] {
-                if outcomes[j].changes.iter().any(|&f| found[f].own == own) {
+                if holds[j][usize::from(own)] {
                     let reach = reach.as_ref().map(|r| r.as_seen_by(own));
                     by_job.entry((j, own, reach)).or_default().push(c);
                 }

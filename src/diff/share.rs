@@ -39,6 +39,7 @@ use crate::registry::config::attachment::GATEWAY_NAME_LABEL;
 use crate::session::Session;
 use crate::xds::generate::focus::Focus;
 use crate::xds::generate::inbound::service_targets;
+use crate::xds::generate::scope::SidecarScope;
 use crate::xds::generate::telemetry::WorkloadNames;
 use crate::xds::generate::{self, Interception, Proxy};
 
@@ -149,9 +150,10 @@ struct Part {
     others: Vec<usize>,
     /// Its key written out.
     key: String,
-    /// For an outbound or clusters part: the hosts its view reads (index
-    /// into [`Classes::hosts`]).
-    hosts: Option<usize>,
+    /// For an outbound or clusters part: its view (index into
+    /// [`Classes::scopes`]) and the hosts that reads (into
+    /// [`Classes::hosts`]).
+    view: Option<(usize, usize)>,
 }
 
 /// The proxies of a session, and the parts they share.
@@ -159,13 +161,16 @@ pub struct Classes<'s> {
     session: &'s Session,
     proxies: BTreeMap<String, ProxyEntry>,
     parts: Vec<Part>,
+    /// Each view's scope, built for what it reads, until its outbound part
+    /// takes it.
+    scopes: Vec<Mutex<Option<SidecarScope<'s>>>>,
     /// The distinct lists of hosts views read.
     hosts: Vec<Vec<String>>,
     /// Secret names each generated part references, for the own parts.
     sds: Mutex<HashMap<usize, Vec<String>>>,
 }
 
-impl Classes<'_> {
+impl<'s> Classes<'s> {
     /// How many parts are generated for all the proxies.
     pub fn len(&self) -> usize {
         self.parts.len()
@@ -216,6 +221,22 @@ impl Classes<'_> {
         self.lock().get(&part).cloned().unwrap_or_default()
     }
 
+    /// The scope of an outbound part's view: the one classing built, taken
+    /// (a view's outbound part is generated once, and outbound parts come
+    /// before the larger clusters parts, which build their own: 400 MiB
+    /// of scopes at 10,000 services cost more in page faults than building
+    /// them again saved), or built again.
+    fn outbound_scope(&self, part: usize) -> SidecarScope<'s> {
+        let Part { workload, view, .. } = self.parts[part];
+        view.and_then(|(v, _)| {
+            self.scopes[v]
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take()
+        })
+        .unwrap_or_else(|| generate::view_scope(&self.session.context(), workload))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Vec<String>>> {
         self.sds
             .lock()
@@ -223,7 +244,7 @@ impl Classes<'_> {
     }
 }
 
-impl Side for Classes<'_> {
+impl<'s> Side for Classes<'s> {
     fn proxies(&self) -> &BTreeMap<String, ProxyEntry> {
         &self.proxies
     }
@@ -240,11 +261,11 @@ impl Side for Classes<'_> {
         let Part {
             kind,
             workload,
-            hosts,
+            view,
             ..
         } = self.parts[part];
         let ctx = self.session.context();
-        let view: &[String] = hosts.map_or(&[], |h| &self.hosts[h]);
+        let view: &[String] = view.map_or(&[], |(_, h)| &self.hosts[h]);
         match kind {
             PartKind::Clusters => PartHosts {
                 config: Cow::Borrowed(view),
@@ -294,8 +315,10 @@ impl Side for Classes<'_> {
         let ctx = self.session.context();
         let (config, sds) = match kind {
             PartKind::Whole => return self.session.generate(workload).map(Resources::from_config),
-            PartKind::Outbound => generate::outbound_part(&ctx, workload, None)
-                .expect("without a focus the whole part is generated"),
+            PartKind::Outbound => {
+                generate::outbound_part(&ctx, workload, &self.outbound_scope(part), None)
+                    .expect("without a focus the whole part is generated")
+            }
             PartKind::Clusters => generate::clusters_part(&ctx, workload, None),
             PartKind::Inbound => generate::inbound_part(&ctx, workload),
             PartKind::Own => {
@@ -318,7 +341,8 @@ impl Side for Classes<'_> {
         let ctx = self.session.context();
         // A sidecar's outbound listeners and routes hold no TLS context:
         // the secret names (none) are the whole part's.
-        let (config, sds) = generate::outbound_part(&ctx, workload, Some(focus))?;
+        let (config, sds) =
+            generate::outbound_part(&ctx, workload, &self.outbound_scope(part), Some(focus))?;
         self.lock().insert(part, sds);
         Some(Resources::from_config(config))
     }
@@ -481,6 +505,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         session,
         proxies: BTreeMap::new(),
         parts: Vec::new(),
+        scopes: Vec::new(),
         hosts: Vec::new(),
         sds: Mutex::new(HashMap::new()),
     };
@@ -511,7 +536,12 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             });
         }
     }
-    let texts = crate::parallel::map(&first, |&i| generate::view_reads(&ctx, i));
+    let (texts, scopes): (Vec<_>, Vec<_>) = crate::parallel::map(&first, |&i| {
+        let scope = generate::view_scope(&ctx, i);
+        (generate::view_reads(&ctx, i, &scope), scope)
+    })
+    .into_iter()
+    .unzip();
     // Each view's clusters key: the first view reading the same; and its
     // hosts, each distinct list held once.
     let mut first_with: HashMap<&str, usize> = HashMap::new();
@@ -545,7 +575,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
                     workload,
                     others: Vec::new(),
                     key,
-                    hosts: view.map(|v| hosts[v]),
+                    view: view.map(|v| (v, hosts[v])),
                 });
                 parts.len() - 1
             })
@@ -586,5 +616,6 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             },
         );
     }
+    out.scopes = scopes.into_iter().map(|s| Mutex::new(Some(s))).collect();
     out
 }

@@ -245,18 +245,18 @@ pub fn splits(ctx: &Context, proxy: &Proxy) -> bool {
 
 /// The outbound listeners and routes of a sidecar that [`splits`], the
 /// values tracing takes from the workload written as placeholders
-/// ([`telemetry::WorkloadNames`]): the same for every sidecar of one view.
-/// With a focus, only the virtual hosts (and sniffed route configurations)
+/// ([`telemetry::WorkloadNames`]): the same for every sidecar of one view,
+/// from its scope ([`view_scope`]). With a focus, only the virtual hosts (and sniffed route configurations)
 /// of the hosts it touches; None when those cannot be told apart from the
 /// others' ([`rds::route_configs`]).
 pub fn outbound_part(
     ctx: &Context,
     workload: usize,
+    scope: &scope::SidecarScope,
     focus: Option<&focus::Focus>,
 ) -> Option<(ProxyConfig, Vec<String>)> {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let scope = scope::build(ctx, &proxy);
-    let (mut listeners, routes) = sidecar_listeners(ctx, &proxy, &scope, focus)?;
+    let (mut listeners, routes) = sidecar_listeners(ctx, &proxy, scope, focus)?;
     let names = telemetry::WorkloadNames::of(&proxy);
     listeners.iter_mut().for_each(|l| names.mask(l));
     let half = Half {
@@ -308,11 +308,16 @@ pub struct ViewReads {
     pub hosts: Vec<String>,
 }
 
-/// What the view of the sidecar `workload` reads (one scope for both).
-pub fn view_reads(ctx: &Context, workload: usize) -> ViewReads {
+/// The scope of the sidecar `workload`: what its outbound and clusters
+/// parts are generated from, and what [`view_reads`] reads.
+pub fn view_scope<'a>(ctx: &Context<'a>, workload: usize) -> scope::SidecarScope<'a> {
+    scope::build(ctx, &Proxy::new(ctx, workload, ProxyType::Sidecar))
+}
+
+/// What the view of the sidecar `workload`, whose scope is `scope`, reads.
+pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -> ViewReads {
     use std::fmt::Write;
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let scope = scope::build(ctx, &proxy);
     let v6_only = proxy.ips.iter().all(|ip| ip.is_ipv6());
     let node_local = scope.cds_services.iter().any(|s| s.service.node_local);
     let mut key = format!("{v6_only} {:?}", node_local.then_some(&proxy.node));
