@@ -432,9 +432,14 @@ pub fn compare_sides<'s>(
         // whose skip needs their secret names. A clusters comparison holds
         // its services' pairs of lines no comparison before held, and
         // generates those alone (or nothing).
+        let drop_job = |job: &Job| {
+            job.old.iter().for_each(|&x| a.skipped(x));
+            job.new.iter().for_each(|&y| b.skipped(y));
+        };
         let mut next = |pending: bool| loop {
             let &job = queue.peek()?;
             if unwanted.contains(job) {
+                drop_job(job);
                 queue.next();
                 continue;
             }
@@ -446,6 +451,7 @@ pub fn compare_sides<'s>(
             let mut skipped = skipped.borrow_mut();
             if skipped.contains(job) || (own && same_sds(job, &skipped)) {
                 skipped.insert(job);
+                drop_job(job);
                 continue;
             }
             let plan = match (job.old.as_slice(), job.new.as_slice()) {

@@ -125,6 +125,9 @@ pub trait Side: Sync {
     fn services(&self, _part: usize, _keep: &dyn Fn(&str) -> bool) -> Option<Resources> {
         None
     }
+    /// A comparison holding the part was skipped: what was kept to
+    /// generate it can go (it is built again should another need it).
+    fn skipped(&self, _part: usize) {}
 }
 
 /// The hosts a part reads.
@@ -227,14 +230,19 @@ impl<'s> Classes<'s> {
     /// of scopes at 10,000 services cost more in page faults than building
     /// them again saved), or built again.
     fn outbound_scope(&self, part: usize) -> SidecarScope<'s> {
-        let Part { workload, view, .. } = self.parts[part];
-        view.and_then(|(v, _)| {
-            self.scopes[v]
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take()
+        self.take_scope(part).unwrap_or_else(|| {
+            generate::view_scope(&self.session.context(), self.parts[part].workload)
         })
-        .unwrap_or_else(|| generate::view_scope(&self.session.context(), workload))
+    }
+
+    /// The scope classing built for an outbound part's view, if still held.
+    fn take_scope(&self, part: usize) -> Option<SidecarScope<'s>> {
+        let Part { kind, view, .. } = self.parts[part];
+        let (v, _) = view.filter(|_| kind == PartKind::Outbound)?;
+        self.scopes[v]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Vec<String>>> {
@@ -362,6 +370,13 @@ impl<'s> Side for Classes<'s> {
         }
         let (config, _) = generate::clusters_part(&self.session.context(), workload, Some(keep));
         Some(Resources::from_config(config))
+    }
+
+    /// A skipped view's scope would otherwise stay through every
+    /// comparison after (hundreds of MiB in a large mesh with a small
+    /// change).
+    fn skipped(&self, part: usize) {
+        drop(self.take_scope(part));
     }
 }
 

@@ -246,9 +246,9 @@ pub fn splits(ctx: &Context, proxy: &Proxy) -> bool {
 /// The outbound listeners and routes of a sidecar that [`splits`], the
 /// values tracing takes from the workload written as placeholders
 /// ([`telemetry::WorkloadNames`]): the same for every sidecar of one view,
-/// from its scope ([`view_scope`]). With a focus, only the virtual hosts (and sniffed route configurations)
-/// of the hosts it touches; None when those cannot be told apart from the
-/// others' ([`rds::route_configs`]).
+/// from its scope ([`view_scope`]). With a focus, only the virtual hosts
+/// (and sniffed route configurations) of the hosts it touches; None when
+/// those cannot be told apart from the others' ([`rds::route_configs`]).
 pub fn outbound_part(
     ctx: &Context,
     workload: usize,
