@@ -108,6 +108,7 @@ pub fn run(
     if !global.files.is_empty() {
         bail!("diff reads its inputs from OLD and NEW; -f is not used");
     }
+    let start = std::time::Instant::now();
     // Both sides at once: loading alone keeps the cores only partly busy.
     let (old, new) = crate::parallel::join(
         || open_side(&a.old, a, global),
@@ -141,7 +142,9 @@ pub fn run(
         }
         opts.proxies = Some(ids);
     }
-    let report = diff::diff(&old, &new, &opts);
+    let loaded = start.elapsed();
+    let mut report = diff::diff(&old, &new, &opts);
+    report.timings.0.insert(0, ("loading".to_string(), loaded));
     if !report.not_generated.is_empty() {
         let (first, why) = &report.not_generated[0];
         writeln!(
@@ -156,7 +159,14 @@ pub fn run(
         DiffFormat::Markdown => Format::Markdown,
         DiffFormat::Json => Format::Json,
     };
+    let start = std::time::Instant::now();
     output::write(&report, format, color(global), out)?;
+    if std::env::var_os("MESHSIM_TIMINGS").is_some() {
+        report.timings.add("writing", start);
+        for (phase, took) in &report.timings.0 {
+            writeln!(err, "timing: {phase}: {:.2} s", took.as_secs_f64())?;
+        }
+    }
     let status = if report.has_changes() {
         ExitStatus::Findings
     } else {

@@ -352,7 +352,9 @@ fn differing_within<'v>(
     path: &mut Vec<&'v str>,
     out: &mut BTreeSet<String>,
 ) {
-    if a == b {
+    // In member order, as the diff prints them: cheaper than `==`, which
+    // looks every member up by hash, at every depth on the way down.
+    if same(a, b) {
         return;
     }
     let whole = |x: &Value, path: &[&str], out: &mut BTreeSet<String>| {
@@ -378,8 +380,15 @@ fn differing_within<'v>(
                         .map(str::to_string),
                 );
             }
+            // Members in the same order (the usual case) are paired without
+            // a lookup.
+            let mut ys = y.iter();
             for (k, va) in x {
-                differing_within(va, y.get(k).unwrap_or(&Value::Null), path, out);
+                let vb = match ys.next() {
+                    Some((l, vb)) if l == k => Some(vb),
+                    _ => y.get(k),
+                };
+                differing_within(va, vb.unwrap_or(&Value::Null), path, out);
             }
             for (k, vb) in y {
                 if !x.contains_key(k) {
@@ -435,7 +444,8 @@ fn by_name(items: &[Value]) -> HashMap<&str, &Value> {
 
 fn all_strings(v: &Value, out: &mut BTreeSet<String>) {
     match v {
-        Value::String(s) => {
+        // Copied only when new.
+        Value::String(s) if !out.contains(s) => {
             out.insert(s.clone());
         }
         Value::Array(a) => a.iter().for_each(|x| all_strings(x, out)),

@@ -18,6 +18,7 @@ pub mod snapshot;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use crate::registry::ProxyType;
 use crate::session::Session;
@@ -140,6 +141,24 @@ pub struct Report {
     /// Pairs of clusters parts not generated: comparisons before held all
     /// their services (with the same lines on each side).
     pub reused: usize,
+    /// Wall time by phase (`MESHSIM_TIMINGS`, for performance work).
+    pub timings: Timings,
+}
+
+/// Wall time spent in each phase, summed, in the order first met.
+#[derive(Debug, Default)]
+pub struct Timings(pub Vec<(String, Duration)>);
+
+impl Timings {
+    /// Add the time since `since` to `phase`; now.
+    pub fn add(&mut self, phase: &str, since: Instant) -> Instant {
+        let now = Instant::now();
+        match self.0.iter_mut().find(|(p, _)| p == phase) {
+            Some((_, d)) => *d += now - since,
+            None => self.0.push((phase.to_string(), now - since)),
+        }
+        now
+    }
 }
 
 impl Report {
@@ -154,7 +173,10 @@ impl Report {
 
 /// Compare two sessions.
 pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
+    let mut timings = Timings::default();
+    let start = Instant::now();
     let attribution = Attribution::build(old, new);
+    let start = timings.add("attribution", start);
     let wanted = |id: &str| opts.wants(id);
     if attribution.objects.is_empty() {
         // Equal inputs generate equal configuration: nothing to generate.
@@ -167,9 +189,14 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
             ..Report::default()
         };
     }
-    let (a, b) = (share::classify(old, &wanted), share::classify(new, &wanted));
+    // Both sides at once: classing has long stretches on one core.
+    let (a, b) = crate::parallel::join(
+        || share::classify(old, &wanted),
+        || share::classify(new, &wanted),
+    );
     let skip = (!opts.regenerate_all && attribution.bounded()).then_some(&attribution);
     let focus = skip.map(|a| a.focus([old, new]));
+    timings.add("classing", start);
     let mut report = compare_sides(
         &a,
         &b,
@@ -180,6 +207,8 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
         !opts.regenerate_all,
     );
     report.objects = attribution.objects;
+    timings.0.append(&mut report.timings.0);
+    report.timings = timings;
     report
 }
 
@@ -479,8 +508,13 @@ pub fn compare_sides<'s>(
                 .pop_front()
                 .expect("a generation per comparison not skipped")
                 .1;
+            let kind = format!("{:?}", a.part_kind(job.old[0])).to_lowercase();
+            let waited = Instant::now();
             let generated =
                 generation.map(|g| g.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let compared = report
+                .timings
+                .add(&format!("comparisons: {kind}: waiting"), waited);
             report.reused += usize::from(generated.is_none());
             // A comparison by service knows its secret names once compared.
             let recording = plan.is_some();
@@ -541,8 +575,12 @@ pub fn compare_sides<'s>(
                 (None, None) => unreachable!("only a clusters comparison generates nothing"),
             };
             outcomes.push(outcome);
+            report
+                .timings
+                .add(&format!("comparisons: {kind}: comparing"), compared);
         }
     });
+    let start = Instant::now();
     let Findings { found, diffs, .. } = findings;
     let job_index: HashMap<&Job, usize> = jobs.iter().enumerate().map(|(i, &j)| (j, i)).collect();
     // Proxies classed first by the comparisons that found their changes and
@@ -744,6 +782,7 @@ pub fn compare_sides<'s>(
     }
     report.not_generated.sort();
     report.failed.sort_by(|x, y| x.proxy.cmp(&y.proxy));
+    report.timings.add("grouping", start);
     report
 }
 

@@ -47,7 +47,7 @@ pub fn write(
     match format {
         Format::Json => {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
-            serde_json::to_writer_pretty(&mut out, &JsonReport(report))?;
+            write_json(report, &mut out)?;
             out.write_all(b"\n")?;
             out.flush()
         }
@@ -366,125 +366,138 @@ fn serialize_changes<S: serde::Serializer>(c: &&[GroupChange], s: S) -> Result<S
     }))
 }
 
-/// A list whose items are written as JSON at depth 2 of the document (the
-/// elements of a list in the top object) on every core, a run at a time: a
+/// A writer putting `indent` after every line break: a value serialized
+/// pretty comes out as it would nested deeper (JSON strings hold no raw
+/// line breaks), without a pass over the text after.
+struct Indented<W> {
+    out: W,
+    indent: &'static [u8],
+}
+
+impl<W: std::io::Write> std::io::Write for Indented<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+            self.out.write_all(&rest[..=at])?;
+            self.out.write_all(self.indent)?;
+            rest = &rest[at + 1..];
+        }
+        self.out.write_all(rest)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// `value` pretty at depth `indent` (its line breaks followed by it).
+fn nested(
+    out: &mut impl std::io::Write,
+    indent: &'static [u8],
+    value: &impl serde::Serialize,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(Indented { out, indent }, value).map_err(std::io::Error::from)
+}
+
+/// A list in the top object, as `serde_json` writes it pretty, its items
+/// written by `item` (at depth 2) on every core a run at a time: a
 /// mesh-wide change has thousands of groups listing millions of proxies,
 /// and only one run is held written at once.
-struct Pretty<'a, T, F> {
-    items: &'a [T],
-    to_json: F,
-}
-
-type Raw = Box<serde_json::value::RawValue>;
-
-impl<T: Sync, F: Fn(&T) -> Raw + Sync> serde::Serialize for Pretty<'_, T, F> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.items.len()))?;
-        for run in self.items.chunks(4096) {
-            let written = crate::parallel::map(run, &self.to_json);
-            for item in &written {
-                seq.serialize_element(item)?;
-            }
+fn list<T: Sync>(
+    out: &mut impl std::io::Write,
+    items: &[T],
+    item: impl Fn(&T, &mut Vec<u8>) -> std::io::Result<()> + Sync,
+) -> std::io::Result<()> {
+    if items.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    let mut first = true;
+    for run in items.chunks(4096) {
+        let written = crate::parallel::map(run, |x| {
+            let mut text = Vec::new();
+            item(x, &mut text).map(|()| text)
+        });
+        for text in written {
+            out.write_all(if first { b"\n    " } else { b",\n    " })?;
+            out.write_all(&text?)?;
+            first = false;
         }
-        seq.end()
     }
+    out.write_all(b"\n  ]")
 }
 
-/// The `meshsim.diff/v4` document, serialized as it is written: a mesh-wide
-/// change lists hundreds of thousands of group changes, which a `Value` of
-/// the whole document would hold several times over.
-struct JsonReport<'r>(&'r Report);
-
-/// A list serialized item by item.
-struct Items<I>(std::cell::Cell<Option<I>>);
-
-impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for Items<I> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.take().into_iter().flatten())
-    }
-}
-
-fn items<I: Iterator<Item = T>, T: serde::Serialize>(it: I) -> Items<I> {
-    Items(std::cell::Cell::new(Some(it)))
-}
-
-impl serde::Serialize for JsonReport<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let report = self.0;
-        let changed = report.changed;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("schema", "meshsim.diff/v4")?;
-        m.serialize_entry(
-            "summary",
-            &json!({
-                "changed": changed,
-                "groups": report.groups.len(),
-                "added": report.added.len(),
-                "removed": report.removed.len(),
-                "failed": report.failed.len(),
-                "unchanged": report.unchanged,
-                "not_generated": report.not_generated.len(),
-            }),
-        )?;
-        m.serialize_entry(
-            "objects",
-            &items(report.objects.iter().map(|o| {
-                json!({
-                    "group": o.group,
-                    "kind": o.kind,
-                    "namespace": o.namespace,
-                    "name": o.name,
-                    "change": o.op.name(),
-                    "old": o.old.as_ref().map(ToString::to_string),
-                    "new": o.new.as_ref().map(ToString::to_string),
-                })
-            })),
-        )?;
-        let groups = Pretty {
-            items: &report.groups,
-            to_json: |g: &Group| {
-                let g = GroupJson {
-                    title: title(g),
-                    proxies: &g.proxies,
-                    changes: &g.changes,
-                };
-                // Pretty, indented to its depth.
-                let text = serde_json::to_string_pretty(&g).unwrap_or_default();
-                serde_json::value::RawValue::from_string(text.replace('\n', "\n    "))
-                    .expect("serde_json wrote JSON")
-            },
+/// The `meshsim.diff/v4` document as `serde_json` writes it pretty, each
+/// part written as it is serialized: a mesh-wide change lists hundreds of
+/// thousands of group changes, which a `Value` of the whole document would
+/// hold several times over.
+fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    // Items of the top object's lists are at depth 2.
+    const ITEM: &[u8] = b"    ";
+    out.write_all(b"{\n  \"schema\": \"meshsim.diff/v4\",\n  \"summary\": ")?;
+    nested(
+        out,
+        b"  ",
+        &json!({
+            "changed": report.changed,
+            "groups": report.groups.len(),
+            "added": report.added.len(),
+            "removed": report.removed.len(),
+            "failed": report.failed.len(),
+            "unchanged": report.unchanged,
+            "not_generated": report.not_generated.len(),
+        }),
+    )?;
+    let entry = |out: &mut dyn std::io::Write, key: &str| {
+        out.write_all(format!(",\n  \"{key}\": ").as_bytes())
+    };
+    entry(out, "objects")?;
+    list(out, &report.objects, |o, text| {
+        let value = json!({
+            "group": o.group,
+            "kind": o.kind,
+            "namespace": o.namespace,
+            "name": o.name,
+            "change": o.op.name(),
+            "old": o.old.as_ref().map(ToString::to_string),
+            "new": o.new.as_ref().map(ToString::to_string),
+        });
+        nested(text, ITEM, &value)
+    })?;
+    entry(out, "groups")?;
+    list(out, &report.groups, |g, text| {
+        let group = GroupJson {
+            title: title(g),
+            proxies: &g.proxies,
+            changes: &g.changes,
         };
-        m.serialize_entry("groups", &groups)?;
-        let diffs = Pretty {
-            items: &report.diffs,
-            // A string: one line, written once (not parsed again).
-            to_json: |d: &String| serde_json::value::to_raw_value(d).expect("a string is JSON"),
-        };
-        m.serialize_entry("diffs", &diffs)?;
-        m.serialize_entry("added", &items(report.added.iter().map(proxy_json)))?;
-        m.serialize_entry("removed", &items(report.removed.iter().map(proxy_json)))?;
-        m.serialize_entry(
-            "failed",
-            &items(
-                report
-                    .failed
-                    .iter()
-                    .map(|f| json!({"proxy": proxy_json(&f.proxy), "old": f.old, "new": f.new})),
-            ),
-        )?;
-        m.serialize_entry(
-            "not_generated",
-            &items(
-                report
-                    .not_generated
-                    .iter()
-                    .map(|(p, why)| json!({"proxy": proxy_json(p), "reason": why})),
-            ),
-        )?;
-        m.end()
-    }
+        nested(text, ITEM, &group)
+    })?;
+    entry(out, "diffs")?;
+    // A string: one line.
+    list(out, &report.diffs, |d, text| {
+        serde_json::to_writer(text, d).map_err(std::io::Error::from)
+    })?;
+    entry(out, "added")?;
+    list(out, &report.added, |p, text| {
+        nested(text, ITEM, &proxy_json(p))
+    })?;
+    entry(out, "removed")?;
+    list(out, &report.removed, |p, text| {
+        nested(text, ITEM, &proxy_json(p))
+    })?;
+    entry(out, "failed")?;
+    list(out, &report.failed, |f, text| {
+        let value = json!({"proxy": proxy_json(&f.proxy), "old": f.old, "new": f.new});
+        nested(text, ITEM, &value)
+    })?;
+    entry(out, "not_generated")?;
+    list(out, &report.not_generated, |(p, why), text| {
+        let value = json!({"proxy": proxy_json(p), "reason": why});
+        nested(text, ITEM, &value)
+    })?;
+    out.write_all(b"\n}")
 }
 
 /// Colour decision: `--color always|never` wins; `auto` colours a
@@ -508,6 +521,39 @@ mod tests {
         assert!(!use_color(None, None, false));
         assert!(use_color(Some(true), Some("1"), false));
         assert!(!use_color(Some(false), None, true));
+    }
+
+    #[test]
+    fn json_is_laid_out_as_serde_json_writes_it_pretty() {
+        use crate::diff::compare::Op;
+        use crate::diff::resources::ResourceType;
+        let p = ProxyRef {
+            id: "a.x".into(),
+            namespace: "x".into(),
+            kind: ProxyType::Sidecar,
+        };
+        let change = GroupChange {
+            rtype: ResourceType::Route,
+            name: "80".into(),
+            part: Some("h:80".into()),
+            op: Op::Changed,
+            diff: 0,
+            causes: vec![0, 1],
+        };
+        let report = Report {
+            diffs: vec!["--- old/route 80\n+++ new/route 80\n-  \"a\"\n".into()],
+            groups: vec![Group {
+                proxies: vec![p.clone(), p.clone()],
+                changes: vec![change],
+            }],
+            added: vec![p],
+            ..Report::default()
+        };
+        let text = render(&report, Format::Json, false);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(text, serde_json::to_string_pretty(&value).unwrap() + "\n");
+        assert_eq!(value["removed"], json!([]));
+        assert_eq!(value["groups"][0]["changes"][0]["causes"], json!([0, 1]));
     }
 
     #[test]

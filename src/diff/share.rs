@@ -559,13 +559,14 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
     .unzip();
     // Each view's clusters key: the first view reading the same; and its
     // hosts, each distinct list held once.
-    let mut first_with: HashMap<&str, usize> = HashMap::new();
+    // Texts and lists are large: a fast hash.
+    let mut first_with: foldhash::HashMap<&str, usize> = Default::default();
     let reads: Vec<usize> = texts
         .iter()
         .enumerate()
         .map(|(v, t)| *first_with.entry(t.clusters_key.as_str()).or_insert(v))
         .collect();
-    let mut lists: HashMap<&[String], usize> = HashMap::new();
+    let mut lists: foldhash::HashMap<&[String], usize> = Default::default();
     let hosts: Vec<usize> = texts
         .iter()
         .map(|t| {
@@ -577,50 +578,70 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
     for (list, i) in lists {
         out.hosts[i] = list.to_vec();
     }
-    let mut ids: foldhash::HashMap<(PartKind, Key), usize> = Default::default();
-    let mut part =
-        |parts: &mut Vec<Part>, kind: PartKind, key: Key, workload: usize, view: Option<usize>| {
-            *ids.entry((kind, key)).or_insert_with_key(|(_, key)| {
-                let key = match kind {
-                    PartKind::Clusters => format!("{} {}", key.kind, texts[key.reads].clusters_key),
-                    _ => format!("{key:?}"),
-                };
-                parts.push(Part {
-                    kind,
-                    workload,
-                    others: Vec::new(),
-                    key,
-                    view: view.map(|v| (v, hosts[v])),
-                });
-                parts.len() - 1
-            })
-        };
+    // Parts by kind and key, the keys borrowed from `keyed` (a clusters
+    // part's by the view's reads): each key hashed, never copied, and
+    // written out once, for the part it first makes.
+    let mut ids: foldhash::HashMap<(PartKind, &Key), usize> = Default::default();
+    let mut clusters_ids: HashMap<(&str, usize), usize> = HashMap::new();
+    let parts = &mut out.parts;
+    let mut add = |kind: PartKind, key: String, workload: usize, view: Option<usize>| {
+        parts.push(Part {
+            kind,
+            workload,
+            others: Vec::new(),
+            key,
+            view: view.map(|v| (v, hosts[v])),
+        });
+        parts.len() - 1
+    };
+    // A part by its proxy's key, the key's `text` written when first needed.
+    fn by_key<'k>(
+        ids: &mut foldhash::HashMap<(PartKind, &'k Key), usize>,
+        (kind, key): (PartKind, &'k Key),
+        text: &mut Option<String>,
+        add: impl FnOnce(String) -> usize,
+    ) -> usize {
+        *ids.entry((kind, key))
+            .or_insert_with(|| add(text.get_or_insert_with(|| format!("{key:?}")).clone()))
+    }
+    let mut proxies = BTreeMap::new();
+    let mut owns = Vec::new();
     for ((i, namespace, id, kind), (key, outbound, names)) in wanted.iter().zip(&keyed) {
         let (i, kind) = (*i, *kind);
+        // An inbound and an own part have the same key: written once.
+        let mut text = None;
         let parts = if let Some(outbound_key) = outbound {
             let view = views[outbound_key];
-            let clusters_key = Key {
-                kind: key.kind,
-                reads: reads[view],
-                ..Key::default()
-            };
-            let parts = &mut out.parts;
-            let outbound = part(
-                parts,
-                PartKind::Outbound,
-                outbound_key.clone(),
-                i,
-                Some(view),
-            );
-            let clusters = part(parts, PartKind::Clusters, clusters_key, i, Some(view));
-            let inbound = part(parts, PartKind::Inbound, key.clone(), i, None);
-            let own = part(parts, PartKind::Own, key.clone(), i, None);
-            out.parts[own].others = vec![outbound, clusters, inbound];
+            let outbound = *ids
+                .entry((PartKind::Outbound, outbound_key))
+                .or_insert_with(|| {
+                    add(
+                        PartKind::Outbound,
+                        format!("{outbound_key:?}"),
+                        i,
+                        Some(view),
+                    )
+                });
+            let clusters = *clusters_ids
+                .entry((key.kind, reads[view]))
+                .or_insert_with(|| {
+                    let text = format!("{} {}", key.kind, texts[reads[view]].clusters_key);
+                    add(PartKind::Clusters, text, i, Some(view))
+                });
+            let inbound = by_key(&mut ids, (PartKind::Inbound, key), &mut text, |t| {
+                add(PartKind::Inbound, t, i, None)
+            });
+            let own = by_key(&mut ids, (PartKind::Own, key), &mut text, |t| {
+                add(PartKind::Own, t, i, None)
+            });
+            owns.push((own, vec![outbound, clusters, inbound]));
             vec![outbound, clusters, inbound, own]
         } else {
-            vec![part(&mut out.parts, PartKind::Whole, key.clone(), i, None)]
+            vec![by_key(&mut ids, (PartKind::Whole, key), &mut text, |t| {
+                add(PartKind::Whole, t, i, None)
+            })]
         };
-        out.proxies.insert(
+        proxies.insert(
             id.clone(),
             ProxyEntry {
                 id: id.clone(),
@@ -631,6 +652,10 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             },
         );
     }
+    for (own, others) in owns {
+        out.parts[own].others = others;
+    }
+    out.proxies = proxies;
     out.scopes = scopes.into_iter().map(|s| Mutex::new(Some(s))).collect();
     out
 }

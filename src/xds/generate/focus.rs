@@ -72,9 +72,7 @@ impl Focus {
         let touched = |vs: &VirtualServiceEntry| {
             let ns = &vs.meta.namespace;
             vs.spec.hosts.iter().any(|h| config.touch(h))
-                || destinations(vs)
-                    .iter()
-                    .any(|(h, _)| config.touch(&resolve_short_name(h, ns)))
+                || destinations(vs).any(|(h, _)| config.touch(&resolve_short_name(h, ns)))
         };
         let mut by_namespace: foldhash::HashMap<String, foldhash::HashSet<String>> =
             Default::default();

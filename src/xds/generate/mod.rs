@@ -30,6 +30,8 @@ pub mod simulated_cert;
 pub mod telemetry;
 pub mod tls;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::registry::catalog::{Catalog, Port};
@@ -324,8 +326,12 @@ pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -
     for s in &scope.cds_services {
         let svc = s.service;
         let rule = clusters::destination_rule(ctx, &proxy, svc);
-        let _ = write!(key, "\n{}/{}", svc.namespace, svc.hostname);
-        // Every field, written short: thousands of lines per view.
+        key.push('\n');
+        key.push_str(&svc.namespace);
+        key.push('/');
+        key.push_str(&svc.hostname);
+        // Every field, written short: thousands of lines per view, so
+        // without the formatter where it can be (the same text).
         for Port {
             name,
             port,
@@ -333,31 +339,69 @@ pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -
             target_port,
         } in s.ports.iter()
         {
-            let _ = write!(key, " {name:?}:{port}:{protocol:?}:{target_port:?}");
+            key.push(' ');
+            push_debug_str(&mut key, name);
+            let _ = write!(key, ":{port}:{protocol:?}:");
+            match target_port {
+                Some(p) => {
+                    let _ = write!(key, "Some({p})");
+                }
+                None => key.push_str("None"),
+            }
         }
         if let Some(r) = rule {
             for m in &r.metas {
-                let _ = write!(key, " {}/{}", m.namespace, m.name);
+                key.push(' ');
+                key.push_str(&m.namespace);
+                key.push('/');
+                key.push_str(&m.name);
             }
         }
     }
-    let mut hosts: Vec<String> = scope
+    let mut hosts: Vec<Cow<str>> = scope
         .cds_services
         .iter()
-        .map(|s| s.service.hostname.clone())
+        .map(|s| Cow::Borrowed(s.service.hostname.as_str()))
         .collect();
     for l in &scope.egress {
-        hosts.extend(l.services.iter().map(|s| s.service.hostname.clone()));
+        hosts.extend(
+            l.services
+                .iter()
+                .map(|s| Cow::Borrowed(s.service.hostname.as_str())),
+        );
         for vs in &l.virtual_services {
             let ns = &vs.meta.namespace;
-            hosts.extend(vs.spec.hosts.iter().map(|h| resolve_short_name(h, ns)));
+            hosts.extend(
+                vs.spec
+                    .hosts
+                    .iter()
+                    .map(|h| Cow::Owned(resolve_short_name(h, ns))),
+            );
         }
     }
-    hosts.sort();
+    // Each host once before it is copied: views see most services twice.
+    hosts.sort_unstable();
     hosts.dedup();
+    let hosts = hosts.into_iter().map(Cow::into_owned).collect();
     ViewReads {
         clusters_key: key,
         hosts,
+    }
+}
+
+/// `{name:?}` of a name, without the formatter when nothing in it is
+/// escaped (port names, thousands per view).
+fn push_debug_str(out: &mut String, name: &str) {
+    use std::fmt::Write;
+    if name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'/'))
+    {
+        out.push('"');
+        out.push_str(name);
+        out.push('"');
+    } else {
+        let _ = write!(out, "{name:?}");
     }
 }
 
@@ -449,4 +493,25 @@ fn graph_of(
     g.link();
     let names = g.add_secrets(secrets);
     (g, names)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_written_as_debug_writes_them() {
+        for name in [
+            "http",
+            "grpc-api",
+            "a.b_c/d",
+            "",
+            "has space",
+            "q\"uote",
+            "tab\t",
+            "ü",
+        ] {
+            let mut out = String::new();
+            super::push_debug_str(&mut out, name);
+            assert_eq!(out, format!("{name:?}"));
+        }
+    }
 }

@@ -228,10 +228,15 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
         }
     }
     // VirtualService destinations get clusters too, without listeners (§3.5).
+    // A host is often the destination of several routes (one per subset).
+    let mut best: foldhash::HashMap<&str, Option<&'a CatalogService>> = Default::default();
     for l in &egress {
         for vs in &l.virtual_services {
             for (host, port) in destinations(vs) {
-                let Some(s) = best_service(ctx, &default_export, host, ns) else {
+                let found = best
+                    .entry(host)
+                    .or_insert_with(|| best_service(ctx, &default_export, host, ns));
+                let Some(s) = *found else {
                     continue;
                 };
                 let ports: Cow<[Port]> = match port {
@@ -405,37 +410,27 @@ impl<'a> ByHost<'a> {
 }
 
 /// Every destination host of a VirtualService with the port it names.
-pub fn destinations(vs: &VirtualServiceEntry) -> Vec<(&str, Option<u16>)> {
+pub fn destinations(vs: &VirtualServiceEntry) -> impl Iterator<Item = (&str, Option<u16>)> {
     let port = |d: &Destination| {
         d.port
             .as_ref()
             .and_then(|p| p.number)
             .and_then(|n| u16::try_from(n).ok())
     };
-    let mut out = Vec::new();
-    for h in &vs.spec.http {
-        for r in &h.route {
-            out.push((r.destination.host.as_str(), port(&r.destination)));
-        }
-        for m in h
+    // Walked for every VirtualService a view sees: no list built.
+    let http = vs.spec.http.iter().flat_map(|h| {
+        let routes = h.route.iter().map(|r| &r.destination);
+        let mirrors = h
             .mirror
             .iter()
-            .chain(h.mirrors.iter().map(|m| &m.destination))
-        {
-            out.push((m.host.as_str(), port(m)));
-        }
-    }
-    for t in &vs.spec.tcp {
-        for r in &t.route {
-            out.push((r.destination.host.as_str(), port(&r.destination)));
-        }
-    }
-    for t in &vs.spec.tls {
-        for r in &t.route {
-            out.push((r.destination.host.as_str(), port(&r.destination)));
-        }
-    }
-    out
+            .chain(h.mirrors.iter().map(|m| &m.destination));
+        routes.chain(mirrors)
+    });
+    let tcp = vs.spec.tcp.iter().flat_map(|t| &t.route);
+    let tls = vs.spec.tls.iter().flat_map(|t| &t.route);
+    http.chain(tcp.map(|r| &r.destination))
+        .chain(tls.map(|r| &r.destination))
+        .map(move |d| (d.host.as_str(), port(d)))
 }
 
 /// The service a destination host means: the proxy namespace's, else a
@@ -446,22 +441,20 @@ pub fn best_service<'a>(
     host: &str,
     proxy_ns: &str,
 ) -> Option<&'a CatalogService> {
-    let candidates: Vec<&'a CatalogService> = ctx
-        .catalog
-        .with_host(host)
-        .map(|(_, s)| s)
-        .filter(|s| s.visible_from(proxy_ns, default_export))
-        .collect();
-    candidates
-        .iter()
-        .find(|s| s.namespace == proxy_ns)
-        .or_else(|| {
-            candidates
-                .iter()
-                .find(|s| s.registry == Registry::Kubernetes)
-        })
-        .or_else(|| candidates.first())
-        .copied()
+    let (mut first, mut kubernetes) = (None, None);
+    for (_, s) in ctx.catalog.with_host(host) {
+        if !s.visible_from(proxy_ns, default_export) {
+            continue;
+        }
+        if s.namespace == proxy_ns {
+            return Some(s);
+        }
+        first = first.or(Some(s));
+        if s.registry == Registry::Kubernetes {
+            kubernetes = kubernetes.or(Some(s));
+        }
+    }
+    kubernetes.or(first)
 }
 
 #[cfg(test)]
