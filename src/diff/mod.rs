@@ -508,10 +508,13 @@ pub fn compare_sides<'s>(
                 .pop_front()
                 .expect("a generation per comparison not skipped")
                 .1;
-            let kind = format!("{:?}", a.part_kind(job.old[0])).to_lowercase();
             let waited = Instant::now();
             let generated =
                 generation.map(|g| g.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let mut kind = format!("{:?}", a.part_kind(job.old[0])).to_lowercase();
+            if plan.is_none() && matches!(generated, Some((_, _, true))) {
+                kind.push_str(", focused");
+            }
             let compared = report
                 .timings
                 .add(&format!("comparisons: {kind}: waiting"), waited);
