@@ -583,8 +583,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
     // written out once, for the part it first makes.
     let mut ids: foldhash::HashMap<(PartKind, &Key), usize> = Default::default();
     let mut clusters_ids: HashMap<(&str, usize), usize> = HashMap::new();
-    let parts = &mut out.parts;
-    let mut add = |kind: PartKind, key: String, workload: usize, view: Option<usize>| {
+    let add = |parts: &mut Vec<Part>, kind, key, workload, view: Option<usize>| {
         parts.push(Part {
             kind,
             workload,
@@ -594,7 +593,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         });
         parts.len() - 1
     };
-    // A part by its proxy's key, the key's `text` written when first needed.
+    // A part by a key, the key's `text` written when first needed.
     fn by_key<'k>(
         ids: &mut foldhash::HashMap<(PartKind, &'k Key), usize>,
         (kind, key): (PartKind, &'k Key),
@@ -604,44 +603,39 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         *ids.entry((kind, key))
             .or_insert_with(|| add(text.get_or_insert_with(|| format!("{key:?}")).clone()))
     }
-    let mut proxies = BTreeMap::new();
-    let mut owns = Vec::new();
     for ((i, namespace, id, kind), (key, outbound, names)) in wanted.iter().zip(&keyed) {
         let (i, kind) = (*i, *kind);
         // An inbound and an own part have the same key: written once.
         let mut text = None;
+        let made = &mut out.parts;
         let parts = if let Some(outbound_key) = outbound {
             let view = views[outbound_key];
-            let outbound = *ids
-                .entry((PartKind::Outbound, outbound_key))
-                .or_insert_with(|| {
-                    add(
-                        PartKind::Outbound,
-                        format!("{outbound_key:?}"),
-                        i,
-                        Some(view),
-                    )
-                });
+            let outbound = by_key(
+                &mut ids,
+                (PartKind::Outbound, outbound_key),
+                &mut None,
+                |t| add(made, PartKind::Outbound, t, i, Some(view)),
+            );
             let clusters = *clusters_ids
                 .entry((key.kind, reads[view]))
                 .or_insert_with(|| {
                     let text = format!("{} {}", key.kind, texts[reads[view]].clusters_key);
-                    add(PartKind::Clusters, text, i, Some(view))
+                    add(made, PartKind::Clusters, text, i, Some(view))
                 });
             let inbound = by_key(&mut ids, (PartKind::Inbound, key), &mut text, |t| {
-                add(PartKind::Inbound, t, i, None)
+                add(made, PartKind::Inbound, t, i, None)
             });
             let own = by_key(&mut ids, (PartKind::Own, key), &mut text, |t| {
-                add(PartKind::Own, t, i, None)
+                add(made, PartKind::Own, t, i, None)
             });
-            owns.push((own, vec![outbound, clusters, inbound]));
+            made[own].others = vec![outbound, clusters, inbound];
             vec![outbound, clusters, inbound, own]
         } else {
             vec![by_key(&mut ids, (PartKind::Whole, key), &mut text, |t| {
-                add(PartKind::Whole, t, i, None)
+                add(made, PartKind::Whole, t, i, None)
             })]
         };
-        proxies.insert(
+        out.proxies.insert(
             id.clone(),
             ProxyEntry {
                 id: id.clone(),
@@ -652,10 +646,6 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             },
         );
     }
-    for (own, others) in owns {
-        out.parts[own].others = others;
-    }
-    out.proxies = proxies;
     out.scopes = scopes.into_iter().map(|s| Mutex::new(Some(s))).collect();
     out
 }

@@ -341,13 +341,7 @@ pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -
         {
             key.push(' ');
             push_debug_str(&mut key, name);
-            let _ = write!(key, ":{port}:{protocol:?}:");
-            match target_port {
-                Some(p) => {
-                    let _ = write!(key, "Some({p})");
-                }
-                None => key.push_str("None"),
-            }
+            let _ = write!(key, ":{port}:{protocol:?}:{target_port:?}");
         }
         if let Some(r) = rule {
             for m in &r.metas {
