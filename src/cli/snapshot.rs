@@ -47,7 +47,7 @@ pub fn run(
         None,
         None,
         None,
-        false,
+        None,
     );
     out.write_all(output::render(&diff, Format::Text, super::diff::color(global)).as_bytes())?;
     let status = if diff.has_changes() {

@@ -39,19 +39,8 @@ impl<'k> Plan<'k> {
     /// The hosts to generate on each side: those of the pairs it holds
     /// first, with a line there. None when it holds no pair first.
     pub fn hosts(&self) -> Option<[HashSet<&'k str>; 2]> {
-        let mut out = [HashSet::new(), HashSet::new()];
-        let mut any = false;
-        for &(host, (_, old, _, new), first) in &self.pairs {
-            any |= first;
-            if first {
-                for (side, line) in [old, new].into_iter().enumerate() {
-                    if line.is_some() {
-                        out[side].insert(host);
-                    }
-                }
-            }
-        }
-        any.then_some(out)
+        let firsts: Vec<usize> = self.firsts().collect();
+        (!firsts.is_empty()).then(|| self.hosts_of(&firsts))
     }
 
     /// Whether it generates fewer services than its parts have.
@@ -59,6 +48,49 @@ impl<'k> Plan<'k> {
         self.hosts()
             .is_some_and(|[a, b]| a.len().max(b.len()) < self.services)
     }
+
+    /// The pairs it holds first, in chunks of at most `size` services to
+    /// generate and compare one after the other (a comparison of two views
+    /// of a whole mesh whose endpoints all changed holds every service:
+    /// generated at once, it held GiBs, and its comparing had the cores to
+    /// itself).
+    pub fn chunks(&self, size: usize) -> Vec<Chunk<'k>> {
+        let firsts: Vec<usize> = self.firsts().collect();
+        firsts
+            .chunks(size.max(1))
+            .map(|pairs| Chunk {
+                hosts: self.hosts_of(pairs),
+                pairs: pairs.to_vec(),
+            })
+            .collect()
+    }
+
+    fn firsts(&self) -> impl Iterator<Item = usize> {
+        (self.pairs.iter().enumerate())
+            .filter(|(_, (_, _, first))| *first)
+            .map(|(i, _)| i)
+    }
+
+    /// The hosts of `pairs` with a line on each side.
+    fn hosts_of(&self, pairs: &[usize]) -> [HashSet<&'k str>; 2] {
+        let mut out = [HashSet::new(), HashSet::new()];
+        for &i in pairs {
+            let (host, (_, old, _, new), _) = self.pairs[i];
+            for (side, line) in [old, new].into_iter().enumerate() {
+                if line.is_some() {
+                    out[side].insert(host);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Some of the pairs a [`Plan`] holds first: indices into its pairs, and
+/// the hosts to generate for them on each side.
+pub struct Chunk<'k> {
+    pairs: Vec<usize>,
+    pub hosts: [HashSet<&'k str>; 2],
 }
 
 /// The pairs of lines compared so far and what they gave.
@@ -114,19 +146,16 @@ impl<'k> Lines<'k> {
         })
     }
 
-    /// Split what was generated for `plan` by the pairs it holds first:
-    /// (index into its pairs, old side's resources, new side's).
+    /// Split what was generated for `chunk` of `plan` by its pairs: (index
+    /// into the plan's pairs, old side's resources, new side's).
     pub fn split(
         plan: &Plan<'k>,
+        chunk: &Chunk,
         old: Resources,
         new: Resources,
     ) -> Vec<(usize, Resources, Resources)> {
-        let index: HashMap<&str, usize> = plan
-            .pairs
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, _, first))| *first)
-            .map(|(i, (host, ..))| (*host, i))
+        let index: HashMap<&str, usize> = (chunk.pairs.iter())
+            .map(|&i| (plan.pairs[i].0, i))
             .collect();
         let mut out: BTreeMap<usize, (Resources, Resources)> = BTreeMap::new();
         for (side, resources) in [old, new].into_iter().enumerate() {
@@ -141,22 +170,20 @@ impl<'k> Lines<'k> {
         out.into_iter().map(|(i, (x, y))| (i, x, y)).collect()
     }
 
-    /// Keep what the pair `i` of `plan` gave: its changes, and the secret
-    /// names each side's resources reference.
-    pub fn record(
-        &mut self,
-        plan: &Plan<'k>,
-        i: usize,
-        changes: Vec<usize>,
-        sides: [&Resources; 2],
-    ) {
+    /// Keep the secret names each side's resources of the pair `i` of
+    /// `plan` reference.
+    pub fn record_secrets(&mut self, plan: &Plan<'k>, i: usize, sides: [&Resources; 2]) {
         let (_, pair @ (ga, old, gb, new), _) = plan.pairs[i];
-        self.changes.insert(pair, changes);
         for (side, (key, resources)) in [(ga, old), (gb, new)].into_iter().zip(sides).enumerate() {
             if held_on(pair, key) {
                 self.sds[side].insert(key, secrets::referenced(resources.0.values()));
             }
         }
+    }
+
+    /// Keep the changes the pair `i` of `plan` gave.
+    pub fn record_changes(&mut self, plan: &Plan<'k>, i: usize, changes: Vec<usize>) {
+        self.changes.insert(plan.pairs[i].1, changes);
     }
 
     /// The changes of the comparison `plan` (its pairs', each compared by
@@ -193,8 +220,10 @@ impl<'k> Lines<'k> {
             .map(|(host, _)| *host)
             .collect();
         if !unknown.is_empty()
-            && let Some(generated) = a.services(x, &|h| unknown.contains(h))
+            && let Some(part) = a.by_service(x)
         {
+            let (generated, _) = part.generate(Some(&|h| unknown.contains(h)));
+            let generated = Resources::from_config(generated);
             let mut by_host: HashMap<&str, Vec<&serde_json::Value>> = HashMap::new();
             for ((_, name), value) in &generated.0 {
                 if let Some(host) = host_of(name).filter(|h| unknown.contains(h)) {

@@ -18,13 +18,15 @@ pub mod snapshot;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::registry::ProxyType;
 use crate::session::Session;
 
 use attribute::{Attribution, ObjectChange, ProxyReach};
-use compare::{ChangeKey, Differs, Op, differing};
+use compare::{Change, ChangeKey, Differs, Op, differing};
 use lines::{Lines, Plan};
 use resources::ResourceType;
 use resources::Resources;
@@ -43,6 +45,10 @@ pub struct Options {
     /// Generate even the parts no changed object reaches (a check that
     /// skipping them changes nothing).
     pub regenerate_all: bool,
+    /// How many services a comparison of clusters parts service by
+    /// service generates and compares at once: what it holds against how
+    /// often it builds their scopes' services again.
+    pub chunk: usize,
 }
 
 impl Default for Options {
@@ -51,6 +57,7 @@ impl Default for Options {
             types: ResourceType::ALL.to_vec(),
             proxies: None,
             regenerate_all: false,
+            chunk: 500,
         }
     }
 }
@@ -204,7 +211,7 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
         Some(&attribution),
         skip,
         focus.as_ref(),
-        !opts.regenerate_all,
+        (!opts.regenerate_all).then_some(opts.chunk),
     );
     report.objects = attribution.objects;
     timings.0.append(&mut report.timings.0);
@@ -214,6 +221,30 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
 
 /// How many comparisons of one workload's parts are generated ahead.
 const SMALL_AHEAD: usize = 4;
+
+/// A comparison's sides (or why one has no configuration), and whether
+/// they were generated for some hosts only.
+type Generated = (Result<Resources, String>, Result<Resources, String>, bool);
+
+/// A comparison's generation under way on a thread of its own: what it
+/// sends (its sides, or a comparison by service's chunk by chunk).
+struct Generation<'s> {
+    from: Receiver<Generated>,
+    thread: Option<ScopedJoinHandle<'s, ()>>,
+}
+
+impl Generation<'_> {
+    /// The next sides it sends; its panic, should it end without.
+    fn next(&mut self) -> Generated {
+        self.from.recv().unwrap_or_else(|_| {
+            let thread = self.thread.take().expect("a generation is joined once");
+            match thread.join() {
+                Err(panic) => std::panic::resume_unwind(panic),
+                Ok(()) => unreachable!("a generation sends what it was asked for"),
+            }
+        })
+    }
+}
 
 /// One comparison: parts of the old side against parts of the new, with
 /// each side's workload tracing values put back when the comparison is
@@ -250,17 +281,34 @@ struct Findings {
     diffs: foldhash::HashMap<String, usize>,
 }
 
+/// A change that differs, with its key, described when no change met
+/// before has its key.
+type Described = (ChangeKey, Option<(Change, Vec<usize>)>);
+
 impl Findings {
-    /// The indices of `differs` in the changes found; those not met before
-    /// described on every core.
+    /// The indices of `differs` in the changes found.
     fn of(&mut self, differs: Vec<&Differs>, attribution: Option<&Attribution>) -> Vec<usize> {
+        let described = self.describe(differs, attribution);
+        self.number(described)
+    }
+
+    /// `differs` keyed, and those not met before described, on every
+    /// core.
+    fn describe(
+        &self,
+        differs: Vec<&Differs>,
+        attribution: Option<&Attribution>,
+    ) -> Vec<Described> {
         let keys = crate::parallel::map_owned(differs.clone(), Differs::key);
         let mut fresh: Vec<&Differs> = Vec::new();
         let mut fresh_keys = foldhash::HashSet::default();
+        let mut is_fresh = Vec::with_capacity(keys.len());
         for (d, k) in differs.iter().zip(&keys) {
-            if !self.known.contains_key(k) && fresh_keys.insert(k) {
+            let new = !self.known.contains_key(k) && fresh_keys.insert(k);
+            if new {
                 fresh.push(d);
             }
+            is_fresh.push(new);
         }
         let described = crate::parallel::map_owned(fresh, |d| {
             let c = d.describe();
@@ -269,9 +317,19 @@ impl Findings {
         });
         let mut described = described.into_iter();
         keys.into_iter()
-            .map(|k| {
+            .zip(is_fresh)
+            .map(|(k, new)| (k, new.then(|| described.next()).flatten()))
+            .collect()
+    }
+
+    /// The indices of described changes in the changes found, in order
+    /// (a change is numbered where first found).
+    fn number(&mut self, described: Vec<Described>) -> Vec<usize> {
+        described
+            .into_iter()
+            .map(|(k, described)| {
                 *self.known.entry(k).or_insert_with(|| {
-                    let (c, hosts) = described.next().expect("each fresh change described");
+                    let (c, hosts) = described.expect("each fresh change described");
                     let next = self.diffs.len();
                     self.found.push(Found {
                         hosts,
@@ -308,7 +366,7 @@ struct Outcome {
 /// inputs equal for the other hosts) is generated for the hosts of `focus`
 /// when both sides can be. With `frugal`, a pair of parts that can hold
 /// none of `types` is not generated, and clusters parts are compared
-/// service by service ([`lines`]).
+/// service by service ([`lines`]), `frugal` services at a time.
 pub fn compare_sides<'s>(
     a: &'s dyn Side,
     b: &'s dyn Side,
@@ -316,7 +374,7 @@ pub fn compare_sides<'s>(
     attribution: Option<&Attribution>,
     skip: Option<&Attribution>,
     focus: Option<&Focus>,
-    frugal: bool,
+    frugal: Option<usize>,
 ) -> Report {
     let mut report = Report::default();
     for (id, p) in a.proxies() {
@@ -399,7 +457,7 @@ pub fn compare_sides<'s>(
     let unwanted: HashSet<&Job> = jobs
         .iter()
         .copied()
-        .filter(|j| frugal && !holds(a, &j.old) && !holds(b, &j.new))
+        .filter(|j| frugal.is_some() && !holds(a, &j.old) && !holds(b, &j.new))
         .collect();
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let mut findings = Findings::default();
@@ -408,17 +466,8 @@ pub fn compare_sides<'s>(
     let by_service = RefCell::new(Lines::default());
     let same_secrets: RefCell<HashMap<&Job, bool>> = RefCell::default();
     // A pair that changed objects reach through some of its hosts only is
-    // generated for those when both sides can be (then `true`); a clusters
-    // pair compared by service, for the services `hosts` on each side.
-    let generate = |job: &Job, hosts: Option<[HashSet<&str>; 2]>| {
-        if let Some([p, q]) = hosts {
-            let (x, y) = crate::parallel::join(
-                || a.services(job.old[0], &|h| p.contains(h)),
-                || b.services(job.new[0], &|h| q.contains(h)),
-            );
-            let by_service = "a part split by service generates by service";
-            return (Ok(x.expect(by_service)), Ok(y.expect(by_service)), true);
-        }
+    // generated for those when both sides can be (then `true`).
+    let generate = |job: &Job| -> Generated {
         if let Some(focus) = focus.filter(|_| focused.contains(job))
             && let (Some(x), Some(y)) = crate::parallel::join(
                 || a.focused(job.old[0], focus),
@@ -432,6 +481,25 @@ pub fn compare_sides<'s>(
             || union(b, &job.new, &job.names.1),
         );
         (x, y, false)
+    };
+    // A clusters pair compared by service: the services of each chunk on
+    // each side, sent as they are generated (at most one chunk waits).
+    let by_chunks = |job: &Job, chunks: Vec<[HashSet<&str>; 2]>, to: SyncSender<Generated>| {
+        let split = "a part split by service generates by service";
+        let (x, y) = crate::parallel::join(
+            || a.by_service(job.old[0]).expect(split),
+            || b.by_service(job.new[0]).expect(split),
+        );
+        for [p, q] in chunks {
+            let (old, new) = crate::parallel::join(
+                || x.generate(Some(&|h| p.contains(h))).0,
+                || y.generate(Some(&|h| q.contains(h))).0,
+            );
+            let sides = (Resources::from_config(old), Resources::from_config(new));
+            if to.send((Ok(sides.0), Ok(sides.1), true)).is_err() {
+                return;
+            }
+        }
     };
     // An own part skips when its proxies' other parts were skipped or
     // reference the same secret names on both sides: decided once those
@@ -460,7 +528,7 @@ pub fn compare_sides<'s>(
         // none while comparisons are `pending` and the next is an own part
         // whose skip needs their secret names. A clusters comparison holds
         // its services' pairs of lines no comparison before held, and
-        // generates those alone (or nothing).
+        // generates those alone (or nothing), chunk by chunk.
         let drop_job = |job: &Job| {
             job.old.iter().for_each(|&x| a.skipped(x));
             job.new.iter().for_each(|&y| b.skipped(y));
@@ -483,17 +551,31 @@ pub fn compare_sides<'s>(
                 drop_job(job);
                 continue;
             }
-            let plan = match (job.old.as_slice(), job.new.as_slice()) {
-                ([x], [y]) if frugal => by_service.borrow_mut().plan((a, *x), (b, *y), focus),
-                _ => None,
+            let (plan, chunks) = match (job.old.as_slice(), job.new.as_slice(), frugal) {
+                ([x], [y], Some(size)) => {
+                    let plan = by_service.borrow_mut().plan((a, *x), (b, *y), focus);
+                    let chunks = plan.as_ref().map_or_else(Vec::new, |p| p.chunks(size));
+                    (plan, chunks)
+                }
+                _ => (None, Vec::new()),
             };
-            let hosts = plan.as_ref().map(Plan::hosts);
-            let generation = match hosts {
-                Some(None) => None,
-                Some(hosts) => Some(s.spawn(move || generate(job, hosts))),
-                None => Some(s.spawn(move || generate(job, None))),
+            let (to, from) = std::sync::mpsc::sync_channel(1);
+            let thread = match &plan {
+                Some(_) if chunks.is_empty() => None,
+                Some(_) => {
+                    let hosts = chunks.iter().map(|c| c.hosts.clone()).collect();
+                    Some(s.spawn(move || by_chunks(job, hosts, to)))
+                }
+                None => Some(s.spawn(move || {
+                    // The receiver waits for it while it lives.
+                    let _ = to.send(generate(job));
+                })),
             };
-            return Some((job, (generation, plan)));
+            let generation = thread.map(|thread| Generation {
+                from,
+                thread: Some(thread),
+            });
+            return Some((job, (generation, plan, chunks)));
         };
         let mut ahead = VecDeque::new();
         for job in &jobs {
@@ -504,54 +586,77 @@ pub fn compare_sides<'s>(
                 outcomes.push(Outcome::default());
                 continue;
             }
-            let (generation, plan) = ahead
+            let (mut generation, plan, chunks) = ahead
                 .pop_front()
                 .expect("a generation per comparison not skipped")
                 .1;
             let waited = Instant::now();
-            let generated =
-                generation.map(|g| g.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let generated = match (&plan, &mut generation) {
+                (None, Some(g)) => Some(g.next()),
+                _ => None,
+            };
+            let in_focus = plan.is_some() || matches!(generated, Some((_, _, true)));
             let mut kind = format!("{:?}", a.part_kind(job.old[0])).to_lowercase();
-            if plan.is_none() && matches!(generated, Some((_, _, true))) {
+            if plan.is_none() && in_focus {
                 kind.push_str(", focused");
             }
-            let compared = report
-                .timings
-                .add(&format!("comparisons: {kind}: waiting"), waited);
-            report.reused += usize::from(generated.is_none());
+            let (waiting, comparing) = (
+                format!("comparisons: {kind}: waiting"),
+                format!("comparisons: {kind}: comparing"),
+            );
+            let mut compared = report.timings.add(&waiting, waited);
+            report.reused += usize::from(generation.is_none());
             // A comparison by service knows its secret names once compared.
             let recording = plan.is_some();
             refill(&mut ahead, small, |pending| next(pending || recording));
-            if let Some((_, _, in_focus)) = &generated {
+            if generation.is_some() {
                 report.generated += 1;
                 report.focused +=
-                    usize::from(*in_focus && plan.as_ref().is_none_or(Plan::is_partial));
+                    usize::from(in_focus && plan.as_ref().is_none_or(Plan::is_partial));
             }
             let outcome = match (generated, plan) {
-                (generated, Some(plan)) => {
+                (_, Some(plan)) => {
                     let mut by_service = by_service.borrow_mut();
-                    if let Some((Ok(x), Ok(y), _)) = generated {
-                        let split = Lines::split(&plan, x, y);
-                        // In type and name order, as one part's are.
-                        let mut differs: Vec<(usize, Differs)> = split
-                            .iter()
-                            .flat_map(|(i, x, y)| {
-                                differing(x, y, types).into_iter().map(move |d| (*i, d))
-                            })
-                            .collect();
-                        differs.sort_by(|(_, x), (_, y)| (x.rtype, x.name).cmp(&(y.rtype, y.name)));
-                        let found =
-                            findings.of(differs.iter().map(|(_, d)| d).collect(), attribution);
-                        let mut changes: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-                        for ((i, _), f) in differs.iter().zip(found) {
-                            changes.entry(*i).or_default().push(f);
+                    // The changes of every chunk, numbered once all are
+                    // described: in type and name order, as one part's
+                    // are, each with the index of its pair in the plan.
+                    let mut described: Vec<(usize, Described)> = Vec::new();
+                    // The pairs that generated resources.
+                    let mut generated_pairs: Vec<usize> = Vec::new();
+                    if let Some(generation) = &mut generation {
+                        for chunk in &chunks {
+                            compared = report.timings.add(&comparing, compared);
+                            let (Ok(x), Ok(y), _) = generation.next() else {
+                                unreachable!("a comparison by service generates without errors")
+                            };
+                            compared = report.timings.add(&waiting, compared);
+                            let split = Lines::split(&plan, chunk, x, y);
+                            let differs: Vec<(usize, Differs)> = split
+                                .iter()
+                                .flat_map(|(i, x, y)| {
+                                    differing(x, y, types).into_iter().map(move |d| (*i, d))
+                                })
+                                .collect();
+                            let keyed = findings
+                                .describe(differs.iter().map(|(_, d)| d).collect(), attribution);
+                            described.extend(differs.iter().map(|(i, _)| *i).zip(keyed));
+                            for (i, x, y) in &split {
+                                by_service.record_secrets(&plan, *i, [x, y]);
+                                generated_pairs.push(*i);
+                            }
+                            drop(differs);
+                            std::thread::spawn(move || drop(split));
                         }
-                        for (i, x, y) in &split {
-                            let found = changes.remove(i).unwrap_or_default();
-                            by_service.record(&plan, *i, found, [x, y]);
-                        }
-                        drop(differs);
-                        std::thread::spawn(move || drop(split));
+                    }
+                    described.sort_by(|(_, (x, _)), (_, (y, _))| (x.0, &x.1).cmp(&(y.0, &y.1)));
+                    let (at, described): (Vec<usize>, Vec<Described>) =
+                        described.into_iter().unzip();
+                    let mut changes: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+                    for (i, f) in at.into_iter().zip(findings.number(described)) {
+                        changes.entry(i).or_default().push(f);
+                    }
+                    for i in generated_pairs {
+                        by_service.record_changes(&plan, i, changes.remove(&i).unwrap_or_default());
                     }
                     let (changes, same) = by_service.outcome(&plan, (a, job.old[0]));
                     same_secrets.borrow_mut().insert(job, same);
@@ -578,9 +683,7 @@ pub fn compare_sides<'s>(
                 (None, None) => unreachable!("only a clusters comparison generates nothing"),
             };
             outcomes.push(outcome);
-            report
-                .timings
-                .add(&format!("comparisons: {kind}: comparing"), compared);
+            report.timings.add(&comparing, compared);
         }
     });
     let start = Instant::now();

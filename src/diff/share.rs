@@ -41,7 +41,7 @@ use crate::xds::generate::focus::Focus;
 use crate::xds::generate::inbound::service_targets;
 use crate::xds::generate::scope::SidecarScope;
 use crate::xds::generate::telemetry::WorkloadNames;
-use crate::xds::generate::{self, Interception, Proxy};
+use crate::xds::generate::{self, ClustersPart, Interception, Proxy};
 
 use super::resources::{ResourceType, Resources};
 
@@ -120,9 +120,9 @@ pub trait Side: Sync {
     fn service_lines(&self, _part: usize) -> Option<(&str, Vec<(&str, &str)>)> {
         None
     }
-    /// The clusters and endpoints of the services of a clusters part that
-    /// `keep` keeps (by host), with those of no service.
-    fn services(&self, _part: usize, _keep: &dyn Fn(&str) -> bool) -> Option<Resources> {
+    /// A clusters part, to generate service by service. None for other
+    /// parts.
+    fn by_service(&self, _part: usize) -> Option<ClustersPart<'_>> {
         None
     }
     /// A comparison holding the part was skipped: what was kept to
@@ -327,7 +327,9 @@ impl<'s> Side for Classes<'s> {
                 generate::outbound_part(&ctx, workload, &self.outbound_scope(part), None)
                     .expect("without a focus the whole part is generated")
             }
-            PartKind::Clusters => generate::clusters_part(&ctx, workload, None),
+            PartKind::Clusters => {
+                ClustersPart::new(self.session.context(), workload).generate(None)
+            }
             PartKind::Inbound => generate::inbound_part(&ctx, workload),
             PartKind::Own => {
                 let names: BTreeSet<String> = others.iter().flat_map(|&p| self.sds_of(p)).collect();
@@ -363,13 +365,9 @@ impl<'s> Side for Classes<'s> {
         })
     }
 
-    fn services(&self, part: usize, keep: &dyn Fn(&str) -> bool) -> Option<Resources> {
+    fn by_service(&self, part: usize) -> Option<ClustersPart<'_>> {
         let Part { kind, workload, .. } = self.parts[part];
-        if kind != PartKind::Clusters {
-            return None;
-        }
-        let (config, _) = generate::clusters_part(&self.session.context(), workload, Some(keep));
-        Some(Resources::from_config(config))
+        (kind == PartKind::Clusters).then(|| ClustersPart::new(self.session.context(), workload))
     }
 
     /// A skipped view's scope would otherwise stay through every

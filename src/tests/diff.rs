@@ -783,6 +783,22 @@ fn clusters_are_compared_once_per_pair_of_service_lines() {
         BTreeSet::from(["outbound|80||api.team-a.svc.cluster.local"])
     );
     assert!(scale.focused >= 2, "{scale:?}");
+    // Generated and compared a service at a time, they say the same.
+    let one = meshsim::diff::Options {
+        chunk: 1,
+        ..Default::default()
+    };
+    let both = (
+        open(&base),
+        open(&[
+            base[0],
+            "testdata/diff/teams-rule",
+            "testdata/diff/teams-scale",
+        ]),
+    );
+    let both = |opts: &meshsim::diff::Options| render(&meshsim::diff::diff(&both.0, &both.1, opts));
+    assert_eq!(both(&one), both(&Default::default()));
+    assert_eq!(both(&one), both(&all));
 }
 
 /// A DestinationRule without consistent hashing reaches clusters alone,

@@ -123,7 +123,7 @@ fn outbound_half(
                 (g.listeners, g.routes)
             }
         },
-        || outbound_clusters(ctx, proxy, scope),
+        || outbound_clusters(ctx, proxy, &scope.cds_services),
     );
     let mut half = Half {
         listeners,
@@ -153,13 +153,13 @@ fn sidecar_listeners(
     Some((outbound, routes))
 }
 
-/// The outbound clusters of the scope's services and their endpoints.
+/// The outbound clusters of a scope's services and their endpoints.
 fn outbound_clusters(
     ctx: &Context,
     proxy: &Proxy,
-    scope: &scope::SidecarScope,
+    services: &[scope::ScopedService],
 ) -> (Vec<Value>, Vec<Value>) {
-    let clusters = unique(clusters::outbound_clusters(ctx, proxy, &scope.cds_services));
+    let clusters = unique(clusters::outbound_clusters(ctx, proxy, services));
     let endpoints = clusters::load_assignments(ctx, proxy, &clusters);
     (clusters, endpoints)
 }
@@ -271,33 +271,52 @@ pub fn outbound_part(
 
 /// The outbound clusters and endpoints of a sidecar that [`splits`]: the
 /// same for every sidecar with the same [`ViewReads::clusters_key`], across
-/// namespaces. With `hosts`, only those of the services it keeps (with the
-/// blackhole and passthrough clusters): a service's clusters read nothing
-/// of the others', so they are a function of its line of the key alone
-/// (see [`clusters_key_services`]).
-pub fn clusters_part(
-    ctx: &Context,
-    workload: usize,
-    hosts: Option<&dyn Fn(&str) -> bool>,
-) -> (ProxyConfig, Vec<String>) {
-    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let mut scope = scope::build(ctx, &proxy);
-    if let Some(keep) = hosts {
-        scope.cds_services.retain(|s| keep(&s.service.hostname));
+/// namespaces. Its scope is built once; then it generates the resources of
+/// any of its services: a service's clusters read nothing of the others',
+/// so they are a function of its line of the key alone (see
+/// [`clusters_key_services`]).
+pub struct ClustersPart<'a> {
+    ctx: Context<'a>,
+    proxy: Proxy,
+    scope: scope::SidecarScope<'a>,
+}
+
+impl<'a> ClustersPart<'a> {
+    pub fn new(ctx: Context<'a>, workload: usize) -> ClustersPart<'a> {
+        let proxy = Proxy::new(&ctx, workload, ProxyType::Sidecar);
+        let scope = scope::build(&ctx, &proxy);
+        ClustersPart { ctx, proxy, scope }
     }
-    let (clusters, endpoints) = outbound_clusters(ctx, &proxy, &scope);
-    let half = Half {
-        clusters,
-        endpoints,
-        ..Half::default()
-    };
-    half.into_part(proxy)
+
+    /// The part (with `keep`, only the clusters and endpoints of the
+    /// services it keeps by host, and those of no service: the blackhole
+    /// and passthrough clusters) and the secret names it references.
+    pub fn generate(&self, keep: Option<&dyn Fn(&str) -> bool>) -> (ProxyConfig, Vec<String>) {
+        let kept: Vec<scope::ScopedService>;
+        let services = match keep {
+            Some(keep) => {
+                kept = (self.scope.cds_services.iter())
+                    .filter(|s| keep(&s.service.hostname))
+                    .cloned()
+                    .collect();
+                &kept
+            }
+            None => &self.scope.cds_services,
+        };
+        let (clusters, endpoints) = outbound_clusters(&self.ctx, &self.proxy, services);
+        let half = Half {
+            clusters,
+            endpoints,
+            ..Half::default()
+        };
+        half.into_part(self.proxy.clone())
+    }
 }
 
 /// What a sidecar's view reads, for `diff` to tell which parts to share and
 /// which to regenerate.
 pub struct ViewReads {
-    /// What [`clusters_part`] reads, written out: the services it sees with
+    /// What [`ClustersPart`] reads, written out: the services it sees with
     /// their ports and the DestinationRule that applies to each (by name),
     /// whether it has only IPv6 addresses, and its node when a service
     /// keeps traffic on the node. The namespace is not in it: sidecars of
