@@ -549,7 +549,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             });
         }
     }
-    let (texts, scopes): (Vec<_>, Vec<_>) = crate::parallel::map(&first, |&i| {
+    let (mut texts, scopes): (Vec<_>, Vec<_>) = crate::parallel::map(&first, |&i| {
         let scope = generate::view_scope(&ctx, i);
         (generate::view_reads(&ctx, i, &scope), scope)
     })
@@ -572,10 +572,16 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             *lists.entry(&t.hosts).or_insert(next)
         })
         .collect();
-    out.hosts = vec![Vec::new(); lists.len()];
-    for (list, i) in lists {
-        out.hosts[i] = list.to_vec();
+    // The first view with each list gives it up (thousands of hosts).
+    let mut firsts: Vec<Option<usize>> = vec![None; lists.len()];
+    drop(lists);
+    for (v, &h) in hosts.iter().enumerate() {
+        firsts[h].get_or_insert(v);
     }
+    out.hosts = firsts
+        .into_iter()
+        .map(|v| std::mem::take(&mut texts[v.expect("each list is a view's")].hosts))
+        .collect();
     // Parts by kind and key, the keys borrowed from `keyed` (a clusters
     // part's by the view's reads): each key hashed, never copied, and
     // written out once, for the part it first makes.

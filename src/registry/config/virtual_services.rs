@@ -1,5 +1,6 @@
 //! VirtualServices as istiod indexes them (istiod-sidecar.md §3.2, §3.4, §5.6).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -235,12 +236,17 @@ fn export_to(export: &[String], ns: &str) -> Vec<String> {
 /// `name` → `name.<ns>.svc.cluster.local`; names with a dot, wildcards and
 /// IPs are kept (istiod's short-name resolution).
 pub fn resolve_short_name(host: &str, ns: &str) -> String {
+    resolved_short_name(host, ns).into_owned()
+}
+
+/// [`resolve_short_name`], borrowing `host` when it is kept as it is.
+pub fn resolved_short_name<'h>(host: &'h str, ns: &str) -> Cow<'h, str> {
     // `*.x` has a dot; only the bare `*` needs its own case. IPv6 addresses
     // have no dot, hence the parse.
     if host.is_empty() || host == "*" || host.contains('.') || host.parse::<IpAddr>().is_ok() {
-        return host.to_string();
+        return Cow::Borrowed(host);
     }
-    format!("{host}.{ns}.svc.{DOMAIN_SUFFIX}")
+    Cow::Owned(format!("{host}.{ns}.svc.{DOMAIN_SUFFIX}"))
 }
 
 /// A gateway reference as istiod normalizes it: `name` → `ns/name`,

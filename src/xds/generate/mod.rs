@@ -36,7 +36,7 @@ use serde_json::Value;
 
 use crate::registry::catalog::{Catalog, Port};
 use crate::registry::config::IstioConfig;
-use crate::registry::config::virtual_services::resolve_short_name;
+use crate::registry::config::virtual_services::resolved_short_name;
 use crate::registry::{Mesh, ProxyType};
 
 pub use proxy::{Interception, Proxy};
@@ -376,23 +376,15 @@ pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -
         .iter()
         .map(|s| Cow::Borrowed(s.service.hostname.as_str()))
         .collect();
+    // The egress listeners' services are among the clusters' (one per
+    // host); their VirtualServices' hosts mostly name those again.
     for l in &scope.egress {
-        hosts.extend(
-            l.services
-                .iter()
-                .map(|s| Cow::Borrowed(s.service.hostname.as_str())),
-        );
         for vs in &l.virtual_services {
             let ns = &vs.meta.namespace;
-            hosts.extend(
-                vs.spec
-                    .hosts
-                    .iter()
-                    .map(|h| Cow::Owned(resolve_short_name(h, ns))),
-            );
+            hosts.extend(vs.spec.hosts.iter().map(|h| resolved_short_name(h, ns)));
         }
     }
-    // Each host once before it is copied: views see most services twice.
+    // Each host once before it is copied.
     hosts.sort_unstable();
     hosts.dedup();
     let hosts = hosts.into_iter().map(Cow::into_owned).collect();
