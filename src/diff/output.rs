@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::registry::ProxyType;
 
@@ -312,35 +312,51 @@ fn markdown(report: &Report) -> String {
     s
 }
 
-/// A proxy in the JSON report.
-#[derive(serde::Serialize)]
-struct ProxyJson<'a> {
-    id: &'a str,
-    namespace: &'a str,
-    #[serde(rename = "type")]
-    kind: &'a str,
-}
-
-fn proxy_json(p: &ProxyRef) -> ProxyJson<'_> {
-    ProxyJson {
-        id: &p.id,
-        namespace: &p.namespace,
-        kind: p.kind.as_str(),
+/// A proxy in the JSON report, as `serde_json` writes it pretty with
+/// `indent` before each of its lines but the first: by hand, as groups list
+/// millions of proxies.
+fn write_proxy(p: &ProxyRef, indent: &str, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let members = [
+        ("id", p.id.as_str()),
+        ("namespace", p.namespace.as_str()),
+        ("type", p.kind.as_str()),
+    ];
+    out.push(b'{');
+    for (i, (key, value)) in members.into_iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        out.extend_from_slice(indent.as_bytes());
+        out.extend_from_slice(b"  \"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\": ");
+        serde_json::to_writer(&mut *out, value)?;
     }
+    out.push(b'\n');
+    out.extend_from_slice(indent.as_bytes());
+    out.push(b'}');
+    Ok(())
 }
 
-/// A group in the JSON report.
-#[derive(serde::Serialize)]
-struct GroupJson<'a> {
-    title: String,
-    #[serde(serialize_with = "serialize_proxies")]
-    proxies: &'a [ProxyRef],
-    #[serde(serialize_with = "serialize_changes")]
-    changes: &'a [GroupChange],
-}
-
-fn serialize_proxies<S: serde::Serializer>(p: &&[ProxyRef], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(p.iter().map(proxy_json))
+/// A group in the JSON report, at depth 2.
+fn write_group(g: &Group, out: &mut Vec<u8>) -> std::io::Result<()> {
+    out.extend_from_slice(b"{\n      \"title\": ");
+    serde_json::to_writer(&mut *out, &title(g))?;
+    out.extend_from_slice(b",\n      \"proxies\": ");
+    if g.proxies.is_empty() {
+        out.extend_from_slice(b"[]");
+    } else {
+        out.push(b'[');
+        for (i, p) in g.proxies.iter().enumerate() {
+            out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+            out.extend_from_slice(b"        ");
+            write_proxy(p, "        ", out)?;
+        }
+        out.extend_from_slice(b"\n      ]");
+    }
+    out.extend_from_slice(b",\n      \"changes\": ");
+    let changes: Vec<ChangeJson> = g.changes.iter().map(ChangeJson::of).collect();
+    nested(out, b"      ", &changes)?;
+    out.extend_from_slice(b"\n    }");
+    Ok(())
 }
 
 /// A group's change in the JSON report.
@@ -355,15 +371,17 @@ struct ChangeJson<'a> {
     diff: usize,
 }
 
-fn serialize_changes<S: serde::Serializer>(c: &&[GroupChange], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(c.iter().map(|c| ChangeJson {
-        rtype: c.rtype.name(),
-        name: &c.name,
-        virtual_host: c.part.as_deref(),
-        change: c.op.name(),
-        causes: &c.causes,
-        diff: c.diff,
-    }))
+impl ChangeJson<'_> {
+    fn of(c: &GroupChange) -> ChangeJson<'_> {
+        ChangeJson {
+            rtype: c.rtype.name(),
+            name: &c.name,
+            virtual_host: c.part.as_deref(),
+            change: c.op.name(),
+            causes: &c.causes,
+            diff: c.diff,
+        }
+    }
 }
 
 /// A writer putting `indent` after every line break: a value serialized
@@ -466,36 +484,37 @@ fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
         nested(text, ITEM, &value)
     })?;
     entry(out, "groups")?;
-    list(out, &report.groups, |g, text| {
-        let group = GroupJson {
-            title: title(g),
-            proxies: &g.proxies,
-            changes: &g.changes,
-        };
-        nested(text, ITEM, &group)
-    })?;
+    list(out, &report.groups, write_group)?;
     entry(out, "diffs")?;
     // A string: one line.
     list(out, &report.diffs, |d, text| {
         serde_json::to_writer(text, d).map_err(std::io::Error::from)
     })?;
     entry(out, "added")?;
-    list(out, &report.added, |p, text| {
-        nested(text, ITEM, &proxy_json(p))
-    })?;
+    list(out, &report.added, |p, text| write_proxy(p, "    ", text))?;
     entry(out, "removed")?;
-    list(out, &report.removed, |p, text| {
-        nested(text, ITEM, &proxy_json(p))
-    })?;
+    list(out, &report.removed, |p, text| write_proxy(p, "    ", text))?;
+    // A proxy and why it has no configuration on a side or both: the
+    // proxy first, the members after it as `serde_json` writes them.
+    let with_proxy = |p: &ProxyRef, rest: Value, text: &mut Vec<u8>| {
+        text.extend_from_slice(b"{\n      \"proxy\": ");
+        write_proxy(p, "      ", text)?;
+        for (key, value) in rest.as_object().into_iter().flatten() {
+            text.extend_from_slice(b",\n      ");
+            serde_json::to_writer(&mut *text, key)?;
+            text.extend_from_slice(b": ");
+            nested(text, b"      ", value)?;
+        }
+        text.extend_from_slice(b"\n    }");
+        Ok(())
+    };
     entry(out, "failed")?;
     list(out, &report.failed, |f, text| {
-        let value = json!({"proxy": proxy_json(&f.proxy), "old": f.old, "new": f.new});
-        nested(text, ITEM, &value)
+        with_proxy(&f.proxy, json!({"old": f.old, "new": f.new}), text)
     })?;
     entry(out, "not_generated")?;
     list(out, &report.not_generated, |(p, why), text| {
-        let value = json!({"proxy": proxy_json(p), "reason": why});
-        nested(text, ITEM, &value)
+        with_proxy(p, json!({"reason": why}), text)
     })?;
     out.write_all(b"\n}")
 }
@@ -546,7 +565,13 @@ mod tests {
                 proxies: vec![p.clone(), p.clone()],
                 changes: vec![change],
             }],
-            added: vec![p],
+            added: vec![p.clone()],
+            failed: vec![crate::diff::Failed {
+                proxy: p.clone(),
+                old: None,
+                new: Some("no \"pod\"".into()),
+            }],
+            not_generated: vec![(p, "why".into())],
             ..Report::default()
         };
         let text = render(&report, Format::Json, false);
@@ -554,6 +579,8 @@ mod tests {
         assert_eq!(text, serde_json::to_string_pretty(&value).unwrap() + "\n");
         assert_eq!(value["removed"], json!([]));
         assert_eq!(value["groups"][0]["changes"][0]["causes"], json!([0, 1]));
+        assert_eq!(value["failed"][0]["new"], json!("no \"pod\""));
+        assert_eq!(value["not_generated"][0]["proxy"]["id"], json!("a.x"));
     }
 
     #[test]
