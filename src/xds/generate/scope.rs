@@ -334,25 +334,49 @@ pub fn host_subset(a: &str, b: &str) -> bool {
 }
 
 /// Services kept in order with an index by hostname: scopes hold every
-/// service of a large mesh, and each addition looks its hostname up.
+/// service of a large mesh, and each addition looks its hostname up. The
+/// items of one hostname are chained (most hostnames have one item: no
+/// list of its own each, a scope holds thousands).
 #[derive(Default)]
 struct ByHost<'a> {
     items: Vec<Option<ScopedService<'a>>>,
-    index: foldhash::HashMap<&'a str, Vec<usize>>,
+    /// The next item of the same hostname, by item.
+    next: Vec<Option<usize>>,
+    /// The first item of each hostname.
+    index: foldhash::HashMap<&'a str, usize>,
 }
 
 impl<'a> ByHost<'a> {
     fn first(&mut self, host: &str) -> Option<&mut ScopedService<'a>> {
-        let at = *self.index.get(host)?.first()?;
+        let at = *self.index.get(host)?;
         self.items[at].as_mut()
     }
 
     fn push(&mut self, s: ScopedService<'a>) {
-        self.index
-            .entry(s.service.hostname.as_str())
-            .or_default()
-            .push(self.items.len());
+        let at = self.items.len();
+        match self.index.entry(s.service.hostname.as_str()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let mut last = *first.get();
+                while let Some(n) = self.next[last] {
+                    last = n;
+                }
+                self.next[last] = Some(at);
+            }
+            std::collections::hash_map::Entry::Vacant(none) => {
+                none.insert(at);
+            }
+        }
         self.items.push(Some(s));
+        self.next.push(None);
+    }
+
+    /// Drop every item of `host`.
+    fn remove(&mut self, host: &str) {
+        let mut at = self.index.remove(host);
+        while let Some(i) = at {
+            self.items[i] = None;
+            at = self.next[i];
+        }
     }
 
     /// One namespace per hostname for an egress listener: the proxy
@@ -374,13 +398,7 @@ impl<'a> ByHost<'a> {
                 || (s.service.registry == Registry::Kubernetes
                     && existing.registry != Registry::Kubernetes));
         if replace {
-            for at in self
-                .index
-                .remove(s.service.hostname.as_str())
-                .unwrap_or_default()
-            {
-                self.items[at] = None;
-            }
+            self.remove(&s.service.hostname);
             self.push(s);
         }
     }
