@@ -36,17 +36,11 @@ pub struct Plan<'k> {
 }
 
 impl<'k> Plan<'k> {
-    /// The hosts to generate on each side: those of the pairs it holds
-    /// first, with a line there. None when it holds no pair first.
-    pub fn hosts(&self) -> Option<[HashSet<&'k str>; 2]> {
-        let firsts: Vec<usize> = self.firsts().collect();
-        (!firsts.is_empty()).then(|| self.hosts_of(&firsts))
-    }
-
-    /// Whether it generates fewer services than its parts have.
+    /// Whether it generates some services, fewer than its parts have.
     pub fn is_partial(&self) -> bool {
-        self.hosts()
-            .is_some_and(|[a, b]| a.len().max(b.len()) < self.services)
+        let firsts: Vec<usize> = self.firsts().collect();
+        let [a, b] = self.hosts_of(&firsts);
+        !firsts.is_empty() && a.len().max(b.len()) < self.services
     }
 
     /// The pairs it holds first, in chunks of at most `size` services to
