@@ -80,10 +80,11 @@ impl<'k> Plan<'k> {
     }
 }
 
-/// Some of the pairs a [`Plan`] holds first: indices into its pairs, and
-/// the hosts to generate for them on each side.
+/// Some of the pairs a [`Plan`] holds first: indices into its pairs (what
+/// comparing them splits by), and the hosts to generate for them on each
+/// side (what generating them reads).
 pub struct Chunk<'k> {
-    pairs: Vec<usize>,
+    pub pairs: Vec<usize>,
     pub hosts: [HashSet<&'k str>; 2],
 }
 
@@ -140,17 +141,16 @@ impl<'k> Lines<'k> {
         })
     }
 
-    /// Split what was generated for `chunk` of `plan` by its pairs: (index
-    /// into the plan's pairs, old side's resources, new side's).
+    /// Split what was generated for the pairs `pairs` of `plan` (a
+    /// chunk's) by pair: (index into the plan's pairs, old side's
+    /// resources, new side's).
     pub fn split(
         plan: &Plan<'k>,
-        chunk: &Chunk,
+        pairs: &[usize],
         old: Resources,
         new: Resources,
     ) -> Vec<(usize, Resources, Resources)> {
-        let index: HashMap<&str, usize> = (chunk.pairs.iter())
-            .map(|&i| (plan.pairs[i].0, i))
-            .collect();
+        let index: HashMap<&str, usize> = (pairs.iter()).map(|&i| (plan.pairs[i].0, i)).collect();
         let mut out: BTreeMap<usize, (Resources, Resources)> = BTreeMap::new();
         for (side, resources) in [old, new].into_iter().enumerate() {
             for (key, value) in resources.0 {

@@ -559,13 +559,14 @@ pub fn compare_sides<'s>(
                 }
                 _ => (None, Vec::new()),
             };
+            // Comparing splits by the chunks' pairs; generating reads their
+            // hosts.
+            let (chunks, hosts): (Vec<Vec<usize>>, Vec<[HashSet<&str>; 2]>) =
+                chunks.into_iter().map(|c| (c.pairs, c.hosts)).unzip();
             let (to, from) = std::sync::mpsc::sync_channel(1);
             let thread = match &plan {
                 Some(_) if chunks.is_empty() => None,
-                Some(_) => {
-                    let hosts = chunks.iter().map(|c| c.hosts.clone()).collect();
-                    Some(s.spawn(move || by_chunks(job, hosts, to)))
-                }
+                Some(_) => Some(s.spawn(move || by_chunks(job, hosts, to))),
                 None => Some(s.spawn(move || {
                     // The receiver waits for it while it lives.
                     let _ = to.send(generate(job));
@@ -624,13 +625,13 @@ pub fn compare_sides<'s>(
                     // The pairs that generated resources.
                     let mut generated_pairs: Vec<usize> = Vec::new();
                     if let Some(generation) = &mut generation {
-                        for chunk in &chunks {
+                        for pairs in &chunks {
                             compared = report.timings.add(&comparing, compared);
                             let (Ok(x), Ok(y), _) = generation.next() else {
                                 unreachable!("a comparison by service generates without errors")
                             };
                             compared = report.timings.add(&waiting, compared);
-                            let split = Lines::split(&plan, chunk, x, y);
+                            let split = Lines::split(&plan, pairs, x, y);
                             let differs: Vec<(usize, Differs)> = split
                                 .iter()
                                 .flat_map(|(i, x, y)| {

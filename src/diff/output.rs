@@ -495,11 +495,12 @@ fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
     entry(out, "removed")?;
     list(out, &report.removed, |p, text| write_proxy(p, "    ", text))?;
     // A proxy and why it has no configuration on a side or both: the
-    // proxy first, the members after it as `serde_json` writes them.
-    let with_proxy = |p: &ProxyRef, rest: Value, text: &mut Vec<u8>| {
+    // proxy first, the members after it in order, as `serde_json` writes
+    // them.
+    let with_proxy = |p: &ProxyRef, rest: &[(&str, Value)], text: &mut Vec<u8>| {
         text.extend_from_slice(b"{\n      \"proxy\": ");
         write_proxy(p, "      ", text)?;
-        for (key, value) in rest.as_object().into_iter().flatten() {
+        for (key, value) in rest {
             text.extend_from_slice(b",\n      ");
             serde_json::to_writer(&mut *text, key)?;
             text.extend_from_slice(b": ");
@@ -510,11 +511,15 @@ fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
     };
     entry(out, "failed")?;
     list(out, &report.failed, |f, text| {
-        with_proxy(&f.proxy, json!({"old": f.old, "new": f.new}), text)
+        with_proxy(
+            &f.proxy,
+            &[("old", json!(f.old)), ("new", json!(f.new))],
+            text,
+        )
     })?;
     entry(out, "not_generated")?;
     list(out, &report.not_generated, |(p, why), text| {
-        with_proxy(p, json!({"reason": why}), text)
+        with_proxy(p, &[("reason", json!(why))], text)
     })?;
     out.write_all(b"\n}")
 }
