@@ -346,17 +346,15 @@ fn differing_strings(a: &Value, b: &Value, out: &mut BTreeSet<String>) {
     differing_within(a, b, &mut Vec::new(), out);
 }
 
+/// Whether `a` and `b` print differently ([`same`]), the strings where they
+/// differ added to `out` on the way. One walk down: asking [`same`] at every
+/// depth first walked each differing path once per level above it.
 fn differing_within<'v>(
     a: &'v Value,
     b: &'v Value,
     path: &mut Vec<&'v str>,
     out: &mut BTreeSet<String>,
-) {
-    // In member order, as the diff prints them: cheaper than `==`, which
-    // looks every member up by hash, at every depth on the way down.
-    if same(a, b) {
-        return;
-    }
+) -> bool {
     let whole = |x: &Value, path: &[&str], out: &mut BTreeSet<String>| {
         out.extend(path.iter().map(|s| s.to_string()));
         all_strings(x, out);
@@ -365,30 +363,19 @@ fn differing_within<'v>(
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let pushed = named(a).or(named(b)).map(|n| path.push(n)).is_some();
-            // A changed route action names the clusters it routes to: their
-            // DestinationRules give it its hash policy.
-            for v in [a, b] {
-                out.extend(v.get("cluster").and_then(Value::as_str).map(str::to_string));
-                let weighted = v
-                    .pointer("/weighted_clusters/clusters")
-                    .and_then(Value::as_array);
-                out.extend(
-                    weighted
-                        .into_iter()
-                        .flatten()
-                        .filter_map(named)
-                        .map(str::to_string),
-                );
-            }
             // Members in the same order (the usual case) are paired without
-            // a lookup.
+            // a lookup; out of order, they print differently.
+            let mut differs = x.len() != y.len();
             let mut ys = y.iter();
             for (k, va) in x {
                 let vb = match ys.next() {
                     Some((l, vb)) if l == k => Some(vb),
-                    _ => y.get(k),
+                    _ => {
+                        differs = true;
+                        y.get(k)
+                    }
                 };
-                differing_within(va, vb.unwrap_or(&Value::Null), path, out);
+                differs |= differing_within(va, vb.unwrap_or(&Value::Null), path, out);
             }
             for (k, vb) in y {
                 if !x.contains_key(k) {
@@ -398,19 +385,41 @@ fn differing_within<'v>(
             if pushed {
                 path.pop();
             }
+            // A changed route action names the clusters it routes to: their
+            // DestinationRules give it its hash policy.
+            if differs {
+                for v in [a, b] {
+                    out.extend(v.get("cluster").and_then(Value::as_str).map(str::to_string));
+                    let weighted = v
+                        .pointer("/weighted_clusters/clusters")
+                        .and_then(Value::as_array);
+                    out.extend(
+                        weighted
+                            .into_iter()
+                            .flatten()
+                            .filter_map(named)
+                            .map(str::to_string),
+                    );
+                }
+            }
+            differs
         }
         (Value::Array(x), Value::Array(y)) => {
             if x.len() == y.len() && x.iter().zip(y).all(|(p, q)| named(p) == named(q)) {
+                let mut differs = false;
                 for (p, q) in x.iter().zip(y) {
-                    differing_within(p, q, path, out);
+                    differs |= differing_within(p, q, path, out);
                 }
+                differs
             } else if x.iter().chain(y).all(|v| named(v).is_some()) {
                 // By name through an index: a route configuration holds
                 // thousands of virtual hosts.
                 let (by_x, by_y) = (by_name(x), by_name(y));
                 for p in x {
                     match named(p).and_then(|n| by_y.get(n)) {
-                        Some(q) => differing_within(p, q, path, out),
+                        Some(q) => {
+                            differing_within(p, q, path, out);
+                        }
                         None => whole(p, path, out),
                     }
                 }
@@ -419,19 +428,24 @@ fn differing_within<'v>(
                         whole(q, path, out);
                     }
                 }
+                true
+            } else if same(a, b) {
+                false
             } else {
                 whole(a, path, out);
                 whole(b, path, out);
+                true
             }
         }
+        _ if a == b => false,
         _ => {
             whole(a, path, out);
             whole(b, path, out);
+            true
         }
     }
 }
 
-/// Named elements by name, the first of each name (as a search would find).
 fn by_name(items: &[Value]) -> HashMap<&str, &Value> {
     let mut out = HashMap::new();
     for v in items {
@@ -570,6 +584,39 @@ mod tests {
             .map(|d| (d.part, d.op))
             .collect();
         assert_eq!(found, [(None, Op::Changed)]);
+    }
+
+    #[test]
+    fn differing_strings_are_found_where_values_print_differently() {
+        let found = |a: Value, b: Value| {
+            let mut out = BTreeSet::new();
+            let differs = differing_within(&a, &b, &mut Vec::new(), &mut out);
+            assert_eq!(differs, !same(&a, &b), "{a} {b}");
+            let out: Vec<String> = out.into_iter().collect();
+            out
+        };
+        let route = |timeout: &str, weight: u32| json!({"name": "r", "route": {"cluster": "c1", "timeout": timeout}, "weight": weight});
+        assert!(found(route("1s", 1), route("1s", 1)).is_empty());
+        // The route's name on the way down; its action, unchanged, names no
+        // cluster.
+        assert_eq!(found(route("1s", 1), route("1s", 2)), ["r"]);
+        // A changed action names its cluster.
+        assert_eq!(
+            found(route("1s", 1), route("2s", 1)),
+            ["1s", "2s", "c1", "r"]
+        );
+        // Members in another order print differently: the object differs
+        // though none of its members does.
+        assert!(found(json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1})).is_empty());
+        assert_eq!(
+            found(
+                json!({"cluster": "c1", "x": 1}),
+                json!({"x": 1, "cluster": "c1"})
+            ),
+            ["c1"]
+        );
+        assert_eq!(found(json!(["a"]), json!(["a", "b"])), ["a", "b"]);
+        assert_eq!(found(json!({"x": "a"}), json!({})), ["a"]);
     }
 
     #[test]
