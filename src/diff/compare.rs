@@ -446,6 +446,7 @@ fn differing_within<'v>(
     }
 }
 
+/// Named elements by name, the first of each name (as a search would find).
 fn by_name(items: &[Value]) -> HashMap<&str, &Value> {
     let mut out = HashMap::new();
     for v in items {

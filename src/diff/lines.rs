@@ -39,8 +39,10 @@ impl<'k> Plan<'k> {
     /// Whether it generates some services, fewer than its parts have.
     pub fn is_partial(&self) -> bool {
         let firsts: Vec<usize> = self.firsts().collect();
-        let [a, b] = self.hosts_of(&firsts);
-        !firsts.is_empty() && a.len().max(b.len()) < self.services
+        !firsts.is_empty() && {
+            let [a, b] = self.hosts_of(&firsts);
+            a.len().max(b.len()) < self.services
+        }
     }
 
     /// The pairs it holds first, in chunks of at most `size` services to
@@ -150,7 +152,7 @@ impl<'k> Lines<'k> {
         old: Resources,
         new: Resources,
     ) -> Vec<(usize, Resources, Resources)> {
-        let index: HashMap<&str, usize> = (pairs.iter()).map(|&i| (plan.pairs[i].0, i)).collect();
+        let index: HashMap<&str, usize> = pairs.iter().map(|&i| (plan.pairs[i].0, i)).collect();
         let mut out: BTreeMap<usize, (Resources, Resources)> = BTreeMap::new();
         for (side, resources) in [old, new].into_iter().enumerate() {
             for (key, value) in resources.0 {
