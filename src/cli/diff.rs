@@ -166,6 +166,11 @@ pub fn run(
         for (phase, took) in &report.timings.0 {
             writeln!(err, "timing: {phase}: {:.2} s", took.as_secs_f64())?;
         }
+        writeln!(
+            err,
+            "counts: {} pairs of parts generated, {} focused, {} reused; {} virtual hosts reused",
+            report.generated, report.focused, report.reused, report.reused_hosts
+        )?;
     }
     let status = if report.has_changes() {
         ExitStatus::Findings

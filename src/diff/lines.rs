@@ -257,3 +257,188 @@ fn host_of(name: &str) -> Option<&str> {
 fn held_on(pair: Pair, key: Line) -> bool {
     key.1.is_some() || (pair.1.is_none() && pair.3.is_none())
 }
+
+/// A host's lines on each side ([`Side::host_lines`]): none on a side
+/// whose view has no virtual host of it the focus touches.
+///
+/// [`Side::host_lines`]: super::share::Side::host_lines
+type HostPair = (Option<u32>, Option<u32>);
+
+/// Why a comparison's sides had no configuration (old, new).
+pub type Errors = (Option<String>, Option<String>);
+
+/// Focused outbound comparisons, virtual host by virtual host. The virtual
+/// hosts of a host are a function of its lines, so a pair of lines gives
+/// the same changes in every comparison holding it: the first generates
+/// and compares them, the others take what it gave. Views of a large mesh
+/// that differ by namespace alone share all but their own namespaces'
+/// hosts' lines.
+#[derive(Default)]
+pub struct HostLines {
+    held: HashSet<HostPair>,
+    /// The changes each pair gave (indices into the changes found), or why
+    /// its comparison had no configuration.
+    given: HashMap<HostPair, Result<Vec<usize>, Errors>>,
+}
+
+/// What one focused comparison holds of its hosts' pairs.
+pub struct HostPlan<'k> {
+    /// The hosts it holds first, with their pairs.
+    firsts: Vec<(&'k str, HostPair)>,
+    /// The pairs of the hosts an earlier comparison held.
+    taken: Vec<HostPair>,
+}
+
+impl HostLines {
+    /// The plan of a comparison of an outbound part whose host lines are
+    /// `old` and `new`, the pairs no comparison held before taken as this
+    /// one's; and the hosts whose virtual hosts it need not generate. A
+    /// host without a line on a side is generated.
+    pub fn plan<'k>(
+        &mut self,
+        old: &'k [(String, Option<u32>)],
+        new: &'k [(String, Option<u32>)],
+    ) -> (HostPlan<'k>, HashSet<&'k str>) {
+        let mut hosts: BTreeMap<&str, [Option<Option<u32>>; 2]> = BTreeMap::new();
+        for (side, lines) in [old, new].into_iter().enumerate() {
+            for (host, line) in lines {
+                hosts.entry(host).or_default()[side] = Some(*line);
+            }
+        }
+        let mut plan = HostPlan {
+            firsts: Vec::new(),
+            taken: Vec::new(),
+        };
+        let mut reused = HashSet::new();
+        for (host, [a, b]) in hosts {
+            if a == Some(None) || b == Some(None) {
+                continue;
+            }
+            let pair = (a.flatten(), b.flatten());
+            if self.held.insert(pair) {
+                plan.firsts.push((host, pair));
+            } else {
+                plan.taken.push(pair);
+                reused.insert(host);
+            }
+        }
+        (plan, reused)
+    }
+
+    /// The changes of the comparison `plan` is of, given what it found
+    /// (`found`, each change's host by `host_of`): those it found, with
+    /// those its taken pairs gave, in order; why they had no
+    /// configuration, should one not have. Its first pairs keep their
+    /// hosts' changes.
+    pub fn settle(
+        &mut self,
+        plan: &HostPlan,
+        found: Result<Vec<usize>, Errors>,
+        host_of: impl Fn(usize) -> Option<String>,
+    ) -> Result<Vec<usize>, Errors> {
+        let mut by_host: HashMap<String, Vec<usize>> = HashMap::new();
+        if let Ok(changes) = &found {
+            for &c in changes {
+                if let Some(host) = host_of(c) {
+                    by_host.entry(host).or_default().push(c);
+                }
+            }
+        }
+        for &(host, pair) in &plan.firsts {
+            let given = match &found {
+                Ok(_) => Ok(by_host.remove(host).unwrap_or_default()),
+                Err(e) => Err(e.clone()),
+            };
+            self.given.insert(pair, given);
+        }
+        let mut changes = found?;
+        for pair in &plan.taken {
+            match self.given.get(pair) {
+                Some(Ok(given)) => changes.extend(given),
+                Some(Err(e)) => return Err(e.clone()),
+                None => unreachable!("a pair is given before a later comparison takes it"),
+            }
+        }
+        changes.sort_unstable();
+        changes.dedup();
+        Ok(changes)
+    }
+
+    /// How many virtual hosts' pairs `plan` takes.
+    pub fn taken(plan: &HostPlan) -> usize {
+        plan.taken.len()
+    }
+}
+
+/// The host of a virtual host of a `"PORT"` route configuration (named
+/// `HOST:PORT`): what host lines split a focused comparison's changes by.
+/// None for other changes (a sniffed `HOST:PORT` configuration is
+/// generated with its listener, in every view).
+pub fn vhost_host<'n>(name: &str, part: Option<&'n str>) -> Option<&'n str> {
+    name.parse::<u16>().ok()?;
+    let (host, port) = part?.rsplit_once(':')?;
+    port.parse::<u16>().ok().map(|_| host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(hosts: &[(&str, Option<u32>)]) -> Vec<(String, Option<u32>)> {
+        hosts.iter().map(|(h, l)| (h.to_string(), *l)).collect()
+    }
+
+    /// A pair of lines is generated by the first comparison holding it and
+    /// taken by the later ones; a host without a line always generates.
+    #[test]
+    fn later_comparisons_take_the_first_ones_hosts() {
+        let mut by_host = HostLines::default();
+        let old = lines(&[("a", Some(1)), ("b", Some(2)), ("c", None)]);
+        let new = lines(&[("a", Some(7)), ("b", Some(8)), ("c", None)]);
+        let (first, reused) = by_host.plan(&old, &new);
+        assert!(reused.is_empty());
+        assert_eq!(first.firsts.len(), 2);
+        // a changed (change 4), b did not; 9 is no virtual host's.
+        let host = |c: usize| (c == 4).then(|| "a".to_string());
+        let settled = by_host.settle(&first, Ok(vec![4, 9]), host);
+        assert_eq!(settled, Ok(vec![4, 9]));
+        // The same lines for a and b, and a host only the new side has.
+        let new2 = lines(&[("a", Some(7)), ("b", Some(8)), ("d", Some(3))]);
+        let (second, reused) = by_host.plan(&old[..2], &new2);
+        assert_eq!(reused, HashSet::from(["a", "b"]));
+        assert_eq!(HostLines::taken(&second), 2);
+        let settled = by_host.settle(&second, Ok(vec![2]), |_| Some("d".into()));
+        assert_eq!(settled, Ok(vec![2, 4]));
+        // Different lines for a: generated again.
+        let new3 = lines(&[("a", Some(5))]);
+        let (third, reused) = by_host.plan(&old[..1], &new3);
+        assert!(reused.is_empty());
+        assert_eq!(HostLines::taken(&third), 0);
+    }
+
+    /// A comparison whose sides had no configuration passes that on to
+    /// those that take its hosts.
+    #[test]
+    fn errors_are_taken_with_the_hosts() {
+        let mut by_host = HostLines::default();
+        let both = lines(&[("a", Some(1))]);
+        let (first, _) = by_host.plan(&both, &both);
+        let error: Errors = (Some("no proxy".into()), None);
+        let settled = by_host.settle(&first, Err(error.clone()), |_| None);
+        assert_eq!(settled, Err(error.clone()));
+        let (second, _) = by_host.plan(&both, &both);
+        assert_eq!(by_host.settle(&second, Ok(vec![]), |_| None), Err(error));
+    }
+
+    #[test]
+    fn virtual_hosts_of_port_route_configurations_name_their_host() {
+        let vhost = |name, part| vhost_host(name, part);
+        assert_eq!(
+            vhost("9080", Some("reviews.default.svc:9080")),
+            Some("reviews.default.svc")
+        );
+        assert_eq!(vhost("9080", Some("allow_any")), None);
+        assert_eq!(vhost("stock.shop:7070", Some("stock.shop:7070")), None);
+        assert_eq!(vhost("9080", None), None);
+    }
+}

@@ -27,7 +27,7 @@ use crate::session::Session;
 
 use attribute::{Attribution, ObjectChange, ProxyReach};
 use compare::{Change, ChangeKey, Differs, Op, differing};
-use lines::{Lines, Plan};
+use lines::{HostLines, Lines, Plan};
 use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
@@ -148,6 +148,9 @@ pub struct Report {
     /// Pairs of clusters parts not generated: comparisons before held all
     /// their services (with the same lines on each side).
     pub reused: usize,
+    /// Virtual hosts of focused comparisons not generated: a comparison
+    /// before held their hosts with the same lines ([`HostLines`]).
+    pub reused_hosts: usize,
     /// Wall time by phase (`MESHSIM_TIMINGS`, for performance work).
     pub timings: Timings,
 }
@@ -197,12 +200,15 @@ pub fn diff(old: &Session, new: &Session, opts: &Options) -> Report {
         };
     }
     // Both sides at once: classing has long stretches on one core.
-    let (a, b) = crate::parallel::join(
+    let (mut a, mut b) = crate::parallel::join(
         || share::classify(old, &wanted),
         || share::classify(new, &wanted),
     );
     let skip = (!opts.regenerate_all && attribution.bounded()).then_some(&attribution);
     let focus = skip.map(|a| a.focus([old, new]));
+    if let Some(focus) = &focus {
+        crate::parallel::join(|| a.read_hosts(focus), || b.read_hosts(focus));
+    }
     timings.add("classing", start);
     let mut report = compare_sides(
         &a,
@@ -464,14 +470,18 @@ pub fn compare_sides<'s>(
     // Clusters parts compared service by service, and whether the sides of
     // such a comparison reference the same secret names.
     let by_service = RefCell::new(Lines::default());
+    // Focused outbound comparisons' virtual hosts, compared host by host.
+    let by_host = RefCell::new(HostLines::default());
     let same_secrets: RefCell<HashMap<&Job, bool>> = RefCell::default();
     // A pair that changed objects reach through some of its hosts only is
-    // generated for those when both sides can be (then `true`).
-    let generate = |job: &Job| -> Generated {
+    // generated for those when both sides can be (then `true`), less the
+    // virtual hosts of the `reused` hosts.
+    let generate = |job: &Job, reused: &HashSet<&str>| -> Generated {
+        let reused = |h: &str| reused.contains(h);
         if let Some(focus) = focus.filter(|_| focused.contains(job))
             && let (Some(x), Some(y)) = crate::parallel::join(
-                || a.focused(job.old[0], focus),
-                || b.focused(job.new[0], focus),
+                || a.focused(job.old[0], focus, &reused),
+                || b.focused(job.new[0], focus, &reused),
             )
         {
             return (Ok(x), Ok(y), true);
@@ -563,20 +573,35 @@ pub fn compare_sides<'s>(
             // hosts.
             let (chunks, hosts): (Vec<Vec<usize>>, Vec<[HashSet<&str>; 2]>) =
                 chunks.into_iter().map(|c| (c.pairs, c.hosts)).unzip();
+            // A focused comparison whose views have host lines.
+            let lines = (job.old.as_slice(), job.new.as_slice());
+            let lines = match lines {
+                ([x], [y]) if focus.is_some() && focused.contains(job) => {
+                    a.host_lines(*x).zip(b.host_lines(*y))
+                }
+                _ => None,
+            };
+            let (host_plan, reused) = match lines {
+                Some((x, y)) => {
+                    let (plan, reused) = by_host.borrow_mut().plan(x, y);
+                    (Some(plan), reused)
+                }
+                None => (None, HashSet::new()),
+            };
             let (to, from) = std::sync::mpsc::sync_channel(1);
             let thread = match &plan {
                 Some(_) if chunks.is_empty() => None,
                 Some(_) => Some(s.spawn(move || by_chunks(job, hosts, to))),
                 None => Some(s.spawn(move || {
                     // The receiver waits for it while it lives.
-                    let _ = to.send(generate(job));
+                    let _ = to.send(generate(job, &reused));
                 })),
             };
             let generation = thread.map(|thread| Generation {
                 from,
                 thread: Some(thread),
             });
-            return Some((job, (generation, plan, chunks)));
+            return Some((job, (generation, plan, chunks, host_plan)));
         };
         let mut ahead = VecDeque::new();
         for job in &jobs {
@@ -587,10 +612,11 @@ pub fn compare_sides<'s>(
                 outcomes.push(Outcome::default());
                 continue;
             }
-            let (mut generation, plan, chunks) = ahead
+            let (mut generation, plan, chunks, host_plan) = ahead
                 .pop_front()
                 .expect("a generation per comparison not skipped")
                 .1;
+            report.reused_hosts += host_plan.as_ref().map_or(0, HostLines::taken);
             let waited = Instant::now();
             let generated = match (&plan, &mut generation) {
                 (None, Some(g)) => Some(g.next()),
@@ -666,21 +692,41 @@ pub fn compare_sides<'s>(
                         errors: None,
                     }
                 }
-                (Some((Ok(x), Ok(y), _)), None) => {
-                    let differs = differing(&x, &y, types);
-                    let changes = findings.of(differs.iter().collect(), attribution);
-                    drop(differs);
-                    // Large parts take a while to free: not on the way to the next.
-                    std::thread::spawn(move || drop((x, y)));
-                    Outcome {
-                        changes,
-                        errors: None,
+                (Some(generated), None) => {
+                    let found = match generated {
+                        (Ok(x), Ok(y), _) => {
+                            let differs = differing(&x, &y, types);
+                            let changes = findings.of(differs.iter().collect(), attribution);
+                            drop(differs);
+                            // Large parts take a while to free: not on the
+                            // way to the next.
+                            std::thread::spawn(move || drop((x, y)));
+                            Ok(changes)
+                        }
+                        (x, y, _) => Err((x.err(), y.err())),
+                    };
+                    // A focused comparison by host takes what earlier ones
+                    // gave for the hosts it did not generate.
+                    let found = match &host_plan {
+                        Some(plan) => by_host.borrow_mut().settle(plan, found, |c| {
+                            let f = &findings.found[c];
+                            let vhost = (f.rtype == ResourceType::Route)
+                                .then(|| lines::vhost_host(&f.name, f.part.as_deref()));
+                            vhost.flatten().map(str::to_string)
+                        }),
+                        None => found,
+                    };
+                    match found {
+                        Ok(changes) => Outcome {
+                            changes,
+                            errors: None,
+                        },
+                        Err(errors) => Outcome {
+                            changes: Vec::new(),
+                            errors: Some(errors),
+                        },
                     }
                 }
-                (Some((x, y, _)), None) => Outcome {
-                    changes: Vec::new(),
-                    errors: Some((x.err(), y.err())),
-                },
                 (None, None) => unreachable!("only a clusters comparison generates nothing"),
             };
             outcomes.push(outcome);

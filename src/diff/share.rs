@@ -108,10 +108,23 @@ pub trait Side: Sync {
     fn part_sds(&self, part: usize) -> Option<Vec<String>>;
     /// The resources of a part, or why there are none.
     fn resources(&self, part: usize) -> Result<Resources, String>;
-    /// What of an outbound part the hosts `focus` touches give (see
+    /// What of an outbound part the hosts `focus` touches give, less the
+    /// virtual hosts of those `reused` names (see
     /// [`generate::outbound_part`]); None when that cannot be generated
     /// apart.
-    fn focused(&self, _part: usize, _focus: &Focus) -> Option<Resources> {
+    fn focused(
+        &self,
+        _part: usize,
+        _focus: &Focus,
+        _reused: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Option<Resources> {
+        None
+    }
+    /// An outbound part's host lines ([`Classes::read_hosts`]): each host
+    /// the focus touches with the line of what its virtual hosts read, in
+    /// host order; no line for a host whose virtual hosts read more. None
+    /// when not read.
+    fn host_lines(&self, _part: usize) -> Option<&[(String, Option<u32>)]> {
         None
     }
     /// A clusters part's key split by service
@@ -153,6 +166,9 @@ struct Part {
     others: Vec<usize>,
     /// Its key written out.
     key: String,
+    /// For an outbound part: its key with the namespace left out, what
+    /// every virtual host of its view reads of the proxy.
+    general: String,
     /// For an outbound or clusters part: its view (index into
     /// [`Classes::scopes`]) and the hosts that reads (into
     /// [`Classes::hosts`]).
@@ -171,6 +187,8 @@ pub struct Classes<'s> {
     hosts: Vec<Vec<String>>,
     /// Secret names each generated part references, for the own parts.
     sds: Mutex<HashMap<usize, Vec<String>>>,
+    /// Outbound parts' host lines, by part ([`Classes::read_hosts`]).
+    host_lines: HashMap<usize, Vec<(String, Option<u32>)>>,
 }
 
 impl<'s> Classes<'s> {
@@ -222,6 +240,51 @@ impl<'s> Classes<'s> {
         }
         let _ = self.resources(part);
         self.lock().get(&part).cloned().unwrap_or_default()
+    }
+
+    /// Read each outbound part's host lines for `focus`
+    /// ([`Side::host_lines`]): what the virtual hosts of each host it
+    /// touches read in the part's view ([`generate::view_host_reads`])
+    /// after what they read of the proxy, each line numbered (equal lines,
+    /// equal numbers). Two views of this side with equal lines for a host
+    /// give it the same virtual hosts, whatever their namespaces.
+    pub fn read_hosts(&mut self, focus: &Focus) {
+        let parts: Vec<(usize, usize)> = (self.parts.iter().enumerate())
+            .filter(|(_, p)| p.kind == PartKind::Outbound)
+            .filter_map(|(i, p)| Some((i, p.view?.0)))
+            .collect();
+        let ctx = self.session.context();
+        let read = crate::parallel::map(&parts, |&(part, view)| {
+            let workload = self.parts[part].workload;
+            let held = self.scopes[view]
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match held.as_ref() {
+                Some(scope) => generate::view_host_reads(&ctx, workload, scope, focus),
+                None => {
+                    let scope = generate::view_scope(&ctx, workload);
+                    generate::view_host_reads(&ctx, workload, &scope, focus)
+                }
+            }
+        });
+        // Lines are numbered by their part's general text and their own.
+        let mut generals: HashMap<&str, u32> = HashMap::new();
+        let mut numbers: HashMap<(u32, String), u32> = HashMap::new();
+        for ((part, _), reads) in parts.into_iter().zip(read) {
+            let next = generals.len() as u32;
+            let general = *generals.entry(&self.parts[part].general).or_insert(next);
+            let lines = reads
+                .into_iter()
+                .map(|(host, line)| {
+                    let number = line.map(|l| {
+                        let next = numbers.len() as u32;
+                        *numbers.entry((general, l)).or_insert(next)
+                    });
+                    (host, number)
+                })
+                .collect();
+            self.host_lines.insert(part, lines);
+        }
     }
 
     /// The scope of an outbound part's view: the one classing built, taken
@@ -324,8 +387,10 @@ impl<'s> Side for Classes<'s> {
         let (config, sds) = match kind {
             PartKind::Whole => return self.session.generate(workload).map(Resources::from_config),
             PartKind::Outbound => {
-                generate::outbound_part(&ctx, workload, &self.outbound_scope(part), None)
-                    .expect("without a focus the whole part is generated")
+                generate::outbound_part(&ctx, workload, &self.outbound_scope(part), None, &|_| {
+                    false
+                })
+                .expect("without a focus the whole part is generated")
             }
             PartKind::Clusters => {
                 ClustersPart::new(self.session.context(), workload).generate(None)
@@ -343,7 +408,12 @@ impl<'s> Side for Classes<'s> {
         Ok(Resources::from_config(config))
     }
 
-    fn focused(&self, part: usize, focus: &Focus) -> Option<Resources> {
+    fn focused(
+        &self,
+        part: usize,
+        focus: &Focus,
+        reused: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Option<Resources> {
         let Part { kind, workload, .. } = self.parts[part];
         if kind != PartKind::Outbound {
             return None;
@@ -351,10 +421,14 @@ impl<'s> Side for Classes<'s> {
         let ctx = self.session.context();
         // A sidecar's outbound listeners and routes hold no TLS context:
         // the secret names (none) are the whole part's.
-        let (config, sds) =
-            generate::outbound_part(&ctx, workload, &self.outbound_scope(part), Some(focus))?;
+        let scope = self.outbound_scope(part);
+        let (config, sds) = generate::outbound_part(&ctx, workload, &scope, Some(focus), reused)?;
         self.lock().insert(part, sds);
         Some(Resources::from_config(config))
+    }
+
+    fn host_lines(&self, part: usize) -> Option<&[(String, Option<u32>)]> {
+        self.host_lines.get(&part).map(Vec::as_slice)
     }
 
     fn service_lines(&self, part: usize) -> Option<(&str, Vec<(&str, &str)>)> {
@@ -521,6 +595,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         scopes: Vec::new(),
         hosts: Vec::new(),
         sds: Mutex::new(HashMap::new()),
+        host_lines: HashMap::new(),
     };
     // Each proxy's keys, on every core.
     let wanted: Vec<(usize, &str, String, ProxyType)> = session
@@ -593,6 +668,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             workload,
             others: Vec::new(),
             key,
+            general: String::new(),
             view: view.map(|v| (v, hosts[v])),
         });
         parts.len() - 1
@@ -620,6 +696,13 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
                 &mut None,
                 |t| add(made, PartKind::Outbound, t, i, Some(view)),
             );
+            if made[outbound].general.is_empty() {
+                let general = Key {
+                    namespace: String::new(),
+                    ..outbound_key.clone()
+                };
+                made[outbound].general = format!("{general:?}");
+            }
             let clusters = *clusters_ids
                 .entry((key.kind, reads[view]))
                 .or_insert_with(|| {

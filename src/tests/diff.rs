@@ -843,6 +843,24 @@ fn rules_without_hashing_reach_routes_only_through_hashing_rules() {
         "{shadowing:?}"
     );
     assert!(shadowing.focused > plain.focused, "{shadowing:?}");
+    // team-a's and team-c's views read api.team-b alike: the second takes
+    // the first's virtual hosts of it.
+    assert!(shadowing.reused_hosts > 0, "{shadowing:?}");
+    // Through VirtualServices of one name in each namespace, the two views
+    // read api.team-b differently: each generates its own.
+    let routes = "testdata/diff/teams-routes";
+    let (old, new) = ([teams, hashing, routes], [teams, hashing, routes, rule]);
+    let routed = diff(&old, &new, &Default::default());
+    assert_eq!(render(&routed), render(&diff(&old, &new, &all)));
+    let timeouts: BTreeSet<&str> = (routed.groups.iter().flat_map(|g| &g.changes))
+        .filter(|c| c.rtype == ResourceType::Route)
+        .flat_map(|c| {
+            ["5s", "10s"]
+                .into_iter()
+                .filter(|t| routed.diffs[c.diff].contains(t))
+        })
+        .collect();
+    assert_eq!(timeouts, BTreeSet::from(["5s", "10s"]), "{routed:?}");
 }
 
 /// Sharing one generation between proxies of equal inputs gives each of
@@ -1017,7 +1035,7 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
             }
         }
     }
-    let (mut generated, mut focused) = ((0, 0), 0);
+    let (mut generated, mut focused, mut reused_hosts) = ((0, 0), 0, 0);
     for (name, old, new) in sides {
         let (old, new) = (open(&old), open(&new));
         let all = meshsim::diff::Options {
@@ -1031,6 +1049,7 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
         generated.0 += full.generated;
         generated.1 += fast.generated;
         focused += fast.focused;
+        reused_hosts += fast.reused_hosts;
     }
     assert!(
         generated.1 < generated.0,
@@ -1038,7 +1057,7 @@ fn unreached_parts_are_not_regenerated_and_change_nothing() {
     );
     assert!(focused > 0, "no part was generated in focus");
     println!(
-        "diff: {} of {} part pairs generated when unreached ones are skipped, {focused} of them for the changed hosts only",
+        "diff: {} of {} part pairs generated when unreached ones are skipped, {focused} of them for the changed hosts only, {reused_hosts} virtual hosts taken from an earlier comparison",
         generated.1, generated.0
     );
 }

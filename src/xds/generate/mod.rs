@@ -113,7 +113,7 @@ fn outbound_half(
     let mut facts = GatewayFacts::default();
     let ((listeners, routes), (clusters, endpoints)) = crate::parallel::join(
         || match proxy.kind {
-            ProxyType::Sidecar => sidecar_listeners(ctx, proxy, scope, None)
+            ProxyType::Sidecar => sidecar_listeners(ctx, proxy, scope, None, &|_| false)
                 .expect("without a focus every route configuration is built"),
             ProxyType::Router => {
                 let g = gateway::build(ctx, proxy, scope);
@@ -147,9 +147,11 @@ fn sidecar_listeners(
     proxy: &Proxy,
     scope: &scope::SidecarScope,
     focus: Option<&focus::Focus>,
+    reused: &(dyn Fn(&str) -> bool + Sync),
 ) -> Option<(Vec<Value>, Vec<Value>)> {
     let outbound = outbound::listeners(ctx, proxy, scope, focus)?;
-    let routes = rds::route_configs(ctx, proxy, scope, &rds::referenced(&outbound), focus)?;
+    let names = rds::referenced(&outbound);
+    let routes = rds::route_configs(ctx, proxy, scope, &names, focus, reused)?;
     Some((outbound, routes))
 }
 
@@ -249,16 +251,19 @@ pub fn splits(ctx: &Context, proxy: &Proxy) -> bool {
 /// values tracing takes from the workload written as placeholders
 /// ([`telemetry::WorkloadNames`]): the same for every sidecar of one view,
 /// from its scope ([`view_scope`]). With a focus, only the virtual hosts
-/// (and sniffed route configurations) of the hosts it touches; None when
-/// those cannot be told apart from the others' ([`rds::route_configs`]).
+/// (and sniffed route configurations) of the hosts it touches, less the
+/// virtual hosts of those `reused` names (`diff` has them from another
+/// view); None when those cannot be told apart from the others'
+/// ([`rds::route_configs`]).
 pub fn outbound_part(
     ctx: &Context,
     workload: usize,
     scope: &scope::SidecarScope,
     focus: Option<&focus::Focus>,
+    reused: &(dyn Fn(&str) -> bool + Sync),
 ) -> Option<(ProxyConfig, Vec<String>)> {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let (mut listeners, routes) = sidecar_listeners(ctx, &proxy, scope, focus)?;
+    let (mut listeners, routes) = sidecar_listeners(ctx, &proxy, scope, focus, reused)?;
     let names = telemetry::WorkloadNames::of(&proxy);
     listeners.iter_mut().for_each(|l| names.mask(l));
     let half = Half {
@@ -392,6 +397,18 @@ pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -
         clusters_key: key,
         hosts,
     }
+}
+
+/// What the virtual hosts of each host `focus` touches read in the view of
+/// the sidecar `workload` ([`rds::host_reads`]).
+pub fn view_host_reads(
+    ctx: &Context,
+    workload: usize,
+    scope: &scope::SidecarScope,
+    focus: &focus::Focus,
+) -> Vec<(String, Option<String>)> {
+    let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    rds::host_reads(ctx, &proxy, scope, focus)
 }
 
 /// `{name:?}` of a name, without the formatter when nothing in it is

@@ -16,6 +16,7 @@ use super::{Context, Proxy};
 use crate::model::istio::Destination;
 use crate::registry::catalog::{CatalogService, Resolution};
 use crate::registry::config::VirtualServiceEntry;
+use crate::registry::config::virtual_services::resolve_short_name;
 
 /// The route configurations named `names` (as outbound HCMs reference
 /// them), in that order. The virtual hosts of a port are built once and
@@ -32,6 +33,7 @@ pub fn route_configs(
     scope: &SidecarScope,
     names: &[String],
     focus: Option<&Focus>,
+    reused: &(dyn Fn(&str) -> bool + Sync),
 ) -> Option<Vec<Value>> {
     let parsed: Vec<(Option<&str>, Option<u16>)> = names
         .iter()
@@ -49,7 +51,7 @@ pub fn route_configs(
         }
     }
     let built = crate::parallel::map_owned(ports.into_iter().collect(), |(port, sniffed)| {
-        let hosts = virtual_hosts(ctx, proxy, scope, port, focus, &sniffed);
+        let hosts = virtual_hosts(ctx, proxy, scope, port, focus, reused, &sniffed);
         (port, hosts.map(PortHosts::new))
     });
     let mut per_port: HashMap<u16, PortHosts> = HashMap::new();
@@ -95,7 +97,7 @@ pub fn route_configs(
             Some(hosts) => hosts.vhosts,
             // Names are distinct, so a port's vhosts are taken once; build
             // them again should that ever change.
-            None => virtual_hosts(ctx, proxy, scope, port, focus, &[])?,
+            None => virtual_hosts(ctx, proxy, scope, port, focus, reused, &[])?,
         };
         let mut vhosts: Vec<Value> = hosts
             .into_iter()
@@ -190,6 +192,7 @@ fn virtual_hosts<'s>(
     scope: &'s SidecarScope,
     port: u16,
     focus: Option<&Focus>,
+    reused: &dyn Fn(&str) -> bool,
     sniffed: &[&str],
 ) -> Option<Vec<(Value, bool)>> {
     let Some(listener) = scope
@@ -248,7 +251,8 @@ fn virtual_hosts<'s>(
     let mut entries: Vec<Entry> = Vec::new();
     let mut used: foldhash::HashSet<&str> = Default::default();
     for (vi, vs) in vss.iter().enumerate() {
-        let focused = focus.is_none_or(|f| f.touches_virtual_service(vs));
+        let focused = focus.is_none_or(|f| f.touches_virtual_service(vs))
+            && vs.spec.hosts.iter().any(|h| !reused(h));
         if focused {
             let routes = virtual_service_routes(vs, &cx);
             if routes.is_empty() {
@@ -284,11 +288,11 @@ fn virtual_hosts<'s>(
         if matched.is_empty() && port != 80 {
             continue;
         }
-        let entry = |host, service| Entry {
+        let entry = |host: &'s str, service| Entry {
             host,
             service,
             from: Ok(vi),
-            focused,
+            focused: focused && !reused(host),
         };
         entries.extend(foreign.iter().map(|h| entry(h, None)));
         for s in matched {
@@ -306,7 +310,7 @@ fn virtual_hosts<'s>(
             host: &s.hostname,
             service: Some(s),
             from: Err(s),
-            focused: focus.is_none_or(|f| f.touches(&s.hostname)),
+            focused: focus.is_none_or(|f| f.touches(&s.hostname)) && !reused(&s.hostname),
         })
     };
     // Services' vhosts follow the VirtualServices' in hostname order. No
@@ -489,6 +493,140 @@ pub fn destination_hash(
         .and_then(|n| u16::try_from(n).ok())
         .unwrap_or(default_port);
     hash_policy(rule, d.subset.as_deref(), p)
+}
+
+/// What the virtual hosts of each host `focus` touches in a view read, by
+/// host: written so that two views reading the same write the same text
+/// whatever their namespaces, so a virtual host compared in one view need
+/// not be generated in another with the same text (`diff`'s host lines).
+/// Objects are named in full (two namespaces' objects of one name are not
+/// the same); the proxy's namespace enters only as whether a service's
+/// short names are its own, and through the rules found for it. None for
+/// a host whose virtual hosts may read more of the view than is written: a
+/// wildcard, a host sharing a domain, one a VirtualService names with other
+/// hosts (or by wildcard, or delegating), or matched by source namespace or
+/// labels.
+pub fn host_reads(
+    ctx: &Context,
+    proxy: &Proxy,
+    scope: &SidecarScope,
+    focus: &Focus,
+) -> Vec<(String, Option<String>)> {
+    use std::fmt::Write;
+    let ns = proxy.namespace.as_str();
+    let service =
+        |out: &mut String, s: &CatalogService, ports: &[crate::registry::catalog::Port]| {
+            // Short domains are those of a hostname in the proxy's namespace.
+            let own = std::iter::once(&s.hostname).chain(&s.aliases).any(|h| {
+                h.strip_suffix(".svc.cluster.local")
+                    .and_then(|b| b.split_once('.'))
+                    .is_some_and(|(_, n)| n == ns)
+            });
+            let _ = write!(
+                out,
+                " {:?}:{}/{}:{}:{}:{own}",
+                s.registry, s.namespace, s.name, s.hostname, s.address
+            );
+            for p in ports {
+                let _ = write!(out, ":{}/{}/{:?}", p.name, p.port, p.protocol);
+            }
+        };
+    let rule = |out: &mut String, rule: Option<&crate::registry::config::MergedRule>| {
+        for m in rule.iter().flat_map(|r| &r.metas) {
+            let _ = write!(out, " dr:{}/{}", m.namespace, m.name);
+        }
+    };
+    // The hosts touched, by host: each listener's services with them and the
+    // VirtualServices naming them.
+    let mut reads: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    for (li, l) in scope.egress.iter().enumerate() {
+        let mut by_host: foldhash::HashMap<&str, Vec<usize>> = Default::default();
+        for (i, s) in l.services.iter().enumerate() {
+            by_host
+                .entry(s.service.hostname.as_str())
+                .or_default()
+                .push(i);
+        }
+        // Wildcard services (few) decide whether a VirtualService's host
+        // names a service.
+        let wildcards: Vec<usize> = (0..l.services.len())
+            .filter(|&i| l.services[i].service.hostname.starts_with('*'))
+            .collect();
+        let mut hosts: BTreeSet<&str> = by_host
+            .keys()
+            .copied()
+            .filter(|h| focus.touches(h))
+            .collect();
+        for vs in &l.virtual_services {
+            if focus.touches_virtual_service(vs) {
+                hosts.extend(vs.spec.hosts.iter().map(String::as_str));
+            }
+        }
+        for host in hosts {
+            let Some(line) = reads.entry(host).or_insert_with(|| Some(String::new())) else {
+                continue;
+            };
+            let vss: Vec<&VirtualServiceEntry> = l
+                .vs_hosts
+                .covering(host)
+                .into_iter()
+                .map(|i| l.virtual_services[i])
+                .collect();
+            let by_source = |vs: &VirtualServiceEntry| {
+                vs.spec.http.iter().any(|r| {
+                    r.delegate.is_some()
+                        || r.r#match
+                            .iter()
+                            .any(|m| m.source_namespace.is_some() || !m.source_labels.is_empty())
+                })
+            };
+            let shared = host.starts_with('*')
+                || !focus.sharing(host).is_empty()
+                || vss.iter().any(|vs| {
+                    vs.spec.hosts.len() != 1 || vs.spec.hosts[0] != host || by_source(vs)
+                });
+            if shared {
+                reads.insert(host, None);
+                continue;
+            }
+            // Which listener serves which port decides where it has virtual
+            // hosts.
+            let _ = write!(line, "\n{li}");
+            for e in &scope.egress {
+                let _ = write!(line, " {:?}", e.port.as_ref().map(|p| p.number));
+            }
+            let covering = wildcards
+                .iter()
+                .filter(|&&i| host_subset(host, &l.services[i].service.hostname));
+            for &i in by_host.get(host).into_iter().flatten().chain(covering) {
+                service(line, l.services[i].service, &l.services[i].ports);
+            }
+            // An own virtual host's rule: that of the service of its port
+            // (any of the host's).
+            if vss.is_empty() {
+                for &i in by_host.get(host).into_iter().flatten() {
+                    rule(line, destination_rule(ctx, proxy, l.services[i].service));
+                }
+            }
+            for vs in vss {
+                let _ = write!(line, " vs:{}/{}", vs.meta.namespace, vs.meta.name);
+                // What routes read of a destination: its service, the rule
+                // hashing it (looked up as routes look it up).
+                for (d, _) in super::scope::destinations(vs) {
+                    let resolved = resolve_short_name(d, &vs.meta.namespace);
+                    let _ = write!(line, " ->{d}");
+                    for &i in by_host.get(resolved.as_str()).into_iter().flatten() {
+                        service(line, l.services[i].service, &l.services[i].ports);
+                    }
+                    let svc_ns = service_ns(ctx, d, ns);
+                    let found =
+                        (ctx.config.destination_rules).for_proxy(ns, &proxy.labels, d, svc_ns);
+                    rule(line, found);
+                }
+            }
+        }
+    }
+    reads.into_iter().map(|(h, r)| (h.to_string(), r)).collect()
 }
 
 /// The namespace of the service a destination host names, for the
