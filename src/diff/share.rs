@@ -624,8 +624,9 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
             });
         }
     }
+    let view_scopes = generate::ViewScopes::new(&ctx);
     let (mut texts, scopes): (Vec<_>, Vec<_>) = crate::parallel::map(&first, |&i| {
-        let scope = generate::view_scope(&ctx, i);
+        let scope = view_scopes.of(i);
         (generate::view_reads(&ctx, i, &scope), scope)
     })
     .into_iter()

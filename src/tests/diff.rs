@@ -910,6 +910,36 @@ fn shared_generation_equals_generating_each_proxy() {
     println!("diff: {shared_count} configuration parts were shared with another proxy");
 }
 
+/// Sidecars no Sidecar resource selects share one scope when every
+/// namespace sees the same services and VirtualServices; one kept to its
+/// namespace (teams-routes' VirtualServices) makes each build its own.
+/// Either way, each gets what building its own gives.
+#[test]
+fn views_share_a_scope_only_when_every_namespace_sees_the_same() {
+    use meshsim::registry::ProxyType;
+    use meshsim::xds::generate::{ViewScopes, scope, view_scope};
+    let teams = "testdata/diff/teams";
+    for (paths, alike) in [
+        (vec![teams], true),
+        (vec![teams, "testdata/diff/teams-routes"], false),
+        (vec![SHOP], true),
+    ] {
+        let session = open(&paths);
+        let ctx = session.context();
+        assert_eq!(scope::same_in_every_namespace(&ctx), alike, "{paths:?}");
+        let scopes = ViewScopes::new(&ctx);
+        let mut compared = 0;
+        for (i, _, kind) in session.mesh.proxies() {
+            if kind == ProxyType::Sidecar {
+                let shared = format!("{:?}", scopes.of(i));
+                assert_eq!(shared, format!("{:?}", view_scope(&ctx, i)), "{paths:?}");
+                compared += 1;
+            }
+        }
+        assert!(compared >= 3, "{paths:?}");
+    }
+}
+
 /// Listener diffs show the tracing values naming each workload as
 /// placeholders, so workloads group; a workload whose own values change is
 /// compared with its real ones.

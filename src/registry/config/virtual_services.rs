@@ -86,6 +86,18 @@ impl VirtualServices {
         out.into_iter().map(|(_, vs)| vs).collect()
     }
 
+    /// Whether every VirtualService bound to `gateway` is listed alike
+    /// from every namespace ([`Self::for_gateway_visible_to`]): each
+    /// exported to all, none a Gateway API route (which its own namespace
+    /// lists first).
+    pub fn same_from_every_namespace(&self, gateway: &str) -> bool {
+        self.all.iter().filter(|vs| vs.binds(gateway)).all(|vs| {
+            self.export_of(vs).contains("*")
+                && vs.meta.internal.get("internal.istio.io/route-semantics")
+                    != Some(&"gateway".to_string())
+        })
+    }
+
     /// The effective exportTo of a VS: its own, else the mesh default with
     /// `.` taken as the VS namespace.
     pub fn export_of(&self, vs: &VirtualServiceEntry) -> BTreeSet<String> {

@@ -340,6 +340,36 @@ pub fn view_scope<'a>(ctx: &Context<'a>, workload: usize) -> scope::SidecarScope
     scope::build(ctx, &Proxy::new(ctx, workload, ProxyType::Sidecar))
 }
 
+/// Views' scopes ([`view_scope`]), built once for all the sidecars no
+/// Sidecar resource selects when those see the same scope in every
+/// namespace ([`scope::same_in_every_namespace`]): a large mesh's
+/// namespaces without a Sidecar each built one of every service.
+pub struct ViewScopes<'c, 'a> {
+    ctx: &'c Context<'a>,
+    alike: bool,
+    shared: std::sync::OnceLock<scope::SidecarScope<'a>>,
+}
+
+impl<'c, 'a> ViewScopes<'c, 'a> {
+    pub fn new(ctx: &'c Context<'a>) -> Self {
+        ViewScopes {
+            ctx,
+            alike: scope::same_in_every_namespace(ctx),
+            shared: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn of(&self, workload: usize) -> scope::SidecarScope<'a> {
+        let proxy = Proxy::new(self.ctx, workload, ProxyType::Sidecar);
+        let sidecar = (self.ctx.config.sidecars).for_proxy(&proxy.namespace, &proxy.labels);
+        if self.alike && sidecar.is_none() {
+            let shared = self.shared.get_or_init(|| scope::build(self.ctx, &proxy));
+            return shared.clone();
+        }
+        scope::build(self.ctx, &proxy)
+    }
+}
+
 /// What the view of the sidecar `workload`, whose scope is `scope`, reads.
 pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -> ViewReads {
     use std::fmt::Write;

@@ -8,6 +8,7 @@ use super::{Context, Proxy};
 use crate::model::istio::Destination;
 use crate::registry::ProxyType;
 use crate::registry::catalog::{CatalogService, Port, Registry};
+use crate::registry::config::virtual_services::MESH_GATEWAY;
 use crate::registry::config::{SidecarEntry, VirtualServiceEntry};
 use crate::registry::protocol::Protocol;
 
@@ -264,6 +265,30 @@ pub fn build<'a>(ctx: &Context<'a>, proxy: &Proxy) -> SidecarScope<'a> {
             OutboundMode::AllowAny
         },
     }
+}
+
+/// Whether a sidecar no Sidecar resource selects has the same scope in
+/// every namespace: what [`build`] reads of its namespace changes nothing
+/// when every service is visible from all namespaces alike, each hostname's
+/// services are of one namespace and registry (no preference for the
+/// proxy's namespace picks among them), and every mesh VirtualService is
+/// listed alike from all. Such views share one build.
+pub fn same_in_every_namespace(ctx: &Context) -> bool {
+    let default_export = default_service_export(ctx);
+    let mut hosts: foldhash::HashMap<&str, (&str, Registry)> = Default::default();
+    let services_alike = ctx.catalog.services.iter().all(|s| {
+        let export = if s.export_to.is_empty() {
+            &default_export
+        } else {
+            &s.export_to
+        };
+        let first = *hosts
+            .entry(s.hostname.as_str())
+            .or_insert((s.namespace.as_str(), s.registry));
+        (export.is_empty() || export.iter().any(|e| e == "*"))
+            && first == (s.namespace.as_str(), s.registry)
+    });
+    services_alike && (ctx.config.virtual_services).same_from_every_namespace(MESH_GATEWAY)
 }
 
 /// MeshConfig `defaultServiceExportTo`, as owned strings.
