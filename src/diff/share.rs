@@ -627,7 +627,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
     let view_scopes = generate::ViewScopes::new(&ctx);
     let (mut texts, scopes): (Vec<_>, Vec<_>) = crate::parallel::map(&first, |&i| {
         let scope = view_scopes.of(i);
-        (generate::view_reads(&ctx, i, &scope), scope)
+        (view_scopes.reads(i, &scope), scope)
     })
     .into_iter()
     .unzip();

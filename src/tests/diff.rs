@@ -913,11 +913,13 @@ fn shared_generation_equals_generating_each_proxy() {
 /// Sidecars no Sidecar resource selects share one scope when every
 /// namespace sees the same services and VirtualServices; one kept to its
 /// namespace (teams-routes' VirtualServices) makes each build its own.
-/// Either way, each gets what building its own gives.
+/// Either way, each gets what building its own gives, and reads what its
+/// own reads (team-c's rule for team-a's api, kept to team-c, is written
+/// for team-c's view alone).
 #[test]
 fn views_share_a_scope_only_when_every_namespace_sees_the_same() {
     use meshsim::registry::ProxyType;
-    use meshsim::xds::generate::{ViewScopes, scope, view_scope};
+    use meshsim::xds::generate::{ViewScopes, scope, view_reads, view_scope};
     let teams = "testdata/diff/teams";
     for (paths, alike) in [
         (vec![teams], true),
@@ -931,8 +933,12 @@ fn views_share_a_scope_only_when_every_namespace_sees_the_same() {
         let mut compared = 0;
         for (i, _, kind) in session.mesh.proxies() {
             if kind == ProxyType::Sidecar {
-                let shared = format!("{:?}", scopes.of(i));
-                assert_eq!(shared, format!("{:?}", view_scope(&ctx, i)), "{paths:?}");
+                let (shared, alone) = (scopes.of(i), view_scope(&ctx, i));
+                assert_eq!(format!("{shared:?}"), format!("{alone:?}"), "{paths:?}");
+                // What it reads too, lines copied between namespaces or not.
+                let (reads, own) = (scopes.reads(i, &shared), view_reads(&ctx, i, &alone));
+                assert_eq!(reads.clusters_key, own.clusters_key, "{paths:?}");
+                assert_eq!(reads.hosts, own.hosts, "{paths:?}");
                 compared += 1;
             }
         }

@@ -152,6 +152,38 @@ impl DestinationRules {
         None
     }
 
+    /// The exact hosts of the rules proxies of `ns` look up first (its
+    /// own, [`Self::for_proxy`]); None when one of them is a wildcard.
+    pub fn local_hosts(&self, ns: &str) -> Option<Vec<&str>> {
+        let scope = if ns == self.root_namespace {
+            RuleScope::RootLocal
+        } else {
+            RuleScope::Local
+        };
+        let Some(runs) = self.index.get(ns) else {
+            return Some(Vec::new());
+        };
+        let runs = &runs[scope as usize];
+        (runs.wildcards.is_empty()).then(|| runs.exact.keys().map(String::as_str).collect())
+    }
+
+    /// Whether proxies with no rule of their own namespace for `host` (a
+    /// service of `service_ns`) find the same one whatever their namespace
+    /// and labels: the rules found for it elsewhere are exported to all.
+    pub fn found_alike_elsewhere(&self, host: &str, service_ns: &str) -> bool {
+        for ns in [service_ns, self.root_namespace.as_str()] {
+            if ns.is_empty() {
+                continue;
+            }
+            if let Some(found) = self.most_specific(ns, RuleScope::Exported, host) {
+                return found
+                    .iter()
+                    .all(|r| r.export_to.is_empty() || r.export_to.iter().any(|e| e == "*"));
+            }
+        }
+        true
+    }
+
     /// The rules of one namespace and scope for the host that best matches
     /// `needle`: the exact host, else the longest matching wildcard.
     fn most_specific(&self, ns: &str, scope: RuleScope, needle: &str) -> Option<&[MergedRule]> {

@@ -344,10 +344,27 @@ pub fn view_scope<'a>(ctx: &Context<'a>, workload: usize) -> scope::SidecarScope
 /// Sidecar resource selects when those see the same scope in every
 /// namespace ([`scope::same_in_every_namespace`]): a large mesh's
 /// namespaces without a Sidecar each built one of every service.
+/// Their reads ([`ViewScopes::reads`]) are written once too, but for the
+/// services whose DestinationRule may depend on the namespace.
 pub struct ViewScopes<'c, 'a> {
     ctx: &'c Context<'a>,
     alike: bool,
     shared: std::sync::OnceLock<scope::SidecarScope<'a>>,
+    lines: std::sync::OnceLock<SharedLines<'a>>,
+}
+
+/// The shared scope's service lines, written for the first view to ask.
+struct SharedLines<'a> {
+    /// The namespace of the view they were written for.
+    namespace: String,
+    text: String,
+    /// Each service's line in `text`, in the scope's order.
+    at: Vec<std::ops::Range<usize>>,
+    /// Each service's index, by hostname (one service per hostname).
+    index: foldhash::HashMap<&'a str, usize>,
+    /// The services whose rule is found in other namespaces' rules that
+    /// are not exported to all: written for each view.
+    each: Vec<bool>,
 }
 
 impl<'c, 'a> ViewScopes<'c, 'a> {
@@ -356,56 +373,145 @@ impl<'c, 'a> ViewScopes<'c, 'a> {
             ctx,
             alike: scope::same_in_every_namespace(ctx),
             shared: std::sync::OnceLock::new(),
+            lines: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Whether the sidecar `proxy` has the shared scope.
+    fn shares(&self, proxy: &Proxy) -> bool {
+        let sidecars = &self.ctx.config.sidecars;
+        self.alike
+            && sidecars
+                .for_proxy(&proxy.namespace, &proxy.labels)
+                .is_none()
     }
 
     pub fn of(&self, workload: usize) -> scope::SidecarScope<'a> {
         let proxy = Proxy::new(self.ctx, workload, ProxyType::Sidecar);
-        let sidecar = (self.ctx.config.sidecars).for_proxy(&proxy.namespace, &proxy.labels);
-        if self.alike && sidecar.is_none() {
+        if self.shares(&proxy) {
             let shared = self.shared.get_or_init(|| scope::build(self.ctx, &proxy));
             return shared.clone();
         }
         scope::build(self.ctx, &proxy)
     }
+
+    /// [`view_reads`] of the sidecar `workload` with the scope [`Self::of`]
+    /// gave it. In the shared scope a service's line differs from one
+    /// namespace to another only where a rule of either namespace names
+    /// its host, or a rule found elsewhere is not exported to all
+    /// ([`DestinationRules::for_proxy`]): the other lines are copied.
+    ///
+    /// [`DestinationRules::for_proxy`]: crate::registry::config::destination_rules::DestinationRules::for_proxy
+    pub fn reads(&self, workload: usize, scope: &scope::SidecarScope<'a>) -> ViewReads {
+        let ctx = self.ctx;
+        let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+        if !self.shares(&proxy) {
+            return view_reads(ctx, workload, scope);
+        }
+        let rules = &ctx.config.destination_rules;
+        let shared = self.lines.get_or_init(|| {
+            let mut text = String::new();
+            let mut at = Vec::with_capacity(scope.cds_services.len());
+            let mut index: foldhash::HashMap<&'a str, usize> = Default::default();
+            let mut each = Vec::with_capacity(scope.cds_services.len());
+            for (i, s) in scope.cds_services.iter().enumerate() {
+                let start = text.len();
+                push_service_reads(&mut text, ctx, &proxy, s);
+                at.push(start..text.len());
+                index.insert(s.service.hostname.as_str(), i);
+                each.push(!rules.found_alike_elsewhere(&s.service.hostname, &s.service.namespace));
+            }
+            SharedLines {
+                namespace: proxy.namespace.clone(),
+                text,
+                at,
+                index,
+                each,
+            }
+        });
+        let (Some(own), Some(first)) = (
+            rules.local_hosts(&proxy.namespace),
+            rules.local_hosts(&shared.namespace),
+        ) else {
+            return view_reads(ctx, workload, scope);
+        };
+        let mut fresh = shared.each.clone();
+        for host in own.into_iter().chain(first) {
+            if let Some(&i) = shared.index.get(host) {
+                fresh[i] = true;
+            }
+        }
+        let mut key = reads_general(&proxy, scope);
+        key.reserve(shared.text.len());
+        for (i, s) in scope.cds_services.iter().enumerate() {
+            if fresh[i] {
+                push_service_reads(&mut key, ctx, &proxy, s);
+            } else {
+                key.push_str(&shared.text[shared.at[i].clone()]);
+            }
+        }
+        ViewReads {
+            clusters_key: key,
+            hosts: view_hosts(scope),
+        }
+    }
 }
 
 /// What the view of the sidecar `workload`, whose scope is `scope`, reads.
 pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -> ViewReads {
-    use std::fmt::Write;
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
+    let mut key = reads_general(&proxy, scope);
+    for s in &scope.cds_services {
+        push_service_reads(&mut key, ctx, &proxy, s);
+    }
+    ViewReads {
+        clusters_key: key,
+        hosts: view_hosts(scope),
+    }
+}
+
+/// The first line of a clusters key: what every cluster reads of the proxy.
+fn reads_general(proxy: &Proxy, scope: &scope::SidecarScope) -> String {
     let v6_only = proxy.ips.iter().all(|ip| ip.is_ipv6());
     let node_local = scope.cds_services.iter().any(|s| s.service.node_local);
-    let mut key = format!("{v6_only} {:?}", node_local.then_some(&proxy.node));
-    for s in &scope.cds_services {
-        let svc = s.service;
-        let rule = clusters::destination_rule(ctx, &proxy, svc);
-        key.push('\n');
-        key.push_str(&svc.namespace);
-        key.push('/');
-        key.push_str(&svc.hostname);
-        // Every field, written short: thousands of lines per view, so
-        // without the formatter where it can be (the same text).
-        for Port {
-            name,
-            port,
-            protocol,
-            target_port,
-        } in s.ports.iter()
-        {
+    format!("{v6_only} {:?}", node_local.then_some(&proxy.node))
+}
+
+/// A service's line of a clusters key: its ports and the DestinationRule
+/// that applies to it for `proxy`.
+fn push_service_reads(key: &mut String, ctx: &Context, proxy: &Proxy, s: &scope::ScopedService) {
+    use std::fmt::Write;
+    let svc = s.service;
+    let rule = clusters::destination_rule(ctx, proxy, svc);
+    key.push('\n');
+    key.push_str(&svc.namespace);
+    key.push('/');
+    key.push_str(&svc.hostname);
+    // Every field, written short: thousands of lines per view, so
+    // without the formatter where it can be (the same text).
+    for Port {
+        name,
+        port,
+        protocol,
+        target_port,
+    } in s.ports.iter()
+    {
+        key.push(' ');
+        push_debug_str(key, name);
+        let _ = write!(key, ":{port}:{protocol:?}:{target_port:?}");
+    }
+    if let Some(r) = rule {
+        for m in &r.metas {
             key.push(' ');
-            push_debug_str(&mut key, name);
-            let _ = write!(key, ":{port}:{protocol:?}:{target_port:?}");
-        }
-        if let Some(r) = rule {
-            for m in &r.metas {
-                key.push(' ');
-                key.push_str(&m.namespace);
-                key.push('/');
-                key.push_str(&m.name);
-            }
+            key.push_str(&m.namespace);
+            key.push('/');
+            key.push_str(&m.name);
         }
     }
+}
+
+/// The hosts a view's outbound parts read ([`ViewReads::hosts`]).
+fn view_hosts(scope: &scope::SidecarScope) -> Vec<String> {
     let mut hosts: Vec<Cow<str>> = scope
         .cds_services
         .iter()
@@ -422,11 +528,7 @@ pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -
     // Each host once before it is copied.
     hosts.sort_unstable();
     hosts.dedup();
-    let hosts = hosts.into_iter().map(Cow::into_owned).collect();
-    ViewReads {
-        clusters_key: key,
-        hosts,
-    }
+    hosts.into_iter().map(Cow::into_owned).collect()
 }
 
 /// What the virtual hosts of each host `focus` touches read in the view of
