@@ -112,13 +112,18 @@ impl CatalogService {
         self.ports.iter().find(|p| p.name == name)
     }
 
-    /// Visible from `ns` under `default_export` (mesh defaultServiceExportTo)?
-    pub fn visible_from(&self, ns: &str, default_export: &[String]) -> bool {
-        let export = if self.export_to.is_empty() {
+    /// Its exportTo, else `default_export` (mesh defaultServiceExportTo).
+    fn export<'e>(&'e self, default_export: &'e [String]) -> &'e [String] {
+        if self.export_to.is_empty() {
             default_export
         } else {
             &self.export_to
-        };
+        }
+    }
+
+    /// Visible from `ns` under `default_export` (mesh defaultServiceExportTo)?
+    pub fn visible_from(&self, ns: &str, default_export: &[String]) -> bool {
+        let export = self.export(default_export);
         export.is_empty()
             || export.iter().any(|e| match e.as_str() {
                 "*" => true,
@@ -131,12 +136,17 @@ impl CatalogService {
     /// Exported to `ns` privately (own namespace or named), as opposed to
     /// publicly (`*`): istiod lists private services first.
     pub fn private_to(&self, ns: &str, default_export: &[String]) -> bool {
-        let export = if self.export_to.is_empty() {
-            default_export
-        } else {
-            &self.export_to
-        };
-        !export.iter().any(|e| e == "*") && self.visible_from(ns, default_export)
+        !self.exported_to_all(default_export) && self.visible_from(ns, default_export)
+    }
+
+    /// Visible from every namespace alike ([`Self::visible_from`] and
+    /// [`Self::private_to`] the same whatever the namespace).
+    pub fn alike_from_every_namespace(&self, default_export: &[String]) -> bool {
+        self.export(default_export).is_empty() || self.exported_to_all(default_export)
+    }
+
+    fn exported_to_all(&self, default_export: &[String]) -> bool {
+        self.export(default_export).iter().any(|e| e == "*")
     }
 }
 

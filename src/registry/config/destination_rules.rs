@@ -68,7 +68,12 @@ impl MergedRule {
     /// Exported to clients of `ns` (unset counts as everywhere, as istiod
     /// only indexes unset rules here when the mesh default is public).
     fn exported_to(&self, ns: &str) -> bool {
-        self.export_to.is_empty() || self.export_to.iter().any(|e| e == "*" || e == ns)
+        self.exported_to_all() || self.export_to.iter().any(|e| e == ns)
+    }
+
+    /// Exported to clients of every namespace.
+    fn exported_to_all(&self) -> bool {
+        self.export_to.is_empty() || self.export_to.iter().any(|e| e == "*")
     }
 }
 
@@ -176,9 +181,7 @@ impl DestinationRules {
                 continue;
             }
             if let Some(found) = self.most_specific(ns, RuleScope::Exported, host) {
-                return found
-                    .iter()
-                    .all(|r| r.export_to.is_empty() || r.export_to.iter().any(|e| e == "*"));
+                return found.iter().all(MergedRule::exported_to_all);
             }
         }
         true

@@ -78,9 +78,7 @@ impl VirtualServices {
         // API routes of the asking namespace come first (istiod's "consumer
         // override" preference).
         out.sort_by_key(|(v, vs)| {
-            let own_gateway_route = vs.meta.namespace == ns
-                && vs.meta.internal.get("internal.istio.io/route-semantics")
-                    == Some(&"gateway".to_string());
+            let own_gateway_route = vs.meta.namespace == ns && is_gateway_route(vs);
             (*v, *v == Visibility::Public && !own_gateway_route)
         });
         out.into_iter().map(|(_, vs)| vs).collect()
@@ -91,11 +89,10 @@ impl VirtualServices {
     /// exported to all, none a Gateway API route (which its own namespace
     /// lists first).
     pub fn same_from_every_namespace(&self, gateway: &str) -> bool {
-        self.all.iter().filter(|vs| vs.binds(gateway)).all(|vs| {
-            self.export_of(vs).contains("*")
-                && vs.meta.internal.get("internal.istio.io/route-semantics")
-                    != Some(&"gateway".to_string())
-        })
+        self.all
+            .iter()
+            .filter(|vs| vs.binds(gateway))
+            .all(|vs| self.export_of(vs).contains("*") && !is_gateway_route(vs))
     }
 
     /// The effective exportTo of a VS: its own, else the mesh default with
@@ -131,6 +128,13 @@ impl VirtualServices {
             Some(Visibility::Exported)
         }
     }
+}
+
+/// Whether a VS is a translated Gateway API route (istiod's "consumer
+/// override": its own namespace lists it first).
+fn is_gateway_route(vs: &VirtualServiceEntry) -> bool {
+    let semantics = vs.meta.internal.get("internal.istio.io/route-semantics");
+    semantics.map(String::as_str) == Some("gateway")
 }
 
 /// A delegate VS (no hosts), resolved against its own namespace.

@@ -517,11 +517,9 @@ pub fn host_reads(
     let service =
         |out: &mut String, s: &CatalogService, ports: &[crate::registry::catalog::Port]| {
             // Short domains are those of a hostname in the proxy's namespace.
-            let own = std::iter::once(&s.hostname).chain(&s.aliases).any(|h| {
-                h.strip_suffix(".svc.cluster.local")
-                    .and_then(|b| b.split_once('.'))
-                    .is_some_and(|(_, n)| n == ns)
-            });
+            let own = std::iter::once(&s.hostname)
+                .chain(&s.aliases)
+                .any(|h| service_name(h).is_some_and(|(_, n)| n == ns));
             let _ = write!(
                 out,
                 " {:?}:{}/{}:{}:{}:{own}",
@@ -661,6 +659,13 @@ pub enum View<'a> {
     Any,
 }
 
+/// A Kubernetes service hostname's name and namespace
+/// (`NAME.NAMESPACE.svc.cluster.local`): what short domains are made of.
+fn service_name(host: &str) -> Option<(&str, &str)> {
+    let (name, ns) = host.strip_suffix(".svc.cluster.local")?.split_once('.')?;
+    (!ns.contains('.')).then_some((name, ns))
+}
+
 /// The domains of service `s` in `view` with addresses `vips`, in order,
 /// each with the namespace whose views alone hold it (a bare service
 /// name), if any.
@@ -670,7 +675,6 @@ pub fn domain_forms<'s>(
     vips: impl Iterator<Item = &'s str>,
 ) -> Vec<(String, Option<&'s str>)> {
     let mut out = Vec::new();
-    let svc_suffix = ".svc.cluster.local";
     let (same_ns, short_names) = match view {
         View::Namespace(ns, short) => (Some(ns), short),
         View::Any => (None, true),
@@ -680,11 +684,7 @@ pub fn domain_forms<'s>(
         if h.parse::<std::net::IpAddr>().is_err() {
             out.push((format!("{h}."), None));
         }
-        if short_names
-            && let Some(base) = h.strip_suffix(svc_suffix)
-            && let Some((name, ns)) = base.split_once('.')
-            && !ns.contains('.')
-        {
+        if short_names && let Some((name, ns)) = service_name(h) {
             let same = same_ns.map(|v| v == ns);
             if same != Some(false) {
                 out.push((name.to_string(), Some(ns)));

@@ -277,16 +277,10 @@ pub fn same_in_every_namespace(ctx: &Context) -> bool {
     let default_export = default_service_export(ctx);
     let mut hosts: foldhash::HashMap<&str, (&str, Registry)> = Default::default();
     let services_alike = ctx.catalog.services.iter().all(|s| {
-        let export = if s.export_to.is_empty() {
-            &default_export
-        } else {
-            &s.export_to
-        };
         let first = *hosts
             .entry(s.hostname.as_str())
             .or_insert((s.namespace.as_str(), s.registry));
-        (export.is_empty() || export.iter().any(|e| e == "*"))
-            && first == (s.namespace.as_str(), s.registry)
+        s.alike_from_every_namespace(&default_export) && first == (s.namespace.as_str(), s.registry)
     });
     services_alike && (ctx.config.virtual_services).same_from_every_namespace(MESH_GATEWAY)
 }
