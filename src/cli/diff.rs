@@ -168,8 +168,12 @@ pub fn run(
         }
         writeln!(
             err,
-            "counts: {} pairs of parts generated, {} focused, {} reused; {} virtual hosts reused",
-            report.generated, report.focused, report.reused, report.reused_hosts
+            "counts: {} pairs of parts generated, {} focused, {} reused; {} virtual hosts, {} services' lines reused",
+            report.generated,
+            report.focused,
+            report.reused,
+            report.reused_hosts,
+            report.reused_lines
         )?;
     }
     let status = if report.has_changes() {

@@ -27,7 +27,7 @@ use crate::xds::generate::focus::Focus;
 use crate::xds::generate::proxy;
 use crate::xds::generate::scope::host_subset;
 
-use super::compare::Change;
+use super::compare::Mentions;
 use super::share::PartHosts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -519,10 +519,10 @@ impl Attribution {
         )
     }
 
-    /// The changed objects that reach a host `change` mentions.
-    pub fn of_change(&self, change: &Change) -> Vec<usize> {
+    /// The changed objects that reach a host a change mentions.
+    pub fn of_change(&self, mentions: &Mentions) -> Vec<usize> {
         union(
-            mentioned_hosts(&change.mentions)
+            mentioned_hosts(mentions)
                 .into_iter()
                 .filter_map(|h| self.by_host.get(h))
                 .flatten(),
@@ -564,8 +564,8 @@ fn union<'a>(indices: impl IntoIterator<Item = &'a usize>) -> Vec<usize> {
 }
 
 /// A change naming no outbound cluster is about the proxy itself.
-pub fn is_own(change: &Change) -> bool {
-    !change.mentions.iter().any(|m| m.starts_with("outbound|"))
+pub fn is_own(mentions: &Mentions) -> bool {
+    !mentions.iter().any(|m| m.starts_with("outbound|"))
 }
 
 /// The changed objects that reach one proxy directly.
@@ -626,10 +626,11 @@ impl ProxyReach {
 /// Hostnames in a change's mentions: cluster names' host, `host:port`
 /// virtual host names' host, and every mention as it is (domains,
 /// ServiceEntry hosts).
-fn mentioned_hosts(mentions: &BTreeSet<String>) -> BTreeSet<&str> {
-    let mut out = BTreeSet::new();
-    for m in mentions {
-        out.insert(m.as_str());
+fn mentioned_hosts<'v>(mentions: &Mentions<'v>) -> foldhash::HashSet<&'v str> {
+    // Thousands of mentions of a resource added whole: a fast hash.
+    let mut out = foldhash::HashSet::default();
+    for &m in mentions {
+        out.insert(m);
         if let Some(rest) = m.strip_prefix("outbound|")
             && let Some(host) = rest.splitn(3, '|').nth(2)
         {
@@ -831,14 +832,11 @@ mod tests {
 
     #[test]
     fn hosts_from_cluster_and_vhost_names() {
-        let m: BTreeSet<String> = [
+        let m = vec![
             "outbound|9080|v3|reviews.default.svc.cluster.local",
             "ratings.default.svc.cluster.local:9080",
             "9080",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ];
         let h = mentioned_hosts(&m);
         assert!(h.contains("reviews.default.svc.cluster.local"));
         assert!(h.contains("ratings.default.svc.cluster.local"));

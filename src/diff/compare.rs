@@ -40,10 +40,13 @@ pub struct Change {
     pub op: Op,
     /// Unified diff of the pretty-printed JSON (three lines of context).
     pub diff: String,
-    /// Strings inside the parts that differ, and the resource's name: what
-    /// attribution matches manifest objects against.
-    pub mentions: BTreeSet<String>,
 }
+
+/// Strings inside the parts of a change that differ, and the resource's
+/// name: what attribution matches manifest objects against. Borrowed from
+/// the resources: a resource added whole mentions every string in it
+/// (listed as found, some more than once).
+pub type Mentions<'v> = Vec<&'v str>;
 
 /// What a change is, as fingerprints of its two sides ([`Differs::key`]).
 pub type ChangeKey = (ResourceType, String, Option<String>, u64, u64);
@@ -84,27 +87,27 @@ impl Differs<'_> {
     }
 
     /// The unified diff and the strings where the sides differ.
-    pub fn describe(&self) -> Change {
-        let null = Value::Null;
+    pub fn describe(&self) -> (Change, Mentions<'_>) {
+        static NULL: Value = Value::Null;
         let (a, b) = (
-            self.old.as_deref().unwrap_or(&null),
-            self.new.as_deref().unwrap_or(&null),
+            self.old.as_deref().unwrap_or(&NULL),
+            self.new.as_deref().unwrap_or(&NULL),
         );
-        let mut mentions = BTreeSet::from([self.name.to_string()]);
-        mentions.extend(self.part.map(str::to_string));
+        let mut mentions = vec![self.name];
+        mentions.extend(self.part);
         differing_strings(a, b, &mut mentions);
         let label = match self.part {
             Some(vhost) => format!("{} {} virtual host {vhost}", self.rtype.name(), self.name),
             None => format!("{} {}", self.rtype.name(), self.name),
         };
-        Change {
+        let change = Change {
             rtype: self.rtype,
             name: self.name.to_string(),
             part: self.part.map(str::to_string),
             op: self.op,
             diff: unified(a, b, &label),
-            mentions,
-        }
+        };
+        (change, mentions)
     }
 }
 
@@ -342,7 +345,7 @@ fn one_sided(text: &str, added: bool, label: &str) -> String {
 /// whatever differs wholly taken from both sides, together with the `name`
 /// of every object on the way down (a changed weight names its cluster and
 /// virtual host).
-fn differing_strings(a: &Value, b: &Value, out: &mut BTreeSet<String>) {
+fn differing_strings<'v>(a: &'v Value, b: &'v Value, out: &mut Mentions<'v>) {
     differing_within(a, b, &mut Vec::new(), out);
 }
 
@@ -353,10 +356,10 @@ fn differing_within<'v>(
     a: &'v Value,
     b: &'v Value,
     path: &mut Vec<&'v str>,
-    out: &mut BTreeSet<String>,
+    out: &mut Mentions<'v>,
 ) -> bool {
-    let whole = |x: &Value, path: &[&str], out: &mut BTreeSet<String>| {
-        out.extend(path.iter().map(|s| s.to_string()));
+    let whole = |x: &'v Value, path: &[&'v str], out: &mut Mentions<'v>| {
+        out.extend(path);
         all_strings(x, out);
     };
     let named = |v: &'v Value| v.get("name").and_then(Value::as_str);
@@ -389,17 +392,11 @@ fn differing_within<'v>(
             // DestinationRules give it its hash policy.
             if differs {
                 for v in [a, b] {
-                    out.extend(v.get("cluster").and_then(Value::as_str).map(str::to_string));
+                    out.extend(v.get("cluster").and_then(Value::as_str));
                     let weighted = v
                         .pointer("/weighted_clusters/clusters")
                         .and_then(Value::as_array);
-                    out.extend(
-                        weighted
-                            .into_iter()
-                            .flatten()
-                            .filter_map(named)
-                            .map(str::to_string),
-                    );
+                    out.extend(weighted.into_iter().flatten().filter_map(named));
                 }
             }
             differs
@@ -457,12 +454,9 @@ fn by_name(items: &[Value]) -> HashMap<&str, &Value> {
     out
 }
 
-fn all_strings(v: &Value, out: &mut BTreeSet<String>) {
+fn all_strings<'v>(v: &'v Value, out: &mut Mentions<'v>) {
     match v {
-        // Copied only when new.
-        Value::String(s) if !out.contains(s) => {
-            out.insert(s.clone());
-        }
+        Value::String(s) => out.push(s),
         Value::Array(a) => a.iter().for_each(|x| all_strings(x, out)),
         Value::Object(m) => m.values().for_each(|x| all_strings(x, out)),
         _ => {}
@@ -521,10 +515,9 @@ mod tests {
             ),
             ("c", json!({"name": "c"})),
         ]);
-        let changes: Vec<Change> = differing(&old, &new, &ResourceType::ALL)
-            .iter()
-            .map(Differs::describe)
-            .collect();
+        let differs = differing(&old, &new, &ResourceType::ALL);
+        let (changes, mentions): (Vec<Change>, Vec<Mentions>) =
+            differs.iter().map(Differs::describe).unzip();
         let ops: Vec<(&str, Op)> = changes.iter().map(|c| (c.name.as_str(), c.op)).collect();
         assert_eq!(
             ops,
@@ -533,10 +526,8 @@ mod tests {
         // Reordered but equal elements are matched by name: only r1's
         // target differs, named with the objects around it.
         let b = &changes[1];
-        assert_eq!(
-            b.mentions,
-            BTreeSet::from(["b".to_string(), "c1".into(), "c3".into(), "r1".into()])
-        );
+        let named: BTreeSet<&str> = mentions[1].iter().copied().collect();
+        assert_eq!(named, BTreeSet::from(["b", "c1", "c3", "r1"]));
         assert!(
             b.diff
                 .starts_with("--- old/cluster b\n+++ new/cluster b\n@@")
@@ -571,13 +562,14 @@ mod tests {
                 (Some("d"), Op::Added)
             ]
         );
-        let b = differing(&old, &new, &ResourceType::ALL)[1].describe();
+        let differs = differing(&old, &new, &ResourceType::ALL);
+        let (b, mentions) = differs[1].describe();
         assert!(
             b.diff.starts_with("--- old/route 80 virtual host b\n"),
             "{}",
             b.diff
         );
-        assert!(b.mentions.contains("b"));
+        assert!(mentions.contains(&"b"));
         // Virtual hosts in another order: the configuration, whole.
         let swapped = route(false, &[("b", 1), ("a", 1), ("c", 1)]);
         let found: Vec<(Option<&str>, Op)> = differing(&old, &swapped, &ResourceType::ALL)
@@ -590,11 +582,11 @@ mod tests {
     #[test]
     fn differing_strings_are_found_where_values_print_differently() {
         let found = |a: Value, b: Value| {
-            let mut out = BTreeSet::new();
+            let mut out = Vec::new();
             let differs = differing_within(&a, &b, &mut Vec::new(), &mut out);
             assert_eq!(differs, !same(&a, &b), "{a} {b}");
-            let out: Vec<String> = out.into_iter().collect();
-            out
+            let out: BTreeSet<String> = out.into_iter().map(str::to_string).collect();
+            out.into_iter().collect::<Vec<_>>()
         };
         let route = |timeout: &str, weight: u32| json!({"name": "r", "route": {"cluster": "c1", "timeout": timeout}, "weight": weight});
         assert!(found(route("1s", 1), route("1s", 1)).is_empty());

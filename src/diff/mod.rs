@@ -151,6 +151,9 @@ pub struct Report {
     /// Virtual hosts of focused comparisons not generated: a comparison
     /// before held their hosts with the same lines ([`HostLines`]).
     pub reused_hosts: usize,
+    /// Services' lines of clusters comparisons not generated: an earlier
+    /// comparison generated the side the line is on ([`Lines::derive`]).
+    pub reused_lines: usize,
     /// Wall time by phase (`MESHSIM_TIMINGS`, for performance work).
     pub timings: Timings,
 }
@@ -288,8 +291,9 @@ struct Findings {
 }
 
 /// A change that differs, with its key, described when no change met
-/// before has its key.
-type Described = (ChangeKey, Option<(Change, Vec<usize>)>);
+/// before has its key: with the changed objects reaching a host it
+/// mentions, and whether it is about the proxy itself.
+type Described = (ChangeKey, Option<(Change, Vec<usize>, bool)>);
 
 impl Findings {
     /// The indices of `differs` in the changes found.
@@ -317,9 +321,11 @@ impl Findings {
             is_fresh.push(new);
         }
         let described = crate::parallel::map_owned(fresh, |d| {
-            let c = d.describe();
-            let hosts = attribution.map(|a| a.of_change(&c)).unwrap_or_default();
-            (c, hosts)
+            let (c, mentions) = d.describe();
+            let hosts = attribution
+                .map(|a| a.of_change(&mentions))
+                .unwrap_or_default();
+            (c, hosts, attribute::is_own(&mentions))
         });
         let mut described = described.into_iter();
         keys.into_iter()
@@ -335,11 +341,11 @@ impl Findings {
             .into_iter()
             .map(|(k, described)| {
                 *self.known.entry(k).or_insert_with(|| {
-                    let (c, hosts) = described.expect("each fresh change described");
+                    let (c, hosts, own) = described.expect("each fresh change described");
                     let next = self.diffs.len();
                     self.found.push(Found {
                         hosts,
-                        own: attribute::is_own(&c),
+                        own,
                         diff: *self.diffs.entry(c.diff).or_insert(next),
                         rtype: c.rtype,
                         name: c.name,
@@ -527,6 +533,29 @@ pub fn compare_sides<'s>(
             })
         })
     };
+    // The clusters comparisons' plans, made in the order the comparisons
+    // run (a pair of lines is the first comparison's to hold it), so that
+    // a line generated once is not generated again for a comparison that
+    // holds it on one side only.
+    let mut plans: HashMap<&Job, Plan> = HashMap::new();
+    if frugal.is_some() {
+        let mut by_service = by_service.borrow_mut();
+        for &job in &jobs {
+            if let ([x], [y]) = (job.old.as_slice(), job.new.as_slice())
+                && !unwanted.contains(job)
+                && !skipped.contains(job)
+                && let Some(plan) = by_service.plan((a, *x), (b, *y), focus)
+            {
+                plans.insert(job, plan);
+            }
+        }
+        let mut in_order: Vec<&mut Plan> = Vec::with_capacity(plans.len());
+        let mut by_job: HashMap<&Job, &mut Plan> = plans.iter_mut().map(|(j, p)| (*j, p)).collect();
+        in_order.extend(jobs.iter().filter_map(|j| by_job.remove(j)));
+        by_service.derive(&mut in_order);
+    }
+    // What comparisons described for the pairs later ones take.
+    let mut derived: HashMap<lines::Pair, Vec<Described>> = HashMap::new();
     std::thread::scope(|s| {
         // The next comparisons' parts are generated while this one's
         // changes are described: one pair of large parts (views), or a few
@@ -561,13 +590,10 @@ pub fn compare_sides<'s>(
                 drop_job(job);
                 continue;
             }
-            let (plan, chunks) = match (job.old.as_slice(), job.new.as_slice(), frugal) {
-                ([x], [y], Some(size)) => {
-                    let plan = by_service.borrow_mut().plan((a, *x), (b, *y), focus);
-                    let chunks = plan.as_ref().map_or_else(Vec::new, |p| p.chunks(size));
-                    (plan, chunks)
-                }
-                _ => (None, Vec::new()),
+            let plan = plans.remove(job);
+            let chunks = match (&plan, frugal) {
+                (Some(plan), Some(size)) => plan.chunks(size),
+                _ => Vec::new(),
             };
             // Comparing splits by the chunks' pairs; generating reads their
             // hosts.
@@ -667,13 +693,41 @@ pub fn compare_sides<'s>(
                             let keyed = findings
                                 .describe(differs.iter().map(|(_, d)| d).collect(), attribution);
                             described.extend(differs.iter().map(|(i, _)| *i).zip(keyed));
+                            // The sides later comparisons take whole: each
+                            // resource added or removed, with its takers.
+                            let none = Resources::default();
+                            let mut taken: Vec<(&[lines::Pair], Differs)> = Vec::new();
                             for (i, x, y) in &split {
                                 by_service.record_secrets(&plan, *i, [x, y]);
                                 generated_pairs.push(*i);
                             }
+                            for (i, x, y) in &split {
+                                for (side, (p, q)) in [(0, (x, &none)), (1, (&none, y))] {
+                                    let takers = by_service.takers(&plan, *i, side);
+                                    if !takers.is_empty() {
+                                        let whole = differing(p, q, types);
+                                        taken.extend(whole.into_iter().map(|d| (takers, d)));
+                                    }
+                                }
+                            }
+                            let keyed = findings
+                                .describe(taken.iter().map(|(_, d)| d).collect(), attribution);
+                            for ((takers, _), d) in taken.iter().zip(keyed) {
+                                for pair in *takers {
+                                    derived.entry(*pair).or_default().push(d.clone());
+                                }
+                            }
                             drop(differs);
                             std::thread::spawn(move || drop(split));
                         }
+                    }
+                    report.reused_lines += plan.derived().count();
+                    for (i, pair) in plan.derived() {
+                        let taken = derived
+                            .remove(&pair)
+                            .expect("an earlier comparison described");
+                        described.extend(taken.into_iter().map(|d| (i, d)));
+                        generated_pairs.push(i);
                     }
                     described.sort_by(|(_, (x, _)), (_, (y, _))| (x.0, &x.1).cmp(&(y.0, &y.1)));
                     let (at, described): (Vec<usize>, Vec<Described>) =

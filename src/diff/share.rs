@@ -30,7 +30,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::registry::ProxyType;
 use crate::registry::catalog::Resolution;
@@ -182,9 +182,9 @@ pub struct Classes<'s> {
     parts: Vec<Part>,
     /// Each view's scope, built for what it reads, until its outbound part
     /// takes it.
-    scopes: Vec<Mutex<Option<SidecarScope<'s>>>>,
+    scopes: Vec<Mutex<Option<Arc<SidecarScope<'s>>>>>,
     /// The distinct lists of hosts views read.
-    hosts: Vec<Vec<String>>,
+    hosts: Vec<Arc<Vec<String>>>,
     /// Secret names each generated part references, for the own parts.
     sds: Mutex<HashMap<usize, Vec<String>>>,
     /// Outbound parts' host lines, by part ([`Classes::read_hosts`]).
@@ -292,14 +292,17 @@ impl<'s> Classes<'s> {
     /// before the larger clusters parts, which build their own: 400 MiB
     /// of scopes at 10,000 services cost more in page faults than building
     /// them again saved), or built again.
-    fn outbound_scope(&self, part: usize) -> SidecarScope<'s> {
+    fn outbound_scope(&self, part: usize) -> Arc<SidecarScope<'s>> {
         self.take_scope(part).unwrap_or_else(|| {
-            generate::view_scope(&self.session.context(), self.parts[part].workload)
+            Arc::new(generate::view_scope(
+                &self.session.context(),
+                self.parts[part].workload,
+            ))
         })
     }
 
     /// The scope classing built for an outbound part's view, if still held.
-    fn take_scope(&self, part: usize) -> Option<SidecarScope<'s>> {
+    fn take_scope(&self, part: usize) -> Option<Arc<SidecarScope<'s>>> {
         let Part { kind, view, .. } = self.parts[part];
         let (v, _) = view.filter(|_| kind == PartKind::Outbound)?;
         self.scopes[v]
@@ -336,7 +339,7 @@ impl<'s> Side for Classes<'s> {
             ..
         } = self.parts[part];
         let ctx = self.session.context();
-        let view: &[String] = view.map_or(&[], |(_, h)| &self.hosts[h]);
+        let view: &[String] = view.map_or(&[], |(_, h)| self.hosts[h].as_slice());
         match kind {
             PartKind::Clusters => PartHosts {
                 config: Cow::Borrowed(view),
@@ -645,7 +648,7 @@ pub fn classify<'s>(session: &'s Session, wanted: &dyn Fn(&str) -> bool) -> Clas
         .iter()
         .map(|t| {
             let next = lists.len();
-            *lists.entry(&t.hosts).or_insert(next)
+            *lists.entry(t.hosts.as_slice()).or_insert(next)
         })
         .collect();
     // The first view with each list gives it up (thousands of hosts).

@@ -304,16 +304,25 @@ fn scan_header(text: &str) -> Option<Header> {
     let mut namespace = None;
     let mut in_meta = false;
     let mut meta_indent = None;
+    let mut keyed = false;
     for line in text.lines() {
         if line.is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
         let indent = line.len() - line.trim_start_matches(' ').len();
         if indent == 0 {
-            in_meta = false;
-            if line.starts_with('\t') || line.starts_with("- ") {
-                return None;
+            if line.starts_with('\t') || line == "-" || line.starts_with("- ") {
+                // A sequence at the top is no object; one as a key's value
+                // (`ports:` then `- name: http`, kubectl's style) is skipped,
+                // but for metadata's, which the parser judges.
+                if !keyed || (in_meta && meta_indent.is_none()) {
+                    return None;
+                }
+                in_meta = false;
+                continue;
             }
+            in_meta = false;
+            keyed = true;
             if let Some(v) = line.strip_prefix("apiVersion:") {
                 api_version = Some(simple_scalar(v)?);
             } else if let Some(v) = line.strip_prefix("kind:") {
@@ -669,6 +678,22 @@ mod tests {
     #[test]
     fn header_scan_defers_to_parser_on_flow_metadata() {
         assert!(scan_header("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n").is_none());
+    }
+
+    #[test]
+    fn header_scan_skips_sequences_that_are_values() {
+        // kubectl writes a key's sequence at the key's indentation.
+        let text = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nports:\n- name: http\n  port: 80\nmetadata:\n  name: web-1\nendpoints:\n- addresses: [10.0.0.1]\n";
+        let h = scan_header(text).expect("header");
+        assert_eq!(
+            (h.kind.as_str(), h.name.as_str()),
+            ("EndpointSlice", "web-1")
+        );
+        let read: HeaderDoc = from_yaml(text).expect("parses");
+        assert_eq!(read.metadata.and_then(|m| m.name).as_deref(), Some("web-1"));
+        // A sequence at the top, or as metadata, is the parser's to judge.
+        assert!(scan_header("- apiVersion: v1\n  kind: Pod\n").is_none());
+        assert!(scan_header("apiVersion: v1\nkind: Pod\nmetadata:\n- name: a\n").is_none());
     }
 
     #[test]

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::meta::{IntOrString, LabelSelector, ObjectMeta, kube_kind, nullable};
+use super::meta::{IntOrString, LabelSelector, ObjectMeta, Opaque, kube_kind, nullable};
 
 kube_kind!(
     /// core/v1 Namespace.
-    Namespace { spec: Option<Value>, status: Option<Value> }
+    Namespace { spec: Opaque, status: Opaque }
 );
 
 kube_kind!(
@@ -69,7 +69,7 @@ pub struct PodSpec {
     #[serde(default, deserialize_with = "nullable")]
     pub node_selector: BTreeMap<String, String>,
     #[serde(default)]
-    pub volumes: Option<Value>,
+    pub volumes: Opaque,
     #[serde(default)]
     pub restart_policy: Option<String>,
     #[serde(default)]
@@ -79,25 +79,25 @@ pub struct PodSpec {
     #[serde(default)]
     pub dns_policy: Option<String>,
     #[serde(default)]
-    pub dns_config: Option<Value>,
+    pub dns_config: Opaque,
     #[serde(default)]
-    pub security_context: Option<Value>,
+    pub security_context: Opaque,
     #[serde(default)]
-    pub image_pull_secrets: Option<Value>,
+    pub image_pull_secrets: Opaque,
     #[serde(default)]
-    pub affinity: Option<Value>,
+    pub affinity: Opaque,
     #[serde(default)]
     pub scheduler_name: Option<String>,
     #[serde(default)]
-    pub tolerations: Option<Value>,
+    pub tolerations: Opaque,
     #[serde(default)]
-    pub host_aliases: Option<Value>,
+    pub host_aliases: Opaque,
     #[serde(default)]
     pub priority_class_name: Option<String>,
     #[serde(default)]
     pub priority: Option<i64>,
     #[serde(default)]
-    pub readiness_gates: Option<Value>,
+    pub readiness_gates: Opaque,
     #[serde(default)]
     pub runtime_class_name: Option<String>,
     #[serde(default)]
@@ -105,17 +105,17 @@ pub struct PodSpec {
     #[serde(default)]
     pub preemption_policy: Option<String>,
     #[serde(default)]
-    pub overhead: Option<Value>,
+    pub overhead: Opaque,
     #[serde(default)]
-    pub topology_spread_constraints: Option<Value>,
+    pub topology_spread_constraints: Opaque,
     #[serde(default)]
-    pub os: Option<Value>,
+    pub os: Opaque,
     #[serde(default)]
-    pub scheduling_gates: Option<Value>,
+    pub scheduling_gates: Opaque,
     #[serde(default)]
-    pub resource_claims: Option<Value>,
+    pub resource_claims: Opaque,
     #[serde(default)]
-    pub resources: Option<Value>,
+    pub resources: Opaque,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -138,29 +138,29 @@ pub struct Container {
     #[serde(default, deserialize_with = "nullable")]
     pub env: Vec<EnvVar>,
     #[serde(default)]
-    pub env_from: Option<Value>,
+    pub env_from: Opaque,
     #[serde(default)]
-    pub resources: Option<Value>,
+    pub resources: Opaque,
     #[serde(default)]
-    pub resize_policy: Option<Value>,
+    pub resize_policy: Opaque,
     #[serde(default)]
-    pub volume_mounts: Option<Value>,
+    pub volume_mounts: Opaque,
     #[serde(default)]
-    pub volume_devices: Option<Value>,
+    pub volume_devices: Opaque,
     #[serde(default)]
-    pub liveness_probe: Option<Value>,
+    pub liveness_probe: Opaque,
     #[serde(default)]
-    pub readiness_probe: Option<Value>,
+    pub readiness_probe: Opaque,
     #[serde(default)]
-    pub startup_probe: Option<Value>,
+    pub startup_probe: Opaque,
     #[serde(default)]
-    pub lifecycle: Option<Value>,
+    pub lifecycle: Opaque,
     #[serde(default)]
     pub termination_message_path: Option<String>,
     #[serde(default)]
     pub termination_message_policy: Option<String>,
     #[serde(default)]
-    pub security_context: Option<Value>,
+    pub security_context: Opaque,
     #[serde(default)]
     pub restart_policy: Option<String>,
     #[serde(default)]
@@ -192,7 +192,7 @@ pub struct EnvVar {
     #[serde(default)]
     pub value: Option<String>,
     #[serde(default)]
-    pub value_from: Option<Value>,
+    pub value_from: Opaque,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -209,15 +209,15 @@ pub struct PodStatus {
     #[serde(default, rename = "hostIP")]
     pub host_ip: Option<String>,
     #[serde(default, rename = "hostIPs")]
-    pub host_ips: Option<Value>,
+    pub host_ips: Opaque,
     #[serde(default)]
     pub start_time: Option<String>,
     #[serde(default)]
-    pub container_statuses: Option<Value>,
+    pub container_statuses: Opaque,
     #[serde(default)]
-    pub init_container_statuses: Option<Value>,
+    pub init_container_statuses: Opaque,
     #[serde(default)]
-    pub ephemeral_container_statuses: Option<Value>,
+    pub ephemeral_container_statuses: Opaque,
     #[serde(default)]
     pub qos_class: Option<String>,
     #[serde(default)]
@@ -229,7 +229,7 @@ pub struct PodStatus {
     #[serde(default)]
     pub resize: Option<String>,
     #[serde(default)]
-    pub resource_claim_statuses: Option<Value>,
+    pub resource_claim_statuses: Opaque,
     #[serde(default)]
     pub observed_generation: Option<i64>,
 }
@@ -241,9 +241,9 @@ pub struct PodCondition {
     pub type_: String,
     pub status: String,
     #[serde(default)]
-    pub last_probe_time: Option<Value>,
+    pub last_probe_time: Opaque,
     #[serde(default)]
-    pub last_transition_time: Option<Value>,
+    pub last_transition_time: Opaque,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
@@ -259,7 +259,7 @@ pub struct PodIp {
 
 kube_kind!(
     /// core/v1 Service.
-    Service { spec: ServiceSpec, status: Option<Value> }
+    Service { spec: ServiceSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -283,7 +283,7 @@ pub struct ServiceSpec {
     #[serde(default)]
     pub session_affinity: Option<String>,
     #[serde(default)]
-    pub session_affinity_config: Option<Value>,
+    pub session_affinity_config: Opaque,
     #[serde(default, rename = "loadBalancerIP")]
     pub load_balancer_ip: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -409,7 +409,7 @@ pub struct SliceEndpoint {
     #[serde(default)]
     pub zone: Option<String>,
     #[serde(default)]
-    pub hints: Option<Value>,
+    pub hints: Opaque,
     #[serde(default)]
     pub deprecated_topology: Option<BTreeMap<String, String>>,
 }
@@ -428,7 +428,7 @@ pub struct SliceConditions {
 
 kube_kind!(
     /// core/v1 Node: its labels give endpoint locality.
-    Node { spec: NodeSpec, status: Option<Value> }
+    Node { spec: NodeSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -443,9 +443,9 @@ pub struct NodeSpec {
     #[serde(default)]
     pub unschedulable: Option<bool>,
     #[serde(default)]
-    pub taints: Option<Value>,
+    pub taints: Opaque,
     #[serde(default)]
-    pub config_source: Option<Value>,
+    pub config_source: Opaque,
     #[serde(default, rename = "externalID")]
     pub external_id: Option<String>,
 }
@@ -453,8 +453,8 @@ pub struct NodeSpec {
 kube_kind!(
     /// core/v1 ServiceAccount.
     ServiceAccount {
-        secrets: Option<Value>,
-        image_pull_secrets: Option<Value>,
+        secrets: Opaque,
+        image_pull_secrets: Opaque,
         automount_service_account_token: Option<bool>,
     }
 );
@@ -480,7 +480,7 @@ kube_kind!(
 
 kube_kind!(
     /// apps/v1 Deployment.
-    Deployment { spec: DeploymentSpec, status: Option<Value> }
+    Deployment { spec: DeploymentSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -493,7 +493,7 @@ pub struct DeploymentSpec {
     #[serde(default)]
     pub template: PodTemplateSpec,
     #[serde(default)]
-    pub strategy: Option<Value>,
+    pub strategy: Opaque,
     #[serde(default)]
     pub min_ready_seconds: Option<i64>,
     #[serde(default)]
@@ -506,7 +506,7 @@ pub struct DeploymentSpec {
 
 kube_kind!(
     /// apps/v1 StatefulSet.
-    StatefulSet { spec: StatefulSetSpec, status: Option<Value> }
+    StatefulSet { spec: StatefulSetSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -521,17 +521,17 @@ pub struct StatefulSetSpec {
     #[serde(default)]
     pub service_name: Option<String>,
     #[serde(default)]
-    pub volume_claim_templates: Option<Value>,
+    pub volume_claim_templates: Opaque,
     #[serde(default)]
     pub pod_management_policy: Option<String>,
     #[serde(default)]
-    pub update_strategy: Option<Value>,
+    pub update_strategy: Opaque,
     #[serde(default)]
     pub revision_history_limit: Option<i64>,
     #[serde(default)]
     pub min_ready_seconds: Option<i64>,
     #[serde(default)]
-    pub persistent_volume_claim_retention_policy: Option<Value>,
+    pub persistent_volume_claim_retention_policy: Opaque,
     #[serde(default)]
     pub ordinals: Option<StatefulSetOrdinals>,
 }
@@ -544,7 +544,7 @@ pub struct StatefulSetOrdinals {
 
 kube_kind!(
     /// apps/v1 DaemonSet.
-    DaemonSet { spec: DaemonSetSpec, status: Option<Value> }
+    DaemonSet { spec: DaemonSetSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -555,7 +555,7 @@ pub struct DaemonSetSpec {
     #[serde(default)]
     pub template: PodTemplateSpec,
     #[serde(default)]
-    pub update_strategy: Option<Value>,
+    pub update_strategy: Opaque,
     #[serde(default)]
     pub min_ready_seconds: Option<i64>,
     #[serde(default)]
@@ -564,7 +564,7 @@ pub struct DaemonSetSpec {
 
 kube_kind!(
     /// apps/v1 ReplicaSet.
-    ReplicaSet { spec: ReplicaSetSpec, status: Option<Value> }
+    ReplicaSet { spec: ReplicaSetSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -620,7 +620,7 @@ pub struct Webhook {
     #[serde(default)]
     pub reinvocation_policy: Option<String>,
     #[serde(default)]
-    pub match_conditions: Option<Value>,
+    pub match_conditions: Opaque,
 }
 
 impl Webhook {
@@ -678,7 +678,7 @@ pub struct RuleWithOperations {
 kube_kind!(
     /// apiextensions.k8s.io/v1 CustomResourceDefinition: declares kinds, so
     /// objects of a declared kind are not reported as unknown.
-    CustomResourceDefinition { spec: CrdSpec, status: Option<Value> }
+    CustomResourceDefinition { spec: CrdSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -693,7 +693,7 @@ pub struct CrdSpec {
     #[serde(default, deserialize_with = "nullable")]
     pub versions: Vec<CrdVersion>,
     #[serde(default)]
-    pub conversion: Option<Value>,
+    pub conversion: Opaque,
     #[serde(default)]
     pub preserve_unknown_fields: Option<bool>,
 }
@@ -729,18 +729,18 @@ pub struct CrdVersion {
     #[serde(default)]
     pub deprecation_warning: Option<String>,
     #[serde(default)]
-    pub schema: Option<Value>,
+    pub schema: Opaque,
     #[serde(default)]
-    pub subresources: Option<Value>,
+    pub subresources: Opaque,
     #[serde(default)]
-    pub additional_printer_columns: Option<Value>,
+    pub additional_printer_columns: Opaque,
     #[serde(default)]
-    pub selectable_fields: Option<Value>,
+    pub selectable_fields: Opaque,
 }
 
 kube_kind!(
     /// networking.k8s.io/v1 Ingress.
-    Ingress { spec: IngressSpec, status: Option<Value> }
+    Ingress { spec: IngressSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -762,7 +762,7 @@ pub struct IngressBackend {
     #[serde(default)]
     pub service: Option<IngressServiceBackend>,
     #[serde(default)]
-    pub resource: Option<Value>,
+    pub resource: Opaque,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -829,12 +829,12 @@ pub struct IngressClassSpec {
     #[serde(default)]
     pub controller: Option<String>,
     #[serde(default)]
-    pub parameters: Option<Value>,
+    pub parameters: Opaque,
 }
 
 kube_kind!(
     /// certificates.k8s.io/v1 CertificateSigningRequest.
-    CertificateSigningRequest { spec: CsrSpec, status: Option<Value> }
+    CertificateSigningRequest { spec: CsrSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -855,7 +855,7 @@ pub struct CsrSpec {
     #[serde(default, deserialize_with = "nullable")]
     pub groups: Vec<String>,
     #[serde(default)]
-    pub extra: Option<Value>,
+    pub extra: Opaque,
 }
 
 kube_kind!(
@@ -899,7 +899,7 @@ pub struct LeaseSpec {
 kube_kind!(
     /// autoscaling/v2 (and v1) HorizontalPodAutoscaler: its minReplicas stands
     /// in for a Deployment that sets no replicas.
-    HorizontalPodAutoscaler { spec: HpaSpec, status: Option<Value> }
+    HorizontalPodAutoscaler { spec: HpaSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -912,9 +912,9 @@ pub struct HpaSpec {
     #[serde(default)]
     pub max_replicas: Option<i64>,
     #[serde(default)]
-    pub metrics: Option<Value>,
+    pub metrics: Opaque,
     #[serde(default)]
-    pub behavior: Option<Value>,
+    pub behavior: Opaque,
     /// autoscaling/v1 only.
     #[serde(default)]
     pub target_cpu_utilization_percentage: Option<i64>,
@@ -933,7 +933,7 @@ pub struct CrossVersionObjectReference {
 
 kube_kind!(
     /// policy/v1 PodDisruptionBudget.
-    PodDisruptionBudget { spec: PdbSpec, status: Option<Value> }
+    PodDisruptionBudget { spec: PdbSpec, status: Opaque }
 );
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

@@ -111,6 +111,11 @@ pub enum IntOrString {
     String(String),
 }
 
+/// A sub-tree meshsim keeps but never reads (affinity, probes, controller
+/// status), boxed: a model of a large mesh holds tens of such fields per
+/// pod, nearly all absent, each a pointer rather than a JSON value.
+pub type Opaque = Option<Box<serde_json::Value>>;
+
 /// For collections: `key:` with nothing after it (YAML null) means empty, as
 /// the API server reads it; serde alone would reject the null.
 pub fn nullable<'de, D, T>(de: D) -> Result<T, D::Error>

@@ -863,6 +863,46 @@ fn rules_without_hashing_reach_routes_only_through_hashing_rules() {
     assert_eq!(timeouts, BTreeSet::from(["5s", "10s"]), "{routed:?}");
 }
 
+/// A view a Sidecar narrows loses a service whose clusters another view's
+/// comparison generates anyway: the narrowed view's comparison takes the
+/// removed side from it, and the report is the same as generating it.
+#[test]
+fn a_service_leaving_a_view_is_taken_from_the_comparison_generating_it() {
+    let all = meshsim::diff::Options {
+        regenerate_all: true,
+        ..Default::default()
+    };
+    let render = |r: &meshsim::diff::Report| output::render(r, output::Format::Json, false);
+    let teams = "testdata/diff/teams";
+    let (old, new) = (
+        open(&[teams]),
+        open(&[
+            teams,
+            "testdata/diff/teams-scale",
+            "testdata/diff/teams-narrow",
+        ]),
+    );
+    let fast = meshsim::diff::diff(&old, &new, &Default::default());
+    assert!(fast.reused_lines > 0, "{fast:?}");
+    assert_eq!(
+        render(&fast),
+        render(&meshsim::diff::diff(&old, &new, &all))
+    );
+    // team-b's sidecars lose api.team-a's clusters and endpoints.
+    let removed: BTreeSet<&str> = (fast.groups.iter())
+        .filter(|g| g.proxies.iter().all(|p| p.namespace == "team-b"))
+        .flat_map(|g| &g.changes)
+        .filter(|c| c.op == meshsim::diff::compare::Op::Removed)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        removed
+            .iter()
+            .any(|n| n.ends_with("|api.team-a.svc.cluster.local")),
+        "{removed:?}"
+    );
+}
+
 /// Sharing one generation between proxies of equal inputs gives each of
 /// them exactly what generating it alone gives.
 #[test]

@@ -31,6 +31,7 @@ pub mod telemetry;
 pub mod tls;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -330,8 +331,8 @@ pub struct ViewReads {
     pub clusters_key: String,
     /// The hosts whose services, VirtualServices and DestinationRules the
     /// outbound parts read: what it sees and what its VirtualServices
-    /// route to, sorted.
-    pub hosts: Vec<String>,
+    /// route to, sorted. Views sharing a scope share the list.
+    pub hosts: Arc<Vec<String>>,
 }
 
 /// The scope of the sidecar `workload`: what its outbound and clusters
@@ -349,8 +350,12 @@ pub fn view_scope<'a>(ctx: &Context<'a>, workload: usize) -> scope::SidecarScope
 pub struct ViewScopes<'c, 'a> {
     ctx: &'c Context<'a>,
     alike: bool,
-    shared: std::sync::OnceLock<scope::SidecarScope<'a>>,
+    /// Held once, not copied per view: a scope of a large mesh holds every
+    /// service (hundreds of MiB over its namespaces).
+    shared: std::sync::OnceLock<Arc<scope::SidecarScope<'a>>>,
     lines: std::sync::OnceLock<SharedLines<'a>>,
+    /// The shared scope's hosts ([`ViewReads::hosts`]).
+    hosts: std::sync::OnceLock<Arc<Vec<String>>>,
 }
 
 /// The shared scope's service lines, written for the first view to ask.
@@ -374,6 +379,7 @@ impl<'c, 'a> ViewScopes<'c, 'a> {
             alike: scope::same_in_every_namespace(ctx),
             shared: std::sync::OnceLock::new(),
             lines: std::sync::OnceLock::new(),
+            hosts: std::sync::OnceLock::new(),
         }
     }
 
@@ -386,13 +392,15 @@ impl<'c, 'a> ViewScopes<'c, 'a> {
                 .is_none()
     }
 
-    pub fn of(&self, workload: usize) -> scope::SidecarScope<'a> {
+    pub fn of(&self, workload: usize) -> Arc<scope::SidecarScope<'a>> {
         let proxy = Proxy::new(self.ctx, workload, ProxyType::Sidecar);
         if self.shares(&proxy) {
-            let shared = self.shared.get_or_init(|| scope::build(self.ctx, &proxy));
-            return shared.clone();
+            let shared = self
+                .shared
+                .get_or_init(|| Arc::new(scope::build(self.ctx, &proxy)));
+            return Arc::clone(shared);
         }
-        scope::build(self.ctx, &proxy)
+        Arc::new(scope::build(self.ctx, &proxy))
     }
 
     /// [`view_reads`] of the sidecar `workload` with the scope [`Self::of`]
@@ -429,11 +437,15 @@ impl<'c, 'a> ViewScopes<'c, 'a> {
                 each,
             }
         });
+        let hosts = Arc::clone(self.hosts.get_or_init(|| Arc::new(view_hosts(scope))));
         let (Some(own), Some(first)) = (
             rules.local_hosts(&proxy.namespace),
             rules.local_hosts(&shared.namespace),
         ) else {
-            return view_reads(ctx, workload, scope);
+            return ViewReads {
+                clusters_key: clusters_key(ctx, &proxy, scope),
+                hosts,
+            };
         };
         let mut fresh = shared.each.clone();
         for host in own.into_iter().chain(first) {
@@ -452,7 +464,7 @@ impl<'c, 'a> ViewScopes<'c, 'a> {
         }
         ViewReads {
             clusters_key: key,
-            hosts: view_hosts(scope),
+            hosts,
         }
     }
 }
@@ -460,14 +472,19 @@ impl<'c, 'a> ViewScopes<'c, 'a> {
 /// What the view of the sidecar `workload`, whose scope is `scope`, reads.
 pub fn view_reads(ctx: &Context, workload: usize, scope: &scope::SidecarScope) -> ViewReads {
     let proxy = Proxy::new(ctx, workload, ProxyType::Sidecar);
-    let mut key = reads_general(&proxy, scope);
-    for s in &scope.cds_services {
-        push_service_reads(&mut key, ctx, &proxy, s);
-    }
     ViewReads {
-        clusters_key: key,
-        hosts: view_hosts(scope),
+        clusters_key: clusters_key(ctx, &proxy, scope),
+        hosts: Arc::new(view_hosts(scope)),
     }
+}
+
+/// [`ViewReads::clusters_key`], every line written.
+fn clusters_key(ctx: &Context, proxy: &Proxy, scope: &scope::SidecarScope) -> String {
+    let mut key = reads_general(proxy, scope);
+    for s in &scope.cds_services {
+        push_service_reads(&mut key, ctx, proxy, s);
+    }
+    key
 }
 
 /// The first line of a clusters key: what every cluster reads of the proxy.

@@ -2,6 +2,7 @@
 //! for the shared HTTP listener of a port, `"HOST:PORT"` for a sniffed
 //! per-VIP listener; virtual hosts per service and per VirtualService host.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ use super::{Context, Proxy};
 use crate::model::istio::Destination;
 use crate::registry::catalog::{CatalogService, Resolution};
 use crate::registry::config::VirtualServiceEntry;
-use crate::registry::config::virtual_services::resolve_short_name;
+use crate::registry::config::virtual_services::{resolve_short_name, resolved_short_name};
 
 /// The route configurations named `names` (as outbound HCMs reference
 /// them), in that order. The virtual hosts of a port are built once and
@@ -538,21 +539,8 @@ pub fn host_reads(
     // VirtualServices naming them.
     let mut reads: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for (li, l) in scope.egress.iter().enumerate() {
-        let mut by_host: foldhash::HashMap<&str, Vec<usize>> = Default::default();
-        for (i, s) in l.services.iter().enumerate() {
-            by_host
-                .entry(s.service.hostname.as_str())
-                .or_default()
-                .push(i);
-        }
-        // Wildcard services (few) decide whether a VirtualService's host
-        // names a service.
-        let wildcards: Vec<usize> = (0..l.services.len())
-            .filter(|&i| l.services[i].service.hostname.starts_with('*'))
-            .collect();
-        let mut hosts: BTreeSet<&str> = by_host
-            .keys()
-            .copied()
+        let mut hosts: BTreeSet<&str> = (l.services.iter())
+            .map(|s| s.service.hostname.as_str())
             .filter(|h| focus.touches(h))
             .collect();
         for vs in &l.virtual_services {
@@ -560,16 +548,37 @@ pub fn host_reads(
                 hosts.extend(vs.spec.hosts.iter().map(String::as_str));
             }
         }
+        let covering = |host: &str| -> Vec<&VirtualServiceEntry> {
+            let at = l.vs_hosts.covering(host).into_iter();
+            at.map(|i| l.virtual_services[i]).collect()
+        };
+        // The services of the hosts touched and of their VirtualServices'
+        // destinations, by host: a view holds thousands, lines read few.
+        let mut wanted: foldhash::HashSet<Cow<str>> =
+            hosts.iter().map(|h| Cow::Borrowed(*h)).collect();
+        for &host in &hosts {
+            for vs in covering(host) {
+                let named = super::scope::destinations(vs);
+                wanted.extend(named.map(|(d, _)| resolved_short_name(d, &vs.meta.namespace)));
+            }
+        }
+        let mut by_host: foldhash::HashMap<&str, Vec<usize>> = Default::default();
+        for (i, s) in l.services.iter().enumerate() {
+            let host = s.service.hostname.as_str();
+            if wanted.contains(host) {
+                by_host.entry(host).or_default().push(i);
+            }
+        }
+        // Wildcard services (few) decide whether a VirtualService's host
+        // names a service.
+        let wildcards: Vec<usize> = (0..l.services.len())
+            .filter(|&i| l.services[i].service.hostname.starts_with('*'))
+            .collect();
         for host in hosts {
             let Some(line) = reads.entry(host).or_insert_with(|| Some(String::new())) else {
                 continue;
             };
-            let vss: Vec<&VirtualServiceEntry> = l
-                .vs_hosts
-                .covering(host)
-                .into_iter()
-                .map(|i| l.virtual_services[i])
-                .collect();
+            let vss = covering(host);
             let by_source = |vs: &VirtualServiceEntry| {
                 vs.spec.http.iter().any(|r| {
                     r.delegate.is_some()
