@@ -164,9 +164,12 @@ impl<'k> Lines<'k> {
     /// comparison generating such a line describes its resources added or
     /// removed too ([`Lines::takers`]), for the later one to take
     /// ([`Plan::derived`]).
-    pub fn derive(&mut self, plans: &mut [&mut Plan<'k>]) {
+    pub fn derive<'p>(&mut self, plans: impl IntoIterator<Item = &'p mut Plan<'k>>)
+    where
+        'k: 'p,
+    {
         let mut generated: HashSet<(usize, Line<'k>)> = HashSet::new();
-        for plan in plans.iter_mut() {
+        for plan in plans {
             let firsts: Vec<usize> = plan.firsts().collect();
             for i in firsts {
                 let (_, pair @ (ga, old, gb, new), _) = plan.pairs[i];

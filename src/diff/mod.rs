@@ -475,7 +475,7 @@ pub fn compare_sides<'s>(
     let mut findings = Findings::default();
     // Clusters parts compared service by service, and whether the sides of
     // such a comparison reference the same secret names.
-    let by_service = RefCell::new(Lines::default());
+    let mut by_service = Lines::default();
     // Focused outbound comparisons' virtual hosts, compared host by host.
     let by_host = RefCell::new(HostLines::default());
     let same_secrets: RefCell<HashMap<&Job, bool>> = RefCell::default();
@@ -537,23 +537,20 @@ pub fn compare_sides<'s>(
     // run (a pair of lines is the first comparison's to hold it), so that
     // a line generated once is not generated again for a comparison that
     // holds it on one side only.
-    let mut plans: HashMap<&Job, Plan> = HashMap::new();
+    let mut in_order: Vec<(&Job, Plan)> = Vec::new();
     if frugal.is_some() {
-        let mut by_service = by_service.borrow_mut();
         for &job in &jobs {
             if let ([x], [y]) = (job.old.as_slice(), job.new.as_slice())
                 && !unwanted.contains(job)
                 && !skipped.contains(job)
                 && let Some(plan) = by_service.plan((a, *x), (b, *y), focus)
             {
-                plans.insert(job, plan);
+                in_order.push((job, plan));
             }
         }
-        let mut in_order: Vec<&mut Plan> = Vec::with_capacity(plans.len());
-        let mut by_job: HashMap<&Job, &mut Plan> = plans.iter_mut().map(|(j, p)| (*j, p)).collect();
-        in_order.extend(jobs.iter().filter_map(|j| by_job.remove(j)));
-        by_service.derive(&mut in_order);
+        by_service.derive(in_order.iter_mut().map(|(_, plan)| plan));
     }
+    let mut plans: HashMap<&Job, Plan> = in_order.into_iter().collect();
     // What comparisons described for the pairs later ones take.
     let mut derived: HashMap<lines::Pair, Vec<Described>> = HashMap::new();
     std::thread::scope(|s| {
@@ -669,7 +666,6 @@ pub fn compare_sides<'s>(
             }
             let outcome = match (generated, plan) {
                 (_, Some(plan)) => {
-                    let mut by_service = by_service.borrow_mut();
                     // The changes of every chunk, numbered once all are
                     // described: in type and name order, as one part's
                     // are, each with the index of its pair in the plan.

@@ -548,16 +548,19 @@ pub fn host_reads(
                 hosts.extend(vs.spec.hosts.iter().map(String::as_str));
             }
         }
-        let covering = |host: &str| -> Vec<&VirtualServiceEntry> {
-            let at = l.vs_hosts.covering(host).into_iter();
-            at.map(|i| l.virtual_services[i]).collect()
-        };
+        // Each host touched with the VirtualServices covering it.
+        let covered: Vec<(&str, Vec<&VirtualServiceEntry>)> = (hosts.into_iter())
+            .map(|host| {
+                let at = l.vs_hosts.covering(host).into_iter();
+                (host, at.map(|i| l.virtual_services[i]).collect())
+            })
+            .collect();
         // The services of the hosts touched and of their VirtualServices'
         // destinations, by host: a view holds thousands, lines read few.
-        let mut wanted: foldhash::HashSet<Cow<str>> =
-            hosts.iter().map(|h| Cow::Borrowed(*h)).collect();
-        for &host in &hosts {
-            for vs in covering(host) {
+        let mut wanted: foldhash::HashSet<Cow<str>> = Default::default();
+        for (host, vss) in &covered {
+            wanted.insert(Cow::Borrowed(*host));
+            for vs in vss {
                 let named = super::scope::destinations(vs);
                 wanted.extend(named.map(|(d, _)| resolved_short_name(d, &vs.meta.namespace)));
             }
@@ -574,11 +577,10 @@ pub fn host_reads(
         let wildcards: Vec<usize> = (0..l.services.len())
             .filter(|&i| l.services[i].service.hostname.starts_with('*'))
             .collect();
-        for host in hosts {
+        for (host, vss) in covered {
             let Some(line) = reads.entry(host).or_insert_with(|| Some(String::new())) else {
                 continue;
             };
-            let vss = covering(host);
             let by_source = |vs: &VirtualServiceEntry| {
                 vs.spec.http.iter().any(|r| {
                     r.delegate.is_some()
