@@ -279,20 +279,17 @@ fn fingerprint(v: &Value, h: &mut impl Hasher) {
 
 /// `--- old/LABEL`, `+++ new/LABEL`, hunks; an absent side is empty.
 fn unified(a: &Value, b: &Value, label: &str) -> String {
-    let text = |v: &Value| {
-        if v.is_null() {
-            String::new()
-        } else {
-            let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-            s.push('\n');
-            s
+    match (a.is_null(), b.is_null()) {
+        (true, false) => one_sided(b, true, label),
+        (false, true) => one_sided(a, false, label),
+        _ => {
+            let text = |v: &Value| {
+                let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+                s.push('\n');
+                s
+            };
+            line_diff(&text(a), &text(b), label)
         }
-    };
-    let (ta, tb) = (text(a), text(b));
-    match (ta.is_empty(), tb.is_empty()) {
-        (true, false) => one_sided(&tb, true, label),
-        (false, true) => one_sided(&ta, false, label),
-        _ => line_diff(&ta, &tb, label),
     }
 }
 
@@ -310,33 +307,29 @@ fn line_diff(ta: &str, tb: &str, label: &str) -> String {
         .to_string()
 }
 
-/// The unified diff of a text (ending in a newline) against nothing, as
-/// [`line_diff`] writes it (one hunk of every line) without searching:
-/// most changes add or remove a resource whole.
-fn one_sided(text: &str, added: bool, label: &str) -> String {
-    use std::fmt::Write;
-    let lines = text.lines().count();
+/// The unified diff of `value`'s pretty JSON against nothing, as
+/// [`line_diff`] writes it (one hunk of every line), each line signed as
+/// it is serialized: most changes add or remove a resource whole.
+fn one_sided(value: &Value, added: bool, label: &str) -> String {
+    let sign = if added { "+" } else { "-" };
+    let mut body = sign.as_bytes().to_vec();
+    let lines = 1 + super::pretty::write(&mut body, sign.as_bytes(), value)
+        .expect("a JSON value writes into memory");
+    body.push(b'\n');
     // A hunk range: its first line and length, the length left out when 1.
     let range = if lines == 1 {
         "1".to_string()
     } else {
         format!("1,{lines}")
     };
-    let none = "0,0".to_string();
-    let (old, new, sign) = if added {
-        (none, range, '+')
+    let none = "0,0";
+    let (old, new) = if added {
+        (none, range.as_str())
     } else {
-        (range, none, '-')
+        (range.as_str(), none)
     };
-    let mut out = String::with_capacity(text.len() + lines + 2 * label.len() + 48);
-    let _ = write!(
-        out,
-        "--- old/{label}\n+++ new/{label}\n@@ -{old} +{new} @@\n"
-    );
-    for line in text.split_inclusive('\n') {
-        out.push(sign);
-        out.push_str(line);
-    }
+    let mut out = format!("--- old/{label}\n+++ new/{label}\n@@ -{old} +{new} @@\n");
+    out.push_str(std::str::from_utf8(&body).expect("serde_json writes UTF-8"));
     out
 }
 
@@ -472,22 +465,26 @@ mod tests {
     fn a_resource_added_or_removed_diffs_as_the_line_diff_does() {
         let cluster =
             json!({"name": "outbound|80||a", "type": "EDS", "lb_policy": ["x", {"y": 1}]});
-        let mut pretty = serde_json::to_string_pretty(&cluster).unwrap();
-        pretty.push('\n');
-        for text in [pretty.as_str(), "1\n", "a\nb\n"] {
+        for value in [cluster, json!(1), json!(["a", "b"]), json!({})] {
+            let mut pretty = serde_json::to_string_pretty(&value).unwrap();
+            pretty.push('\n');
             for added in [true, false] {
-                let (a, b) = if added { ("", text) } else { (text, "") };
+                let (a, b) = if added {
+                    ("", &*pretty)
+                } else {
+                    (&*pretty, "")
+                };
                 assert_eq!(
-                    one_sided(text, added, "cluster x"),
+                    one_sided(&value, added, "cluster x"),
                     line_diff(a, b, "cluster x"),
-                    "{text:?} added: {added}"
+                    "{value} added: {added}"
                 );
             }
+            assert_eq!(
+                unified(&Value::Null, &value, "c"),
+                line_diff("", &pretty, "c")
+            );
         }
-        assert_eq!(
-            unified(&Value::Null, &cluster, "c"),
-            line_diff("", &pretty, "c")
-        );
     }
 
     fn resources(items: &[(&str, Value)]) -> Resources {

@@ -12,6 +12,7 @@ pub mod attribute;
 pub mod compare;
 mod lines;
 pub mod output;
+mod pretty;
 pub mod resources;
 pub mod share;
 pub mod snapshot;
@@ -107,7 +108,8 @@ pub struct GroupChange {
 /// workload serves...).
 #[derive(Debug, Clone)]
 pub struct Group {
-    pub proxies: Vec<ProxyRef>,
+    /// Indices into [`Report::changed`], in id order.
+    pub proxies: Vec<usize>,
     pub changes: Vec<GroupChange>,
 }
 
@@ -135,9 +137,10 @@ pub struct Report {
     pub not_generated: Vec<(ProxyRef, String)>,
     /// Proxies present on both sides whose compared resources are equal.
     pub unchanged: usize,
-    /// Proxies present on both sides with changes (each in one group or
-    /// more).
-    pub changed: usize,
+    /// Proxies present on both sides with changes, in id order, each in
+    /// one group or more: groups name them by index (a mesh-wide change has
+    /// thousands of groups of thousands of proxies each).
+    pub changed: Vec<ProxyRef>,
     /// Pairs of parts generated and compared (the others no changed
     /// object reaches).
     pub generated: usize,
@@ -181,6 +184,11 @@ impl Report {
             && self.added.is_empty()
             && self.removed.is_empty()
             && self.failed.is_empty())
+    }
+
+    /// The proxies of `group`.
+    pub fn proxies_of(&self, group: &Group) -> Vec<&ProxyRef> {
+        group.proxies.iter().map(|&i| &self.changed[i]).collect()
     }
 }
 
@@ -714,7 +722,7 @@ pub fn compare_sides<'s>(
                                 }
                             }
                             drop(differs);
-                            std::thread::spawn(move || drop(split));
+                            crate::parallel::drop_later(split);
                         }
                     }
                     report.reused_lines += plan.derived().count();
@@ -750,7 +758,7 @@ pub fn compare_sides<'s>(
                             drop(differs);
                             // Large parts take a while to free: not on the
                             // way to the next.
-                            std::thread::spawn(move || drop((x, y)));
+                            crate::parallel::drop_later((x, y));
                             Ok(changes)
                         }
                         (x, y, _) => Err((x.err(), y.err())),
@@ -792,6 +800,8 @@ pub fn compare_sides<'s>(
     // lists proxies.
     type Coarse = (Vec<usize>, Option<ProxyReach>);
     let mut coarse: BTreeMap<Coarse, Vec<usize>> = BTreeMap::new();
+    // Each changed proxy's index in the report's list.
+    let mut changed_at = vec![0; pairs.len()];
     for (i, ((q, jobs), reach)) in pairs.iter().zip(reach).enumerate() {
         let mut with_changes: Vec<usize> = Vec::new();
         let mut errors: Option<(Option<String>, Option<String>)> = None;
@@ -826,7 +836,8 @@ pub fn compare_sides<'s>(
             report.unchanged += 1;
             continue;
         }
-        report.changed += 1;
+        changed_at[i] = report.changed.len();
+        report.changed.push(ProxyRef::of(q));
         coarse.entry((with_changes, reach)).or_default().push(i);
     }
     let classes: Vec<(Coarse, Vec<usize>)> = coarse.into_iter().collect();
@@ -929,7 +940,7 @@ pub fn compare_sides<'s>(
         by.dedup();
         groups.entry(by).or_default().push(shown);
     }
-    let mut groups: Vec<(Vec<ProxyRef>, Vec<Shown>)> = groups
+    let mut groups: Vec<(Vec<usize>, Vec<Shown>)> = groups
         .into_iter()
         .map(|(by, mut changes)| {
             let mut in_classes: Vec<usize> = by
@@ -943,8 +954,7 @@ pub fn compare_sides<'s>(
                 .flat_map(|&c| classes[c].1.iter().copied())
                 .collect();
             proxies.sort_unstable();
-            let proxies: Vec<ProxyRef> =
-                proxies.iter().map(|&i| ProxyRef::of(pairs[i].0)).collect();
+            let proxies: Vec<usize> = proxies.iter().map(|&i| changed_at[i]).collect();
             changes.sort_by(|x, y| {
                 let (a, b) = (&found[x.0], &found[y.0]);
                 (a.rtype, &a.name, &a.part, &x.1).cmp(&(b.rtype, &b.name, &b.part, &y.1))

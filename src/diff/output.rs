@@ -1,6 +1,6 @@
 //! A diff report as text (for a terminal, optionally coloured), markdown
 //! (a pull-request comment: summary table, then collapsible details) or
-//! JSON (schema `meshsim.diff/v4`, documented in the README).
+//! JSON (schema `meshsim.diff/v5`, documented in the README).
 
 use std::fmt::Write;
 
@@ -56,7 +56,7 @@ pub fn write(
 }
 
 /// "6 sidecars in default", "2 proxies in 3 namespaces (a, b, c)".
-fn who(proxies: &[ProxyRef]) -> String {
+fn who(proxies: &[&ProxyRef]) -> String {
     let n = proxies.len();
     let kinds = |k: ProxyType| proxies.iter().all(|p| p.kind == k);
     let (one, many) = if kinds(ProxyType::Sidecar) {
@@ -97,8 +97,8 @@ fn what(group: &Group) -> String {
     }
 }
 
-fn title(group: &Group) -> String {
-    format!("{}: {}", who(&group.proxies), what(group))
+fn title(report: &Report, group: &Group) -> String {
+    format!("{}: {}", who(&report.proxies_of(group)), what(group))
 }
 
 fn spans(o: &ObjectChange) -> String {
@@ -141,7 +141,7 @@ fn caused_by(report: &Report, c: &[usize], located: bool) -> String {
 }
 
 fn summary(report: &Report) -> String {
-    let changed = report.changed;
+    let changed = report.changed.len();
     let groups = report.groups.len();
     let mut s = format!(
         "{changed} proxies changed in {groups} group{}, {} added, {} removed, {} unchanged",
@@ -195,8 +195,8 @@ fn text(report: &Report, color: bool) -> String {
     }
     let mut shown = vec![false; report.diffs.len()];
     for g in &report.groups {
-        let _ = writeln!(s, "{}", p.bold(&title(g)));
-        let ids: Vec<&str> = g.proxies.iter().map(|p| p.id.as_str()).collect();
+        let _ = writeln!(s, "{}", p.bold(&title(report, g)));
+        let ids: Vec<&str> = report.proxies_of(g).iter().map(|p| p.id.as_str()).collect();
         let _ = writeln!(s, "  proxies: {}", ids.join(", "));
         for c in &g.changes {
             let _ = writeln!(
@@ -260,7 +260,7 @@ fn markdown(report: &Report) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {} |",
-            who(&g.proxies),
+            who(&report.proxies_of(g)),
             cell(&what(g)),
             cell(&causes(report, &causes_of, false))
         );
@@ -287,11 +287,13 @@ fn markdown(report: &Report) -> String {
     }
     let mut shown = vec![false; report.diffs.len()];
     for g in &report.groups {
-        let ids: Vec<String> = g.proxies.iter().map(|p| format!("`{}`", p.id)).collect();
+        let ids: Vec<String> = (report.proxies_of(g).iter())
+            .map(|p| format!("`{}`", p.id))
+            .collect();
         let _ = writeln!(
             s,
             "\n<details><summary>{}</summary>\n\nProxies: {}\n",
-            cell(&title(g)),
+            cell(&title(report, g)),
             ids.join(", ")
         );
         for c in &g.changes {
@@ -313,8 +315,8 @@ fn markdown(report: &Report) -> String {
 }
 
 /// A proxy in the JSON report, as `serde_json` writes it pretty with
-/// `indent` before each of its lines but the first: by hand, as groups list
-/// millions of proxies.
+/// `indent` before each of its lines but the first: by hand, as a mesh-wide
+/// change lists tens of thousands.
 fn write_proxy(p: &ProxyRef, indent: &str, out: &mut Vec<u8>) -> std::io::Result<()> {
     let members = [
         ("id", p.id.as_str()),
@@ -336,22 +338,13 @@ fn write_proxy(p: &ProxyRef, indent: &str, out: &mut Vec<u8>) -> std::io::Result
     Ok(())
 }
 
-/// A group in the JSON report, at depth 2.
-fn write_group(g: &Group, out: &mut Vec<u8>) -> std::io::Result<()> {
+/// A group in the JSON report, at depth 2: its proxies by index into
+/// `changed`, one a line as `serde_json` writes numbers pretty.
+fn write_group(report: &Report, g: &Group, out: &mut Vec<u8>) -> std::io::Result<()> {
     out.extend_from_slice(b"{\n      \"title\": ");
-    serde_json::to_writer(&mut *out, &title(g))?;
+    serde_json::to_writer(&mut *out, &title(report, g))?;
     out.extend_from_slice(b",\n      \"proxies\": ");
-    if g.proxies.is_empty() {
-        out.extend_from_slice(b"[]");
-    } else {
-        out.push(b'[');
-        for (i, p) in g.proxies.iter().enumerate() {
-            out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-            out.extend_from_slice(b"        ");
-            write_proxy(p, "        ", out)?;
-        }
-        out.extend_from_slice(b"\n      ]");
-    }
+    nested(out, b"      ", &g.proxies)?;
     out.extend_from_slice(b",\n      \"changes\": ");
     let changes: Vec<ChangeJson> = g.changes.iter().map(ChangeJson::of).collect();
     nested(out, b"      ", &changes)?;
@@ -384,38 +377,13 @@ impl ChangeJson<'_> {
     }
 }
 
-/// A writer putting `indent` after every line break: a value serialized
-/// pretty comes out as it would nested deeper (JSON strings hold no raw
-/// line breaks), without a pass over the text after.
-struct Indented<W> {
-    out: W,
-    indent: &'static [u8],
-}
-
-impl<W: std::io::Write> std::io::Write for Indented<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut rest = buf;
-        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
-            self.out.write_all(&rest[..=at])?;
-            self.out.write_all(self.indent)?;
-            rest = &rest[at + 1..];
-        }
-        self.out.write_all(rest)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// `value` pretty at depth `indent` (its line breaks followed by it).
 fn nested(
     out: &mut impl std::io::Write,
     indent: &'static [u8],
     value: &impl serde::Serialize,
 ) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(Indented { out, indent }, value).map_err(std::io::Error::from)
+    super::pretty::write(out, indent, value).map(drop)
 }
 
 /// A list in the top object, as `serde_json` writes it pretty, its items
@@ -446,19 +414,19 @@ fn list<T: Sync>(
     out.write_all(b"\n  ]")
 }
 
-/// The `meshsim.diff/v4` document as `serde_json` writes it pretty, each
+/// The `meshsim.diff/v5` document as `serde_json` writes it pretty, each
 /// part written as it is serialized: a mesh-wide change lists hundreds of
 /// thousands of group changes, which a `Value` of the whole document would
 /// hold several times over.
 fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
     // Items of the top object's lists are at depth 2.
     const ITEM: &[u8] = b"    ";
-    out.write_all(b"{\n  \"schema\": \"meshsim.diff/v4\",\n  \"summary\": ")?;
+    out.write_all(b"{\n  \"schema\": \"meshsim.diff/v5\",\n  \"summary\": ")?;
     nested(
         out,
         b"  ",
         &json!({
-            "changed": report.changed,
+            "changed": report.changed.len(),
             "groups": report.groups.len(),
             "added": report.added.len(),
             "removed": report.removed.len(),
@@ -483,8 +451,10 @@ fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
         });
         nested(text, ITEM, &value)
     })?;
+    entry(out, "changed")?;
+    list(out, &report.changed, |p, text| write_proxy(p, "    ", text))?;
     entry(out, "groups")?;
-    list(out, &report.groups, write_group)?;
+    list(out, &report.groups, |g, text| write_group(report, g, text))?;
     entry(out, "diffs")?;
     // A string: one line.
     list(out, &report.diffs, |d, text| {
@@ -556,6 +526,11 @@ mod tests {
             namespace: "x".into(),
             kind: ProxyType::Sidecar,
         };
+        let q = ProxyRef {
+            id: "b.y".into(),
+            namespace: "y".into(),
+            ..p.clone()
+        };
         let change = GroupChange {
             rtype: ResourceType::Route,
             name: "80".into(),
@@ -566,8 +541,9 @@ mod tests {
         };
         let report = Report {
             diffs: vec!["--- old/route 80\n+++ new/route 80\n-  \"a\"\n".into()],
+            changed: vec![p.clone(), q.clone()],
             groups: vec![Group {
-                proxies: vec![p.clone(), p.clone()],
+                proxies: vec![0, 1],
                 changes: vec![change],
             }],
             added: vec![p.clone()],
@@ -584,6 +560,16 @@ mod tests {
         assert_eq!(text, serde_json::to_string_pretty(&value).unwrap() + "\n");
         assert_eq!(value["removed"], json!([]));
         assert_eq!(value["groups"][0]["changes"][0]["causes"], json!([0, 1]));
+        // A group names its proxies by their index in `changed`.
+        assert_eq!(value["groups"][0]["proxies"], json!([0, 1]));
+        assert_eq!(value["changed"][1]["id"], json!("b.y"));
+        assert_eq!(value["summary"]["changed"], json!(2));
+        assert!(
+            value["groups"][0]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("2 sidecars in 2 namespaces (x, y): ")
+        );
         assert_eq!(value["failed"][0]["new"], json!("no \"pod\""));
         assert_eq!(value["not_generated"][0]["proxy"]["id"], json!("a.x"));
     }
@@ -595,11 +581,11 @@ mod tests {
             namespace: ns.into(),
             kind,
         };
-        assert_eq!(who(&[p("a.x", "x", ProxyType::Sidecar)]), "1 sidecar in x");
+        assert_eq!(who(&[&p("a.x", "x", ProxyType::Sidecar)]), "1 sidecar in x");
         assert_eq!(
             who(&[
-                p("a.x", "x", ProxyType::Sidecar),
-                p("b.y", "y", ProxyType::Router)
+                &p("a.x", "x", ProxyType::Sidecar),
+                &p("b.y", "y", ProxyType::Router)
             ]),
             "2 proxies in 2 namespaces (x, y)"
         );

@@ -55,13 +55,24 @@ fn open<P: AsRef<Path>>(paths: &[P]) -> Session {
 }
 
 /// The proxies and changes of a report's only group.
-fn only_group(report: &serde_json::Value) -> (&[serde_json::Value], &[serde_json::Value]) {
+fn only_group(report: &serde_json::Value) -> (Vec<&serde_json::Value>, &[serde_json::Value]) {
     let groups = report["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 1, "{report}");
     (
-        groups[0]["proxies"].as_array().unwrap(),
+        group_proxies(report, &groups[0]),
         groups[0]["changes"].as_array().unwrap(),
     )
+}
+
+/// A JSON report's group's proxies, looked up by their indices in
+/// `changed`.
+fn group_proxies<'r>(
+    report: &'r serde_json::Value,
+    group: &serde_json::Value,
+) -> Vec<&'r serde_json::Value> {
+    (group["proxies"].as_array().unwrap().iter())
+        .map(|i| &report["changed"][i.as_u64().unwrap() as usize])
+        .collect()
 }
 
 fn join(paths: &[PathBuf]) -> String {
@@ -183,6 +194,7 @@ fn shop_text_json_and_markdown() {
             "schema",
             "summary",
             "objects",
+            "changed",
             "groups",
             "diffs",
             "added",
@@ -191,7 +203,7 @@ fn shop_text_json_and_markdown() {
             "not_generated"
         ]
     );
-    assert_eq!(v["schema"], "meshsim.diff/v4");
+    assert_eq!(v["schema"], "meshsim.diff/v5");
     let added: Vec<&str> = v["added"]
         .as_array()
         .unwrap()
@@ -225,13 +237,9 @@ fn filters_by_pod_and_type() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let groups = v["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 1);
-    assert_eq!(groups[0]["proxies"].as_array().unwrap().len(), 1);
-    assert!(
-        groups[0]["proxies"][0]["id"]
-            .as_str()
-            .unwrap()
-            .starts_with("frontend-")
-    );
+    let proxies = group_proxies(&v, &groups[0]);
+    assert_eq!(proxies.len(), 1);
+    assert!(proxies[0]["id"].as_str().unwrap().starts_with("frontend-"));
     for c in groups[0]["changes"].as_array().unwrap() {
         assert_eq!(c["type"], "cluster");
     }
@@ -540,7 +548,7 @@ fn selectors_and_gateways_narrow_what_a_change_reaches() {
         .groups
         .iter()
         .flat_map(|g| {
-            g.proxies.iter().flat_map(|p| {
+            report.proxies_of(g).into_iter().flat_map(|p| {
                 g.changes
                     .iter()
                     .map(|c| (p.id.split('-').next().unwrap().to_string(), c.name.clone()))
@@ -614,7 +622,7 @@ fn a_sidecar_reaches_what_its_sidecars_see() {
         .groups
         .iter()
         .filter(|g| g.changes.iter().any(|c| c.name == "virtualInbound"))
-        .flat_map(|g| &g.proxies)
+        .flat_map(|g| report.proxies_of(g))
         .collect::<Vec<_>>();
     assert!(!inbound.is_empty(), "{:?}", report.groups);
     assert!(
@@ -755,7 +763,7 @@ fn clusters_are_compared_once_per_pair_of_service_lines() {
                     .iter()
                     .any(|c| c.rtype == ResourceType::Cluster && c.name.ends_with(host))
             })
-            .flat_map(|g| g.proxies.iter().map(|p| p.namespace.clone()))
+            .flat_map(|g| r.proxies_of(g).into_iter().map(|p| p.namespace.clone()))
             .collect::<BTreeSet<_>>()
     };
     assert_eq!(
@@ -890,7 +898,7 @@ fn a_service_leaving_a_view_is_taken_from_the_comparison_generating_it() {
     );
     // team-b's sidecars lose api.team-a's clusters and endpoints.
     let removed: BTreeSet<&str> = (fast.groups.iter())
-        .filter(|g| g.proxies.iter().all(|p| p.namespace == "team-b"))
+        .filter(|g| fast.proxies_of(g).iter().all(|p| p.namespace == "team-b"))
         .flat_map(|g| &g.changes)
         .filter(|c| c.op == meshsim::diff::compare::Op::Removed)
         .map(|c| c.name.as_str())
@@ -1014,9 +1022,7 @@ fn workload_tracing_values_group_and_their_changes_show() {
     let own: Vec<&serde_json::Value> = groups
         .iter()
         .filter(|g| {
-            g["proxies"]
-                .as_array()
-                .unwrap()
+            group_proxies(&v, g)
                 .iter()
                 .all(|p| p["id"].as_str().unwrap().starts_with("catalog-v1-"))
         })
