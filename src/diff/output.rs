@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::registry::ProxyType;
 
@@ -314,28 +314,23 @@ fn markdown(report: &Report) -> String {
     s
 }
 
-/// A proxy in the JSON report, as `serde_json` writes it pretty with
-/// `indent` before each of its lines but the first: by hand, as a mesh-wide
-/// change lists tens of thousands.
-fn write_proxy(p: &ProxyRef, indent: &str, out: &mut Vec<u8>) -> std::io::Result<()> {
-    let members = [
-        ("id", p.id.as_str()),
-        ("namespace", p.namespace.as_str()),
-        ("type", p.kind.as_str()),
-    ];
-    out.push(b'{');
-    for (i, (key, value)) in members.into_iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        out.extend_from_slice(indent.as_bytes());
-        out.extend_from_slice(b"  \"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\": ");
-        serde_json::to_writer(&mut *out, value)?;
+/// A proxy in the JSON report.
+#[derive(serde::Serialize)]
+struct ProxyJson<'a> {
+    id: &'a str,
+    namespace: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+impl ProxyJson<'_> {
+    fn of(p: &ProxyRef) -> ProxyJson<'_> {
+        ProxyJson {
+            id: &p.id,
+            namespace: &p.namespace,
+            kind: p.kind.as_str(),
+        }
     }
-    out.push(b'\n');
-    out.extend_from_slice(indent.as_bytes());
-    out.push(b'}');
-    Ok(())
 }
 
 /// A group in the JSON report, at depth 2: its proxies by index into
@@ -452,7 +447,8 @@ fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
         nested(text, ITEM, &value)
     })?;
     entry(out, "changed")?;
-    list(out, &report.changed, |p, text| write_proxy(p, "    ", text))?;
+    let proxy = |p: &ProxyRef, text: &mut Vec<u8>| nested(text, ITEM, &ProxyJson::of(p));
+    list(out, &report.changed, proxy)?;
     entry(out, "groups")?;
     list(out, &report.groups, |g, text| write_group(report, g, text))?;
     entry(out, "diffs")?;
@@ -461,35 +457,22 @@ fn write_json(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
         serde_json::to_writer(text, d).map_err(std::io::Error::from)
     })?;
     entry(out, "added")?;
-    list(out, &report.added, |p, text| write_proxy(p, "    ", text))?;
+    list(out, &report.added, proxy)?;
     entry(out, "removed")?;
-    list(out, &report.removed, |p, text| write_proxy(p, "    ", text))?;
-    // A proxy and why it has no configuration on a side or both: the
-    // proxy first, the members after it in order, as `serde_json` writes
-    // them.
-    let with_proxy = |p: &ProxyRef, rest: &[(&str, Value)], text: &mut Vec<u8>| {
-        text.extend_from_slice(b"{\n      \"proxy\": ");
-        write_proxy(p, "      ", text)?;
-        for (key, value) in rest {
-            text.extend_from_slice(b",\n      ");
-            serde_json::to_writer(&mut *text, key)?;
-            text.extend_from_slice(b": ");
-            nested(text, b"      ", value)?;
-        }
-        text.extend_from_slice(b"\n    }");
-        Ok(())
-    };
+    list(out, &report.removed, proxy)?;
+    // A proxy and why it has no configuration on a side or both.
     entry(out, "failed")?;
     list(out, &report.failed, |f, text| {
-        with_proxy(
-            &f.proxy,
-            &[("old", json!(f.old)), ("new", json!(f.new))],
-            text,
-        )
+        let value = json!({"proxy": ProxyJson::of(&f.proxy), "old": f.old, "new": f.new});
+        nested(text, ITEM, &value)
     })?;
     entry(out, "not_generated")?;
     list(out, &report.not_generated, |(p, why), text| {
-        with_proxy(p, &[("reason", json!(why))], text)
+        nested(
+            text,
+            ITEM,
+            &json!({"proxy": ProxyJson::of(p), "reason": why}),
+        )
     })?;
     out.write_all(b"\n}")
 }
