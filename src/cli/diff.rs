@@ -168,12 +168,13 @@ pub fn run(
         }
         writeln!(
             err,
-            "counts: {} pairs of parts generated, {} focused, {} reused; {} virtual hosts, {} services' lines reused",
+            "counts: {} pairs of parts generated, {} focused, {} reused; {} virtual hosts, {} services' lines reused; {} services' endpoints generated alone",
             report.generated,
             report.focused,
             report.reused,
             report.reused_hosts,
-            report.reused_lines
+            report.reused_lines,
+            report.endpoints_alone
         )?;
     }
     let status = if report.has_changes() {

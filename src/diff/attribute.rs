@@ -501,19 +501,18 @@ impl Attribution {
         hosts.config.iter().any(|h| hit(h, false)) || hosts.endpoints.iter().any(|h| hit(h, true))
     }
 
-    /// The hosts a changed object reaches, by configuration or by
-    /// endpoints only: what a part of `sides` regenerated in focus must
-    /// cover.
+    /// The hosts a changed object reaches, by configuration, cluster
+    /// settings or endpoints only: what a part of `sides` regenerated in
+    /// focus must cover.
     pub fn focus(&self, sides: [&Session; 2]) -> Focus {
+        let reached_by = |pick: fn(&Reach) -> bool| {
+            (self.by_host.iter())
+                .filter(move |(_, objects)| objects.iter().any(|&o| pick(&self.reach[o])))
+                .map(|(h, _)| h.clone())
+        };
         Focus::new(
-            self.by_host
-                .iter()
-                .filter(|(_, objects)| {
-                    objects
-                        .iter()
-                        .any(|&o| !self.reach[o].workload && !self.reach[o].clusters_only)
-                })
-                .map(|(h, _)| h.clone()),
+            reached_by(|r| !r.workload && !r.clusters_only),
+            reached_by(|r| !r.workload),
             self.by_host.keys().cloned(),
             &sides.map(|s| (&s.catalog, s.config.virtual_services.all.as_slice())),
         )

@@ -33,6 +33,7 @@ use resources::ResourceType;
 use resources::Resources;
 use share::{PartKind, ProxyEntry, Side};
 
+use crate::xds::generate::ClustersPart;
 use crate::xds::generate::focus::Focus;
 use crate::xds::generate::telemetry::WorkloadNames;
 
@@ -157,6 +158,9 @@ pub struct Report {
     /// Services' lines of clusters comparisons not generated: an earlier
     /// comparison generated the side the line is on ([`Lines::derive`]).
     pub reused_lines: usize,
+    /// Services of clusters comparisons whose endpoints alone were
+    /// generated ([`lines`]).
+    pub endpoints_alone: usize,
     /// Wall time by phase (`MESHSIM_TIMINGS`, for performance work).
     pub timings: Timings,
 }
@@ -292,16 +296,46 @@ struct Found {
 #[derive(Default)]
 struct Findings {
     found: Vec<Found>,
-    // Keys and diffs are long: a fast hash.
+    // Keys are long: a fast hash.
     known: foldhash::HashMap<ChangeKey, usize>,
-    /// Each diff's index in the report's list.
-    diffs: foldhash::HashMap<String, usize>,
+    diffs: Texts,
 }
 
 /// A change that differs, with its key, described when no change met
-/// before has its key: with the changed objects reaching a host it
-/// mentions, and whether it is about the proxy itself.
-type Described = (ChangeKey, Option<(Change, Vec<usize>, bool)>);
+/// before has its key: with its diff's hash ([`Texts::hash`]), the changed
+/// objects reaching a host it mentions, and whether it is about the proxy
+/// itself.
+type Described = (ChangeKey, Option<(Change, u64, Vec<usize>, bool)>);
+
+/// The diffs of the changes found, each text once (changes of different
+/// sides may show the same hunks).
+#[derive(Default)]
+struct Texts {
+    list: Vec<String>,
+    /// Each text's index by its hash; a text of a hash another has is
+    /// listed apart.
+    by_hash: foldhash::HashMap<u64, usize>,
+}
+
+impl Texts {
+    /// A text's hash, taken where it is written (on every core) rather
+    /// than where it is listed: hundreds of MB in a mesh-wide change.
+    fn hash(text: &str) -> u64 {
+        use std::hash::BuildHasher;
+        foldhash::quality::FixedState::with_seed(0).hash_one(text)
+    }
+
+    /// The index of `text`, whose hash is `hash`.
+    fn add(&mut self, text: String, hash: u64) -> usize {
+        let next = self.list.len();
+        let at = *self.by_hash.entry(hash).or_insert(next);
+        if at != next && self.list[at] == text {
+            return at;
+        }
+        self.list.push(text);
+        next
+    }
+}
 
 impl Findings {
     /// The indices of `differs` in the changes found.
@@ -333,7 +367,8 @@ impl Findings {
             let hosts = attribution
                 .map(|a| a.of_change(&mentions))
                 .unwrap_or_default();
-            (c, hosts, attribute::is_own(&mentions))
+            let hash = Texts::hash(&c.diff);
+            (c, hash, hosts, attribute::is_own(&mentions))
         });
         let mut described = described.into_iter();
         keys.into_iter()
@@ -349,12 +384,11 @@ impl Findings {
             .into_iter()
             .map(|(k, described)| {
                 *self.known.entry(k).or_insert_with(|| {
-                    let (c, hosts, own) = described.expect("each fresh change described");
-                    let next = self.diffs.len();
+                    let (c, hash, hosts, own) = described.expect("each fresh change described");
                     self.found.push(Found {
                         hosts,
                         own,
-                        diff: *self.diffs.entry(c.diff).or_insert(next),
+                        diff: self.diffs.add(c.diff, hash),
                         rtype: c.rtype,
                         name: c.name,
                         part: c.part,
@@ -508,19 +542,21 @@ pub fn compare_sides<'s>(
     };
     // A clusters pair compared by service: the services of each chunk on
     // each side, sent as they are generated (at most one chunk waits).
-    let by_chunks = |job: &Job, chunks: Vec<[HashSet<&str>; 2]>, to: SyncSender<Generated>| {
+    let by_chunks = |job: &Job, chunks: Vec<[lines::Hosts; 2]>, to: SyncSender<Generated>| {
         let split = "a part split by service generates by service";
         let (x, y) = crate::parallel::join(
             || a.by_service(job.old[0]).expect(split),
             || b.by_service(job.new[0]).expect(split),
         );
+        let generate = |part: &ClustersPart, hosts: &lines::Hosts| {
+            let (config, _) = part.generate(Some(&|h| hosts.whole.contains(h)));
+            let mut out = Resources::from_config(config);
+            out.add_endpoints(part.load_assignments(&|h| hosts.endpoints.contains(h)));
+            out
+        };
         for [p, q] in chunks {
-            let (old, new) = crate::parallel::join(
-                || x.generate(Some(&|h| p.contains(h))).0,
-                || y.generate(Some(&|h| q.contains(h))).0,
-            );
-            let sides = (Resources::from_config(old), Resources::from_config(new));
-            if to.send((Ok(sides.0), Ok(sides.1), true)).is_err() {
+            let (old, new) = crate::parallel::join(|| generate(&x, &p), || generate(&y, &q));
+            if to.send((Ok(old), Ok(new), true)).is_err() {
                 return;
             }
         }
@@ -602,7 +638,7 @@ pub fn compare_sides<'s>(
             };
             // Comparing splits by the chunks' pairs; generating reads their
             // hosts.
-            let (chunks, hosts): (Vec<Vec<usize>>, Vec<[HashSet<&str>; 2]>) =
+            let (chunks, hosts): (Vec<Vec<usize>>, Vec<[lines::Hosts; 2]>) =
                 chunks.into_iter().map(|c| (c.pairs, c.hosts)).unzip();
             // A focused comparison whose views have host lines.
             let lines = (job.old.as_slice(), job.new.as_slice());
@@ -726,6 +762,7 @@ pub fn compare_sides<'s>(
                         }
                     }
                     report.reused_lines += plan.derived().count();
+                    report.endpoints_alone += plan.endpoints_alone();
                     for (i, pair) in plan.derived() {
                         let taken = derived
                             .remove(&pair)
@@ -966,10 +1003,7 @@ pub fn compare_sides<'s>(
     // and first change.
     groups.sort_by(|x, y| (y.0.len(), &x.0[0], x.1[0].0).cmp(&(x.0.len(), &y.0[0], y.1[0].0)));
     // Diffs numbered in the order groups show them; the others dropped.
-    let mut text: Vec<Option<String>> = vec![None; diffs.len()];
-    for (t, i) in diffs {
-        text[i] = Some(t);
-    }
+    let mut text: Vec<Option<String>> = diffs.list.into_iter().map(Some).collect();
     let mut diff_at: HashMap<usize, usize> = HashMap::new();
     for (proxies, shown) in groups {
         let changes = shown

@@ -78,6 +78,17 @@ impl Resources {
         Resources::from_dump(config.config_dump())
     }
 
+    /// Add ClusterLoadAssignments generated apart from their clusters,
+    /// as the config dump holds them.
+    pub fn add_endpoints(&mut self, assignments: Vec<Value>) {
+        for cla in assignments {
+            if let Some(name) = cla["cluster_name"].as_str() {
+                self.0
+                    .insert((ResourceType::Endpoint, name.to_string()), cla);
+            }
+        }
+    }
+
     /// The resources of an Envoy `/config_dump`: static and dynamic
     /// listeners, route configurations (inline ones belong to their
     /// listener), clusters, endpoints and secrets. `@type` is dropped.

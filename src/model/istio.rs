@@ -260,14 +260,21 @@ impl TrafficPolicy {
     /// Whether it hashes consistently anywhere (top level or a port's
     /// settings): the only part of a DestinationRule that routes read.
     pub fn hashes(&self) -> bool {
-        let hashing = |lb: &Option<LoadBalancerSettings>| {
-            lb.as_ref().is_some_and(|lb| lb.consistent_hash.is_some())
-        };
-        hashing(&self.load_balancer)
-            || self
-                .port_level_settings
-                .iter()
-                .any(|p| hashing(&p.load_balancer))
+        self.any_load_balancer(|lb| lb.consistent_hash.is_some())
+    }
+
+    /// Whether it balances load by the original destination anywhere
+    /// (top level or a port's settings).
+    pub fn passes_through(&self) -> bool {
+        self.any_load_balancer(|lb| lb.simple.as_deref() == Some("PASSTHROUGH"))
+    }
+
+    fn any_load_balancer(&self, f: impl Fn(&LoadBalancerSettings) -> bool) -> bool {
+        let port_level = self.port_level_settings.iter().map(|p| &p.load_balancer);
+        std::iter::once(&self.load_balancer)
+            .chain(port_level)
+            .flatten()
+            .any(f)
     }
 }
 

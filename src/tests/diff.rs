@@ -791,6 +791,9 @@ fn clusters_are_compared_once_per_pair_of_service_lines() {
         BTreeSet::from(["outbound|80||api.team-a.svc.cluster.local"])
     );
     assert!(scale.focused >= 2, "{scale:?}");
+    // Its clusters read only its endpoints' service accounts, the same:
+    // its endpoints alone are generated, in each comparison.
+    assert_eq!(scale.endpoints_alone, 2, "{scale:?}");
     // Generated and compared a service at a time, they say the same.
     let one = meshsim::diff::Options {
         chunk: 1,

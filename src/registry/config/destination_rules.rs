@@ -55,14 +55,22 @@ impl MergedRule {
     /// Whether it hashes consistently anywhere (its subsets too): what
     /// routes read of it.
     pub fn hashes(&self) -> bool {
-        self.traffic_policy
+        self.policies().any(TrafficPolicy::hashes)
+    }
+
+    /// Whether it balances load by the original destination anywhere (its
+    /// subsets too).
+    pub fn passes_through(&self) -> bool {
+        self.policies().any(TrafficPolicy::passes_through)
+    }
+
+    /// Its traffic policy and its subsets'.
+    fn policies(&self) -> impl Iterator<Item = &TrafficPolicy> {
+        let subsets = self
+            .subsets
             .iter()
-            .chain(
-                self.subsets
-                    .iter()
-                    .filter_map(|s| s.traffic_policy.as_ref()),
-            )
-            .any(TrafficPolicy::hashes)
+            .filter_map(|s| s.traffic_policy.as_ref());
+        self.traffic_policy.iter().chain(subsets)
     }
 
     /// Exported to clients of `ns` (unset counts as everywhere, as istiod

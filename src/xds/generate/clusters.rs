@@ -41,7 +41,7 @@ pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService
         let rule = destination_rule(ctx, proxy, svc);
         let ns_mode = ctx.config.peer_authn.for_namespace(&svc.namespace);
         let pa = |e: &IstioEndpoint| workload_allows_mtls(ctx, e);
-        for port in scoped.ports.iter().filter(|p| p.protocol != Protocol::Udp) {
+        for port in cluster_ports(scoped) {
             out.extend(port_clusters(ctx, proxy, svc, port, rule, ns_mode, &pa));
         }
         out
@@ -53,6 +53,38 @@ pub fn outbound_clusters(ctx: &Context, proxy: &Proxy, services: &[ScopedService
         out.push(passthrough_cluster(&ctx.mesh.mesh_config));
     }
     out
+}
+
+/// The ports of a service that have clusters.
+fn cluster_ports<'s>(scoped: &'s ScopedService) -> impl Iterator<Item = &'s Port> {
+    scoped.ports.iter().filter(|p| p.protocol != Protocol::Udp)
+}
+
+/// `outbound|PORT|SUBSET|HOST`.
+fn cluster_name(port: u16, subset: &str, host: &str) -> String {
+    format!("outbound|{port}|{subset}|{host}")
+}
+
+/// What the clusters of `svc` read of its endpoints, when that is only
+/// their service accounts (the SANs clients verify) and every cluster is
+/// an EDS cluster: endpoints that change otherwise leave the clusters
+/// alone, and only their ClusterLoadAssignments differ (as istiod then
+/// pushes EDS alone). None when the clusters read more: DNS clusters hold
+/// their endpoints, passthrough ones read the endpoints' TLS modes, and
+/// aliases have no clusters of their own.
+pub fn endpoint_reads<'c>(
+    ctx: &Context<'c>,
+    svc: &CatalogService,
+    rule: Option<&MergedRule>,
+) -> Option<Vec<&'c str>> {
+    if svc.resolution != Resolution::ClientSideLb || rule.is_some_and(MergedRule::passes_through) {
+        return None;
+    }
+    let accounts: BTreeSet<&str> = (ctx.catalog.endpoints_of(svc).iter())
+        .map(|e| e.service_account.as_str())
+        .filter(|a| !a.is_empty())
+        .collect();
+    Some(accounts.into_iter().collect())
 }
 
 /// The DestinationRule that applies to `svc` for `proxy` (istiod's lookup:
@@ -127,6 +159,40 @@ pub fn load_assignments(ctx: &Context, proxy: &Proxy, clusters: &[Value]) -> Vec
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// The ClusterLoadAssignments of services whose clusters [`endpoint_reads`]
+/// finds all EDS, without building the clusters: one for each port's
+/// default cluster and each subset's.
+pub fn service_load_assignments(
+    ctx: &Context,
+    proxy: &Proxy,
+    services: &[ScopedService],
+) -> Vec<Value> {
+    let per_service = crate::parallel::map(services, |scoped| {
+        let svc = scoped.service;
+        let rule = destination_rule(ctx, proxy, svc);
+        let pa = |e: &IstioEndpoint| workload_allows_mtls(ctx, e);
+        // The default cluster's, then each subset's; of subsets named
+        // alike, the first (as the clusters' names are kept once).
+        let mut subsets = vec![""];
+        for s in rule.map_or(&[][..], |r| r.subsets.as_slice()) {
+            if !subsets.contains(&s.name.as_str()) {
+                subsets.push(&s.name);
+            }
+        }
+        let mut out = Vec::new();
+        for port in cluster_ports(scoped) {
+            for &subset in &subsets {
+                let name = cluster_name(port.port, subset, &svc.hostname);
+                out.push(cluster_load_assignment(
+                    ctx, proxy, &name, svc, port.port, subset, rule, &pa,
+                ));
+            }
+        }
+        out
+    });
+    per_service.into_iter().flatten().collect()
 }
 
 /// The consistent-hash route hash_policy for a destination (used by routes): from the DR that applies (subset- and port-level aware).
@@ -601,7 +667,7 @@ fn build_cluster(
     let PortInputs { ctx, svc, port, .. } = *inputs;
     let mesh = &ctx.mesh.mesh_config;
     let subset_name = subset.map_or("", |s| s.name.as_str());
-    let name = format!("outbound|{}|{subset_name}|{}", port.port, svc.hostname);
+    let name = cluster_name(port.port, subset_name, &svc.hostname);
     let mut b = Builder::new(&name, kind);
 
     if kind.is_dns() {
@@ -1650,6 +1716,80 @@ mod tests {
                 endpoint("10.1.0.2", "http", &[("version", "v2")], "reviews-v2"),
             ],
         )
+    }
+
+    /// What `diff` relies on to generate a service's endpoints alone:
+    /// clusters read no more of the endpoints than [`endpoint_reads`]
+    /// gives, and the assignments built without the clusters are those
+    /// built from them.
+    #[test]
+    fn endpoint_reads_are_all_eds_clusters_read_of_endpoints() {
+        let host = "reviews.default.svc.cluster.local";
+        let ports = [
+            ("http", 9080, Protocol::Http),
+            ("tcp", 9000, Protocol::Tcp),
+            ("dns", 53, Protocol::Udp),
+        ];
+        let svc = service(host, Resolution::ClientSideLb, &ports);
+        let mut before = reviews().endpoints_of(&reviews().services[0]).to_vec();
+        // Moved, relabelled, one more: the same service accounts.
+        let mut after = before.clone();
+        after[0].address = "10.9.0.1".into();
+        after[1].labels.insert("version".into(), "v1".into());
+        after.push(endpoint("10.9.0.3", "tcp", &[("version", "v2")], "reviews"));
+        // Of no workload the mesh has.
+        for e in before.iter_mut().chain(&mut after) {
+            e.workload = None;
+        }
+        let (a, b) = (
+            catalog(vec![svc.clone()], before),
+            catalog(vec![svc.clone()], after),
+        );
+        let subsets =
+            "subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]";
+        let tls = format!("trafficPolicy: {{tls: {{mode: ISTIO_MUTUAL}}}}\n{subsets}");
+        let rules = [rule(host, subsets), rule(host, &tls)];
+        let others = [Resolution::DnsLb, Resolution::Passthrough]
+            .map(|resolution| catalog(vec![service(host, resolution, &ports)], Vec::new()));
+        let (mesh, config) = (Mesh::default(), IstioConfig::default());
+        let ctx = |catalog| Context {
+            mesh: &mesh,
+            catalog,
+            config: &config,
+        };
+        let reads = |cat, rule| endpoint_reads(&ctx(cat), &cat.services[0], rule);
+        for rule in [None, Some(&rules[0]), Some(&rules[1])] {
+            assert_eq!(reads(&a, rule), reads(&b, rule));
+            assert_eq!(
+                reads(&a, rule).unwrap(),
+                [
+                    "spiffe://cluster.local/ns/default/sa/reviews",
+                    "spiffe://cluster.local/ns/default/sa/reviews-v2"
+                ]
+            );
+            for mode in [MtlsMode::Permissive, MtlsMode::Strict, MtlsMode::Disable] {
+                assert_eq!(clusters_of(&a, rule, mode), clusters_of(&b, rule, mode));
+            }
+        }
+        // Passthrough and DNS clusters read the endpoints themselves.
+        let passthrough = rule(host, "trafficPolicy: {loadBalancer: {simple: PASSTHROUGH}}");
+        assert_eq!(reads(&a, Some(&passthrough)), None);
+        for cat in &others {
+            assert_eq!(reads(cat, None), None);
+        }
+        // Without the clusters, the same assignments (no UDP port's).
+        let scoped = [ScopedService {
+            service: &b.services[0],
+            ports: std::borrow::Cow::Borrowed(&b.services[0].ports),
+        }];
+        let ctx = ctx(&b);
+        let with_clusters =
+            load_assignments(&ctx, &proxy(), &outbound_clusters(&ctx, &proxy(), &scoped));
+        assert_eq!(with_clusters.len(), 2);
+        assert_eq!(
+            service_load_assignments(&ctx, &proxy(), &scoped),
+            with_clusters
+        );
     }
 
     #[test]

@@ -9,11 +9,13 @@ use crate::registry::config::VirtualServiceEntry;
 use crate::registry::config::virtual_services::resolve_short_name;
 
 /// The hosts a partial generation covers: those whose configuration that
-/// listeners and routes read changed, and those whose clusters or
-/// endpoints changed too (a superset).
+/// listeners and routes read changed, those whose cluster settings changed
+/// too, and those whose endpoints changed too (each a superset of the one
+/// before).
 #[derive(Debug, Default)]
 pub struct Focus {
     config: Hosts,
+    clusters: Hosts,
     endpoints: Hosts,
     /// The VirtualServices (names by namespace) that name or route to a
     /// host of `config`: worked out once, every view asks for them.
@@ -57,11 +59,13 @@ impl Hosts {
 
 impl Focus {
     /// `config`: the hosts whose services or VirtualServices changed, or
-    /// the DestinationRules routes read (hashing); `endpoints`: those whose
-    /// endpoints or cluster settings did too; `sides`: the services and
-    /// VirtualServices of each side.
+    /// the DestinationRules routes read (hashing); `clusters`: those whose
+    /// cluster settings did too (DestinationRules, the servers' mTLS
+    /// mode); `endpoints`: those whose endpoints did too; `sides`: the
+    /// services and VirtualServices of each side.
     pub fn new<'v>(
         config: impl IntoIterator<Item = String>,
+        clusters: impl IntoIterator<Item = String>,
         endpoints: impl IntoIterator<Item = String>,
         sides: &[(&'v Catalog, &'v [VirtualServiceEntry])],
     ) -> Focus {
@@ -85,6 +89,7 @@ impl Focus {
         }
         Focus {
             config,
+            clusters: Hosts::new(clusters),
             endpoints: Hosts::new(endpoints),
             virtual_services: by_namespace,
             sharing: sharing(sides),
@@ -106,9 +111,14 @@ impl Focus {
             .then(|| self.config.exact.iter().map(String::as_str))
     }
 
+    /// Whether what clusters read of `host` besides its endpoints changed.
+    pub fn touches_clusters(&self, host: &str) -> bool {
+        self.config.touch(host) || self.clusters.touch(host)
+    }
+
     /// Whether anything of `host` changed (its clusters, its endpoints).
     pub fn touches_any(&self, host: &str) -> bool {
-        self.config.touch(host) || self.endpoints.touch(host)
+        self.touches_clusters(host) || self.endpoints.touch(host)
     }
 
     /// Whether a VirtualService's routes may differ (any of that name, on
@@ -199,6 +209,7 @@ mod tests {
                 "*.example.com".to_string(),
             ],
             [],
+            [],
             &[],
         );
         assert!(f.touches("a.ns.svc.cluster.local"));
@@ -243,7 +254,7 @@ mod tests {
             ],
             Default::default(),
         );
-        let f = Focus::new([], [], &[(&catalog, &[])]);
+        let f = Focus::new([], [], [], &[(&catalog, &[])]);
         assert_eq!(f.sharing("api.a.svc.cluster.local"), &[] as &[String]);
         assert_eq!(
             f.sharing("web.a.svc.cluster.local"),

@@ -301,10 +301,7 @@ impl<'a> ClustersPart<'a> {
         let kept: Vec<scope::ScopedService>;
         let services = match keep {
             Some(keep) => {
-                kept = (self.scope.cds_services.iter())
-                    .filter(|s| keep(&s.service.hostname))
-                    .cloned()
-                    .collect();
+                kept = self.kept(keep);
                 &kept
             }
             None => &self.scope.cds_services,
@@ -317,15 +314,30 @@ impl<'a> ClustersPart<'a> {
         };
         half.into_part(self.proxy.clone())
     }
+
+    /// The ClusterLoadAssignments alone of the services it keeps by host,
+    /// whose clusters must all be EDS clusters ([`reads_endpoints`] false
+    /// of their lines).
+    pub fn load_assignments(&self, keep: &dyn Fn(&str) -> bool) -> Vec<Value> {
+        clusters::service_load_assignments(&self.ctx, &self.proxy, &self.kept(keep))
+    }
+
+    fn kept(&self, keep: &dyn Fn(&str) -> bool) -> Vec<scope::ScopedService<'a>> {
+        (self.scope.cds_services.iter())
+            .filter(|s| keep(&s.service.hostname))
+            .cloned()
+            .collect()
+    }
 }
 
 /// What a sidecar's view reads, for `diff` to tell which parts to share and
 /// which to regenerate.
 pub struct ViewReads {
     /// What [`ClustersPart`] reads, written out: the services it sees with
-    /// their ports and the DestinationRule that applies to each (by name),
-    /// whether it has only IPv6 addresses, and its node when a service
-    /// keeps traffic on the node. The namespace is not in it: sidecars of
+    /// their ports, the DestinationRule that applies to each (by name) and
+    /// what their clusters read of their endpoints
+    /// ([`clusters::endpoint_reads`]), whether it has only IPv6 addresses,
+    /// and its node when a service keeps traffic on the node. The namespace is not in it: sidecars of
     /// namespaces that see the same services under the same rules share
     /// their clusters.
     pub clusters_key: String,
@@ -525,6 +537,29 @@ fn push_service_reads(key: &mut String, ctx: &Context, proxy: &Proxy, s: &scope:
             key.push_str(&m.name);
         }
     }
+    // Last, what its clusters read of its endpoints ([`reads_endpoints`]).
+    match clusters::endpoint_reads(ctx, svc, rule) {
+        Some(accounts) => {
+            key.push_str(" accounts:");
+            for (i, a) in accounts.iter().enumerate() {
+                key.push_str(if i == 0 { "" } else { "," });
+                key.push_str(a);
+            }
+        }
+        None => key.push_str(ENDPOINTS_READ),
+    }
+}
+
+/// How a service's line ends when its clusters read its endpoints
+/// themselves, not only their service accounts
+/// ([`clusters::endpoint_reads`]).
+const ENDPOINTS_READ: &str = " endpoints";
+
+/// Whether the clusters of the service whose line of a clusters key is
+/// `line` read its endpoints themselves: then endpoints that change may
+/// change them.
+pub fn reads_endpoints(line: &str) -> bool {
+    line.ends_with(ENDPOINTS_READ)
 }
 
 /// The hosts a view's outbound parts read ([`ViewReads::hosts`]).
