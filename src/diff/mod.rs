@@ -1051,6 +1051,13 @@ fn refill<J, H>(
     }
 }
 
+/// Where [`unreached`] puts a job.
+enum Fate {
+    Skipped,
+    Focused,
+    OwnIfSameSds,
+}
+
 /// What [`unreached`] found.
 #[derive(Default)]
 struct Unreached<'j> {
@@ -1088,13 +1095,15 @@ fn unreached<'j>(
             out.serving.entry(j).or_default().push(i);
         }
     }
-    for &job in jobs {
+    // Each job's fate on every core: a mesh has thousands of workloads,
+    // and an inbound part's hosts are worked out from its services.
+    let fates = crate::parallel::map(jobs, |&job| {
         let ([x], [y]) = (job.old.as_slice(), job.new.as_slice()) else {
-            continue;
+            return None;
         };
         let kind = a.part_kind(*x);
         if job.names != (None, None) || kind != b.part_kind(*y) {
-            continue;
+            return None;
         }
         let reached = out.serving[job].iter().any(|&i| {
             reach[i].as_ref().is_none_or(|r| match kind {
@@ -1105,7 +1114,7 @@ fn unreached<'j>(
             })
         });
         if reached {
-            continue;
+            return None;
         }
         let same_key = a.part_key(*x).is_some() && a.part_key(*x) == b.part_key(*y);
         let hosts_reached = || {
@@ -1117,19 +1126,23 @@ fn unreached<'j>(
             PartKind::Outbound | PartKind::Clusters | PartKind::Inbound
                 if same_key && !hosts_reached() =>
             {
-                out.skipped.insert(job);
+                Some(Fate::Skipped)
             }
             // Its key holds nothing of hosts: equal, the changed hosts
             // alone give changes. (Clusters parts are compared by service,
             // see `lines`.)
-            PartKind::Outbound if same_key && focus.is_some() => {
-                out.focused.insert(job);
-            }
-            PartKind::Own if same_key => {
-                out.own_if_same_sds.insert(job);
-            }
-            _ => {}
+            PartKind::Outbound if same_key && focus.is_some() => Some(Fate::Focused),
+            PartKind::Own if same_key => Some(Fate::OwnIfSameSds),
+            _ => None,
         }
+    });
+    for (&job, fate) in jobs.iter().zip(fates) {
+        match fate {
+            Some(Fate::Skipped) => out.skipped.insert(job),
+            Some(Fate::Focused) => out.focused.insert(job),
+            Some(Fate::OwnIfSameSds) => out.own_if_same_sds.insert(job),
+            None => false,
+        };
     }
     out
 }
