@@ -266,7 +266,7 @@ impl TrafficPolicy {
     /// Whether it balances load by the original destination anywhere
     /// (top level or a port's settings).
     pub fn passes_through(&self) -> bool {
-        self.any_load_balancer(|lb| lb.simple.as_deref() == Some("PASSTHROUGH"))
+        self.any_load_balancer(LoadBalancerSettings::passes_through)
     }
 
     fn any_load_balancer(&self, f: impl Fn(&LoadBalancerSettings) -> bool) -> bool {
@@ -295,6 +295,13 @@ api_struct!(LoadBalancerSettings {
     warmup: Option<Warmup>,
     backend_utilization: Option<BackendUtilization>,
 });
+
+impl LoadBalancerSettings {
+    /// Whether it balances by the original destination (`PASSTHROUGH`).
+    pub fn passes_through(&self) -> bool {
+        self.simple.as_deref() == Some("PASSTHROUGH")
+    }
+}
 
 api_struct!(ConsistentHashLb {
     http_header_name: Option<String>,

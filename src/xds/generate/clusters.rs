@@ -649,8 +649,7 @@ fn port_clusters(
 
 fn is_passthrough_lb(tp: Option<&TrafficPolicy>) -> bool {
     tp.and_then(|t| t.load_balancer.as_ref())
-        .and_then(|l| l.simple.as_deref())
-        == Some("PASSTHROUGH")
+        .is_some_and(LoadBalancerSettings::passes_through)
 }
 
 /// One outbound cluster, or None for a DNS cluster without endpoints.

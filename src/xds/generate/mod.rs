@@ -337,9 +337,9 @@ pub struct ViewReads {
     /// their ports, the DestinationRule that applies to each (by name) and
     /// what their clusters read of their endpoints
     /// ([`clusters::endpoint_reads`]), whether it has only IPv6 addresses,
-    /// and its node when a service keeps traffic on the node. The namespace is not in it: sidecars of
-    /// namespaces that see the same services under the same rules share
-    /// their clusters.
+    /// and its node when a service keeps traffic on the node. The
+    /// namespace is not in it: sidecars of namespaces that see the same
+    /// services under the same rules share their clusters.
     pub clusters_key: String,
     /// The hosts whose services, VirtualServices and DestinationRules the
     /// outbound parts read: what it sees and what its VirtualServices
